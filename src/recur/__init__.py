@@ -1,0 +1,1 @@
+"""Recur: subscription billing for resellers of cloud services."""

@@ -1,0 +1,1 @@
+"""The billing engine: pure rules, no I/O (dates in, charges out)."""

@@ -1,0 +1,25 @@
+"""Domain errors: a stable code for machines and a message for people.
+
+Each door maps them once: the API to an HTTP status, the CLI to an exit status.
+"""
+
+
+class DomainError(Exception):
+    """Base of every error the services raise on purpose."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class NotFound(DomainError):
+    """A referenced object does not exist (HTTP 404)."""
+
+
+class Conflict(DomainError):
+    """The request is well formed but the current state refuses it (HTTP 409)."""
+
+
+class InvalidInput(DomainError):
+    """The request itself is wrong (HTTP 422)."""

@@ -1,0 +1,122 @@
+"""Grouping charges into invoices and computing their totals (SPEC §3, §5, §6).
+
+A pending invoice is exactly what will be issued: the services persist these
+drafts unchanged, adding only number, issue date, due date and source.
+"""
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from recur.domain.catalogue import ChargeKind, InvoiceGrouping
+from recur.domain.charges import BilledState, Charge, SubscriptionTerms, due_charges, pending_charges
+from recur.domain.money import round_money, to_money
+
+_KIND_ORDER = {ChargeKind.SETUP: 0, ChargeKind.ONE_TIME: 1, ChargeKind.RECURRING: 2, ChargeKind.CREDIT: 3}
+
+
+@dataclass(frozen=True, slots=True)
+class AccountTerms:
+    """The account's billing options that shape its invoices."""
+
+    account_id: int
+    currency: str
+    tax_rate: Decimal
+    grouping: InvoiceGrouping
+    payment_terms_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceTotals:
+    subtotal: Decimal
+    tax: Decimal
+    total: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class PendingInvoice:
+    """An invoice to be issued on `issue_date`: its items and totals, exactly."""
+
+    account_id: int
+    currency: str
+    issue_date: date
+    due_date: date
+    items: tuple[Charge, ...]
+    totals: InvoiceTotals
+
+    @property
+    def subscription_ids(self) -> list[int]:
+        return sorted({item.subscription_id for item in self.items})
+
+
+SubscriptionState = tuple[SubscriptionTerms, BilledState]
+
+
+def invoice_totals(items: Iterable[Charge], tax_rate: Decimal, currency: str) -> InvoiceTotals:
+    """Subtotal of the rounded lines; tax on the taxable ones, rounded once per invoice."""
+    lines = list(items)
+    subtotal = sum((c.amount for c in lines), Decimal(0))
+    taxable = sum((c.amount for c in lines if c.taxable), Decimal(0))
+    tax = round_money(taxable * tax_rate / 100, currency)
+    subtotal = to_money(subtotal, currency)
+    return InvoiceTotals(subtotal, tax, subtotal + tax)
+
+
+def item_order(charge: Charge) -> tuple[date, int, int, date]:
+    return (charge.planned_issue_date, charge.subscription_id, _KIND_ORDER[charge.kind], charge.period_start)
+
+
+def group_into_invoices(
+    account: AccountTerms, charges: Iterable[Charge], issue_date_of: Callable[[Charge], date]
+) -> list[PendingInvoice]:
+    """One invoice per issue date and, as the account's grouping says, per product or subscription."""
+    groups: dict[tuple[date, int], list[Charge]] = {}
+    for charge in charges:
+        groups.setdefault((issue_date_of(charge), _group_id(account.grouping, charge)), []).append(charge)
+    invoices = []
+    for (issue_date, _), items in sorted(groups.items(), key=lambda kv: kv[0]):
+        items.sort(key=item_order)
+        invoices.append(
+            PendingInvoice(
+                account_id=account.account_id,
+                currency=account.currency,
+                issue_date=issue_date,
+                due_date=issue_date + timedelta(days=account.payment_terms_days),
+                items=tuple(items),
+                totals=invoice_totals(items, account.tax_rate, account.currency),
+            )
+        )
+    return invoices
+
+
+def _group_id(grouping: InvoiceGrouping, charge: Charge) -> int:
+    if grouping is InvoiceGrouping.PER_PRODUCT:
+        return charge.product_id
+    if grouping is InvoiceGrouping.PER_SUBSCRIPTION:
+        return charge.subscription_id
+    return 0
+
+
+def pending_invoices(
+    account: AccountTerms, subscriptions: Sequence[SubscriptionState], as_of: date
+) -> list[PendingInvoice]:
+    """The preview: pending charges grouped by effective issue date max(planned, as_of)."""
+    charges = [c for terms, billed in subscriptions for c in pending_charges(terms, billed, as_of)]
+    return group_into_invoices(account, charges, lambda c: max(c.planned_issue_date, as_of))
+
+
+def due_invoices(
+    account: AccountTerms, subscriptions: Sequence[SubscriptionState], as_of: date
+) -> list[PendingInvoice]:
+    """What a billing run as of `as_of` issues: every charge planned on or before it."""
+    charges = [c for terms, billed in subscriptions for c in due_charges(terms, billed, as_of)]
+    return group_into_invoices(account, charges, lambda _: as_of)
+
+
+def manual_invoices(
+    account: AccountTerms, subscriptions: Sequence[SubscriptionState], today: date
+) -> list[PendingInvoice]:
+    """A manual generation: every pending charge of the selection, issued today."""
+    charges = [c for terms, billed in subscriptions for c in pending_charges(terms, billed, today)]
+    return group_into_invoices(account, charges, lambda _: today)

@@ -1,0 +1,43 @@
+"""Money: Decimal amounts rounded half up to the currency's ISO 4217 minor unit."""
+
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from functools import lru_cache
+
+from babel.numbers import get_currency_precision, list_currencies
+
+from recur.domain.errors import InvalidInput
+
+
+@lru_cache(maxsize=None)
+def minor_unit(currency: str) -> int:
+    """Number of decimal places of the currency, from Babel's ISO 4217 data."""
+    if currency not in list_currencies():
+        raise InvalidInput("unknown_currency", f"{currency!r} is not an ISO 4217 currency code")
+    return int(get_currency_precision(currency))
+
+
+def quantum(currency: str) -> Decimal:
+    return Decimal(1).scaleb(-minor_unit(currency))
+
+
+def round_money(amount: Decimal | Fraction, currency: str) -> Decimal:
+    """Round an exact amount half up (away from zero) to the currency's minor unit.
+
+    Works on the exact rational value, so a proration like 22/31 is rounded once,
+    never first to some working precision and then again to cents.
+    """
+    places = minor_unit(currency)
+    scaled = Fraction(amount) * 10**places
+    units = int(abs(scaled) + Fraction(1, 2))
+    return Decimal(-units if scaled < 0 else units).scaleb(-places)
+
+
+def to_money(amount: Decimal, currency: str) -> Decimal:
+    """An amount that is already exact, shown with the currency's number of places."""
+    return amount.quantize(quantum(currency), rounding=ROUND_HALF_UP)
+
+
+def exact_product(unit_price: Decimal, quantity: int, ratio: Fraction) -> Fraction:
+    """unit_price × quantity × ratio with no intermediate rounding."""
+    return Fraction(unit_price) * quantity * ratio
