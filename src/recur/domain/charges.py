@@ -98,10 +98,14 @@ def unbilled_charges(terms: SubscriptionTerms, billed: BilledState) -> Iterator[
     if terms.suspended or not terms.ever_in_service:
         return
     if terms.setup_fee > 0 and ChargeKind.SETUP not in billed.once:
-        yield _on_start(terms, ChargeKind.SETUP, f"{terms.product_name} — setup fee", 1, terms.setup_fee)
+        yield _on_start(
+            terms, ChargeKind.SETUP, f"{terms.product_name} — setup fee", 1, terms.setup_fee
+        )
     if terms.cycle is BillingCycle.ONE_TIME:
         if ChargeKind.ONE_TIME not in billed.once:
-            yield _on_start(terms, ChargeKind.ONE_TIME, terms.product_name, terms.quantity, terms.unit_price)
+            yield _on_start(
+                terms, ChargeKind.ONE_TIME, terms.product_name, terms.quantity, terms.unit_price
+            )
         return
     for period in terms.schedule.periods(billed.recurring_until):
         yield _recurring(terms, period)

@@ -10,10 +10,21 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from recur.domain.catalogue import ChargeKind, InvoiceGrouping
-from recur.domain.charges import BilledState, Charge, SubscriptionTerms, due_charges, pending_charges
+from recur.domain.charges import (
+    BilledState,
+    Charge,
+    SubscriptionTerms,
+    due_charges,
+    pending_charges,
+)
 from recur.domain.money import round_money, to_money
 
-_KIND_ORDER = {ChargeKind.SETUP: 0, ChargeKind.ONE_TIME: 1, ChargeKind.RECURRING: 2, ChargeKind.CREDIT: 3}
+_KIND_ORDER = {
+    ChargeKind.SETUP: 0,
+    ChargeKind.ONE_TIME: 1,
+    ChargeKind.RECURRING: 2,
+    ChargeKind.CREDIT: 3,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +75,12 @@ def invoice_totals(items: Iterable[Charge], tax_rate: Decimal, currency: str) ->
 
 
 def item_order(charge: Charge) -> tuple[date, int, int, date]:
-    return (charge.planned_issue_date, charge.subscription_id, _KIND_ORDER[charge.kind], charge.period_start)
+    return (
+        charge.planned_issue_date,
+        charge.subscription_id,
+        _KIND_ORDER[charge.kind],
+        charge.period_start,
+    )
 
 
 def group_into_invoices(
@@ -73,7 +89,9 @@ def group_into_invoices(
     """One invoice per issue date and, as the account's grouping says, per product or subscription."""
     groups: dict[tuple[date, int], list[Charge]] = {}
     for charge in charges:
-        groups.setdefault((issue_date_of(charge), _group_id(account.grouping, charge)), []).append(charge)
+        groups.setdefault((issue_date_of(charge), _group_id(account.grouping, charge)), []).append(
+            charge
+        )
     invoices = []
     for (issue_date, _), items in sorted(groups.items(), key=lambda kv: kv[0]):
         items.sort(key=item_order)

@@ -2,14 +2,14 @@
 
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache
 
 from babel.numbers import get_currency_precision, list_currencies
 
 from recur.domain.errors import InvalidInput
 
 
-@lru_cache(maxsize=None)
+@cache
 def minor_unit(currency: str) -> int:
     """Number of decimal places of the currency, from Babel's ISO 4217 data."""
     if currency not in list_currencies():
@@ -27,7 +27,11 @@ def round_money(amount: Decimal | Fraction, currency: str) -> Decimal:
     Works on the exact rational value, so a proration like 22/31 is rounded once,
     never first to some working precision and then again to cents.
     """
-    places = minor_unit(currency)
+    return round_half_up(amount, minor_unit(currency))
+
+
+def round_half_up(amount: Decimal | Fraction, places: int) -> Decimal:
+    """The exact value rounded half up (away from zero) to `places` decimals."""
     scaled = Fraction(amount) * 10**places
     units = int(abs(scaled) + Fraction(1, 2))
     return Decimal(-units if scaled < 0 else units).scaleb(-places)
@@ -41,3 +45,9 @@ def to_money(amount: Decimal, currency: str) -> Decimal:
 def exact_product(unit_price: Decimal, quantity: int, ratio: Fraction) -> Fraction:
     """unit_price × quantity × ratio with no intermediate rounding."""
     return Fraction(unit_price) * quantity * ratio
+
+
+def to_price(price: Decimal, currency: str) -> Decimal:
+    """A unit price shown with at least the currency's places, and its own finer ones."""
+    places = max(minor_unit(currency), -int(price.normalize().as_tuple().exponent))
+    return price.quantize(Decimal(1).scaleb(-places))

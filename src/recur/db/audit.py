@@ -1,0 +1,27 @@
+"""The audit trail: every state change records who did it."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
+
+from recur.db.models import AuditEvent
+
+
+def record(
+    session: Session,
+    actor: str,
+    action: str,
+    subject_type: str,
+    subject_id: int | None,
+    **detail: object,
+) -> None:
+    session.add(
+        AuditEvent(
+            occurred_at=datetime.now(UTC),
+            actor=actor,
+            action=action,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            detail=detail,
+        )
+    )

@@ -1,0 +1,271 @@
+"""Reading the engine's inputs and writing what it issued: the billing persistence.
+
+Locking protocol (the same for every writer, so no two can deadlock on order):
+lock the account row first, then read its subscriptions and billed cursors.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+from sqlalchemy import Select, exists, insert, select, update
+from sqlalchemy.orm import Session
+
+from recur.db.models import (
+    Account,
+    BilledPeriod,
+    Invoice,
+    InvoiceItem,
+    PricingOption,
+    Product,
+    Subscription,
+)
+from recur.db.numbering import reserve_numbers
+from recur.domain.catalogue import (
+    BillingCycle,
+    BillingType,
+    ChargeKind,
+    InvoiceGrouping,
+    InvoiceSource,
+    PartialCharges,
+    SubscriptionStatus,
+)
+from recur.domain.charges import BilledState, Charge, SubscriptionTerms, unbilled_charges
+from recur.domain.invoices import AccountTerms, PendingInvoice, SubscriptionState
+from recur.domain.money import round_half_up
+
+
+def lock_account(session: Session, account_id: int) -> Account | None:
+    """Take the account's row lock (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises)."""
+    return session.execute(
+        select(Account).where(Account.id == account_id).with_for_update()
+    ).scalar_one_or_none()
+
+
+def claim_due_accounts(
+    session: Session, as_of: date, limit: int, skip: Iterable[int] = ()
+) -> list[int]:
+    """Lock up to `limit` accounts with charges due by `as_of`, skipping those another
+    worker holds (FOR UPDATE SKIP LOCKED), so that workers share a run without waiting."""
+    due = exists().where(
+        Subscription.account_id == Account.id,
+        Subscription.next_charge_date <= as_of,
+        Subscription.status != SubscriptionStatus.SUSPENDED,
+    )
+    query = select(Account.id).where(due).order_by(Account.id).limit(limit)
+    skipped = list(skip)
+    if skipped:
+        query = query.where(Account.id.not_in(skipped))
+    return list(session.execute(query.with_for_update(skip_locked=True)).scalars())
+
+
+def account_terms(account: Account) -> AccountTerms:
+    return AccountTerms(
+        account_id=account.id,
+        currency=account.currency,
+        tax_rate=account.tax_rate,
+        grouping=InvoiceGrouping(account.invoice_grouping),
+        payment_terms_days=account.payment_terms_days,
+    )
+
+
+def _state_query() -> Select[tuple[Subscription, PricingOption, Product, Account]]:
+    return (
+        select(Subscription, PricingOption, Product, Account)
+        .join(PricingOption, Subscription.pricing_option_id == PricingOption.id)
+        .join(Product, PricingOption.product_id == Product.id)
+        .join(Account, Subscription.account_id == Account.id)
+        .order_by(Subscription.id)
+    )
+
+
+def subscription_states(
+    session: Session,
+    account_ids: Sequence[int],
+    subscription_ids: Sequence[int] | None = None,
+    due_by: date | None = None,
+) -> dict[int, list[SubscriptionState]]:
+    """The engine's inputs per account: terms and billed state of each subscription
+    that still has something to bill (optionally only those with a charge due by `due_by`)."""
+    query = _state_query().where(
+        Subscription.account_id.in_(account_ids), Subscription.next_charge_date.is_not(None)
+    )
+    if subscription_ids is not None:
+        query = query.where(Subscription.id.in_(subscription_ids))
+    if due_by is not None:
+        query = query.where(Subscription.next_charge_date <= due_by)
+    states: dict[int, list[SubscriptionState]] = defaultdict(list)
+    for sub, option, product, account in session.execute(query):
+        states[account.id].append(
+            (subscription_terms(sub, option, product, account), billed_state(sub))
+        )
+    return states
+
+
+def subscription_terms(
+    sub: Subscription, option: PricingOption, product: Product, account: Account
+) -> SubscriptionTerms:
+    return SubscriptionTerms(
+        subscription_id=sub.id,
+        account_id=sub.account_id,
+        product_id=product.id,
+        product_name=product.name,
+        taxable=product.taxable,
+        currency=option.currency,
+        cycle=BillingCycle(option.billing_period),
+        billing_type=BillingType(option.billing_type),
+        unit_price=option.unit_price,
+        setup_fee=option.setup_fee,
+        quantity=sub.quantity,
+        start_date=sub.start_date,
+        billing_day=option.billing_day if option.billing_day is not None else account.billing_day,
+        partial_charges=PartialCharges(account.partial_charges),
+        end_date=sub.end_date,
+        suspended=sub.status == SubscriptionStatus.SUSPENDED,
+    )
+
+
+def billed_state(sub: Subscription) -> BilledState:
+    once = {ChargeKind.SETUP} if sub.setup_billed else set()
+    if sub.one_time_billed:
+        once.add(ChargeKind.ONE_TIME)
+    return BilledState(sub.recurring_billed_until, frozenset(once))
+
+
+def next_charge_date(terms: SubscriptionTerms, billed: BilledState) -> date | None:
+    """Planned issue date of the first unbilled charge; None when nothing is left."""
+    first = next(unbilled_charges(terms, billed), None)
+    return None if first is None else first.planned_issue_date
+
+
+def advance(billed: BilledState, charges: Iterable[Charge]) -> BilledState:
+    """The billed state once `charges` are issued."""
+    until, once = billed.recurring_until, set(billed.once)
+    for charge in charges:
+        if charge.kind is ChargeKind.RECURRING:
+            until = charge.period_end if until is None else max(until, charge.period_end)
+        else:
+            once.add(charge.kind)
+    return BilledState(until, frozenset(once))
+
+
+def issue_invoices(
+    session: Session,
+    drafts: Sequence[PendingInvoice],
+    terms_by_subscription: dict[int, SubscriptionState],
+    source: InvoiceSource,
+    generated_by: str | None = None,
+    billing_run_id: int | None = None,
+) -> list[int]:
+    """Persist drafts exactly as previewed, with numbers, the ledger and the cursors.
+
+    Bulk statements keep a run's round trips per batch, not per item. The ledger's
+    unique key makes a second issue of any period fail the whole transaction.
+    """
+    if not drafts:
+        return []
+    numbers = _numbers_for(session, drafts)
+    invoice_ids = list(
+        session.scalars(
+            insert(Invoice).returning(Invoice.id, sort_by_parameter_order=True),
+            [
+                _invoice_row(d, n, source, generated_by, billing_run_id)
+                for d, n in zip(drafts, numbers, strict=True)
+            ],
+        )
+    )
+    item_rows = [
+        _item_row(invoice_id, position, charge)
+        for invoice_id, draft in zip(invoice_ids, drafts, strict=True)
+        for position, charge in enumerate(draft.items, start=1)
+    ]
+    charges = [charge for draft in drafts for charge in draft.items]
+    item_ids = list(
+        session.scalars(
+            insert(InvoiceItem).returning(InvoiceItem.id, sort_by_parameter_order=True), item_rows
+        )
+    )
+    session.execute(
+        insert(BilledPeriod),
+        [
+            {
+                "subscription_id": c.subscription_id,
+                "kind": c.kind.value,
+                "period_start": c.period_start,
+                "period_end": c.period_end,
+                "invoice_item_id": item_id,
+            }
+            for c, item_id in zip(charges, item_ids, strict=True)
+        ],
+    )
+    _advance_cursors(session, charges, terms_by_subscription)
+    return invoice_ids
+
+
+def _numbers_for(session: Session, drafts: Sequence[PendingInvoice]) -> list[str]:
+    by_year: dict[int, int] = defaultdict(int)
+    for draft in drafts:
+        by_year[draft.issue_date.year] += 1
+    reserved = {
+        year: iter(reserve_numbers(session, year, n)) for year, n in sorted(by_year.items())
+    }
+    return [next(reserved[d.issue_date.year]) for d in drafts]
+
+
+def _invoice_row(
+    draft: PendingInvoice, number: str, source: InvoiceSource, by: str | None, run_id: int | None
+) -> dict[str, object]:
+    return {
+        "number": number,
+        "account_id": draft.account_id,
+        "issue_date": draft.issue_date,
+        "due_date": draft.due_date,
+        "currency": draft.currency,
+        "source": source.value,
+        "generated_by": by,
+        "billing_run_id": run_id,
+        "subtotal": draft.totals.subtotal,
+        "tax": draft.totals.tax,
+        "total": draft.totals.total,
+        "type": "invoice",
+        "status": "unpaid",
+    }
+
+
+def _item_row(invoice_id: int, position: int, charge: Charge) -> dict[str, object]:
+    return {
+        "invoice_id": invoice_id,
+        "position": position,
+        "subscription_id": charge.subscription_id,
+        "kind": charge.kind.value,
+        "description": charge.description,
+        "period_start": charge.period_start,
+        "period_end": charge.period_last_day,
+        "quantity": charge.quantity,
+        "unit_price": charge.unit_price,
+        "proration": round_half_up(charge.proration, 6),
+        "amount": charge.amount,
+        "taxable": charge.taxable,
+    }
+
+
+def _advance_cursors(
+    session: Session, charges: Sequence[Charge], states: dict[int, SubscriptionState]
+) -> None:
+    issued: dict[int, list[Charge]] = defaultdict(list)
+    for charge in charges:
+        issued[charge.subscription_id].append(charge)
+    rows = []
+    for sub_id, sub_charges in issued.items():
+        terms, billed = states[sub_id]
+        after = advance(billed, sub_charges)
+        rows.append(
+            {
+                "id": sub_id,
+                "recurring_billed_until": after.recurring_until,
+                "setup_billed": ChargeKind.SETUP in after.once,
+                "one_time_billed": ChargeKind.ONE_TIME in after.once,
+                "next_charge_date": next_charge_date(terms, after),
+            }
+        )
+    session.execute(update(Subscription), rows)

@@ -1,0 +1,335 @@
+"""SQLAlchemy models. Constraints live here too, so the database refuses bad rows."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from recur.domain.catalogue import (
+    AccountStatus,
+    BillingCycle,
+    BillingType,
+    ChargeKind,
+    InvoiceGrouping,
+    InvoiceSource,
+    InvoiceStatus,
+    InvoiceType,
+    PartialCharges,
+    SubscriptionStatus,
+)
+
+# Money: 19 digits, 6 places for unit prices (a seat may cost 0.0125); amounts
+# keep 4 places, enough for any ISO 4217 minor unit (KWD has 3).
+Price = Numeric(19, 6)
+Amount = Numeric(19, 4)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def one_of(column: str, values: type) -> str:
+    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"  # type: ignore[attr-defined]
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    __table_args__ = (
+        CheckConstraint("billing_day BETWEEN 1 AND 28", name="billing_day"),
+        CheckConstraint(one_of("partial_charges", PartialCharges), name="partial_charges"),
+        CheckConstraint(one_of("invoice_grouping", InvoiceGrouping), name="invoice_grouping"),
+        CheckConstraint(one_of("status", AccountStatus), name="status"),
+        CheckConstraint("payment_terms_days >= 0", name="payment_terms"),
+        CheckConstraint("tax_rate >= 0 AND tax_rate <= 100", name="tax_rate"),
+        CheckConstraint("length(currency) = 3", name="currency"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    currency: Mapped[str] = mapped_column(String(3))
+    billing_day: Mapped[int | None] = mapped_column(Integer)
+    partial_charges: Mapped[str] = mapped_column(String(20), default=PartialCharges.ON_ORDER_DAY)
+    invoice_grouping: Mapped[str] = mapped_column(String(20), default=InvoiceGrouping.CONSOLIDATED)
+    payment_terms_days: Mapped[int] = mapped_column(Integer, default=30)
+    tax_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal(0))
+    status: Mapped[str] = mapped_column(String(10), default=AccountStatus.ACTIVE)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    subscriptions: Mapped[list["Subscription"]] = relationship(back_populates="account")
+
+
+class Product(Base):
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    taxable: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    pricing_options: Mapped[list["PricingOption"]] = relationship(
+        back_populates="product", order_by="PricingOption.id"
+    )
+
+
+class PricingOption(Base):
+    __tablename__ = "pricing_options"
+    __table_args__ = (
+        UniqueConstraint("product_id", "code"),
+        CheckConstraint(one_of("billing_period", BillingCycle), name="billing_period"),
+        CheckConstraint(one_of("billing_type", BillingType), name="billing_type"),
+        CheckConstraint("unit_price >= 0", name="unit_price"),
+        CheckConstraint("setup_fee >= 0", name="setup_fee"),
+        CheckConstraint("term_months >= 0", name="term_months"),
+        CheckConstraint("billing_day BETWEEN 1 AND 28", name="billing_day"),
+        CheckConstraint("length(currency) = 3", name="currency"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    billing_period: Mapped[str] = mapped_column(String(12))
+    billing_type: Mapped[str] = mapped_column(String(10))
+    unit_price: Mapped[Decimal] = mapped_column(Price)
+    setup_fee: Mapped[Decimal] = mapped_column(Price, default=Decimal(0))
+    currency: Mapped[str] = mapped_column(String(3))
+    term_months: Mapped[int] = mapped_column(Integer)
+    auto_renew: Mapped[bool] = mapped_column(Boolean, default=True)
+    billing_day: Mapped[int | None] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    product: Mapped[Product] = relationship(back_populates="pricing_options")
+
+
+class Subscription(Base):
+    """A subscription and its billing cursor.
+
+    `recurring_billed_until` is the end of the last invoiced recurring period and
+    `next_charge_date` the planned issue date of its first unbilled charge (None:
+    nothing more to bill); both are rewritten in the transaction that issues.
+    """
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        CheckConstraint("quantity >= 1", name="quantity"),
+        CheckConstraint(one_of("status", SubscriptionStatus), name="status"),
+        CheckConstraint("end_date IS NULL OR end_date >= start_date", name="end_after_start"),
+        Index("ix_subscriptions_next_charge", "next_charge_date", "account_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    pricing_option_id: Mapped[int] = mapped_column(ForeignKey("pricing_options.id"), index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    start_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10), default=SubscriptionStatus.ACTIVE, index=True)
+    auto_renew: Mapped[bool] = mapped_column(Boolean)
+    term_months: Mapped[int] = mapped_column(Integer)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    recurring_billed_until: Mapped[date | None] = mapped_column(Date)
+    setup_billed: Mapped[bool] = mapped_column(Boolean, default=False)
+    one_time_billed: Mapped[bool] = mapped_column(Boolean, default=False)
+    next_charge_date: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    account: Mapped[Account] = relationship(back_populates="subscriptions")
+    pricing_option: Mapped[PricingOption] = relationship()
+
+
+class Invoice(Base):
+    __tablename__ = "invoices"
+    __table_args__ = (
+        CheckConstraint(one_of("type", InvoiceType), name="type"),
+        CheckConstraint(one_of("status", InvoiceStatus), name="status"),
+        CheckConstraint(one_of("source", InvoiceSource), name="source"),
+        CheckConstraint("due_date >= issue_date", name="due_after_issue"),
+        CheckConstraint("total = subtotal + tax", name="total"),
+        Index("ix_invoices_account_issue", "account_id", "issue_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    issue_date: Mapped[date] = mapped_column(Date, index=True)
+    due_date: Mapped[date] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3))
+    type: Mapped[str] = mapped_column(String(10), default=InvoiceType.INVOICE)
+    status: Mapped[str] = mapped_column(String(10), default=InvoiceStatus.UNPAID, index=True)
+    source: Mapped[str] = mapped_column(String(10))
+    generated_by: Mapped[str | None] = mapped_column(String(200))
+    billing_run_id: Mapped[int | None] = mapped_column(ForeignKey("billing_runs.id"))
+    subtotal: Mapped[Decimal] = mapped_column(Amount)
+    tax: Mapped[Decimal] = mapped_column(Amount)
+    total: Mapped[Decimal] = mapped_column(Amount)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    account: Mapped[Account] = relationship()
+    items: Mapped[list["InvoiceItem"]] = relationship(
+        back_populates="invoice", order_by="InvoiceItem.position"
+    )
+
+
+class InvoiceItem(Base):
+    """One line; `period_end` is inclusive, as invoices show it."""
+
+    __tablename__ = "invoice_items"
+    __table_args__ = (
+        CheckConstraint(one_of("kind", ChargeKind), name="kind"),
+        CheckConstraint("quantity >= 1", name="quantity"),
+        CheckConstraint("period_end >= period_start", name="period"),
+        UniqueConstraint("invoice_id", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    description: Mapped[str] = mapped_column(String(300))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[Decimal] = mapped_column(Price)
+    proration: Mapped[Decimal] = mapped_column(Numeric(9, 6))
+    amount: Mapped[Decimal] = mapped_column(Amount)
+    taxable: Mapped[bool] = mapped_column(Boolean)
+
+    invoice: Mapped[Invoice] = relationship(back_populates="items")
+
+
+class BilledPeriod(Base):
+    """The ledger: one row per billed (subscription, kind, period start), never two."""
+
+    __tablename__ = "billed_periods"
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "kind", "period_start", name="uq_billed_periods_once"),
+        CheckConstraint(one_of("kind", ChargeKind), name="kind"),
+        CheckConstraint("period_end > period_start", name="period"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"))
+    kind: Mapped[str] = mapped_column(String(10))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)  # exclusive
+    invoice_item_id: Mapped[int] = mapped_column(ForeignKey("invoice_items.id"), unique=True)
+
+
+class InvoiceSequence(Base):
+    """Last number issued per calendar year of the issue date (gap-free)."""
+
+    __tablename__ = "invoice_sequences"
+    __table_args__ = (CheckConstraint("last_number >= 0", name="last_number"),)
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class BillingRun(Base):
+    __tablename__ = "billing_runs"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('running', 'completed', 'failed', 'interrupted')", name="status"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    as_of: Mapped[date] = mapped_column(Date)
+    worker: Mapped[str] = mapped_column(String(200))
+    triggered_by: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(12), default="running")
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    accounts_processed: Mapped[int] = mapped_column(Integer, default=0)
+    invoices_issued: Mapped[int] = mapped_column(Integer, default=0)
+    charges_issued: Mapped[int] = mapped_column(Integer, default=0)
+    errors_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    errors: Mapped[list["BillingRunError"]] = relationship(order_by="BillingRunError.id")
+
+
+class BillingRunError(Base):
+    __tablename__ = "billing_run_errors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    billing_run_id: Mapped[int] = mapped_column(ForeignKey("billing_runs.id"), index=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    message: Mapped[str] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class IdempotencyKey(Base):
+    """A request's key and what it produced, so that a retry returns the first result."""
+
+    __tablename__ = "idempotency_keys"
+
+    scope: Mapped[str] = mapped_column(String(200), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    result: Mapped[dict[str, object]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class AuditEvent(Base):
+    """Who did what: every state change writes one."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    subject_type: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[dict[str, object]] = mapped_column(JSON)
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('admin', 'operator', 'viewer')", name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ApiToken(Base):
+    """An API bearer token, stored as its SHA-256 hash."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (CheckConstraint("role IN ('admin', 'operator', 'viewer')", name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

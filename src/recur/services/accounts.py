@@ -1,0 +1,149 @@
+"""Customer accounts and their billing options."""
+
+from dataclasses import dataclass, fields
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from recur.db.audit import record
+from recur.db.billing_store import lock_account, next_charge_date, subscription_states
+from recur.db.models import Account, Subscription
+from recur.db.session import Database
+from recur.domain.catalogue import AccountStatus, InvoiceGrouping, PartialCharges
+from recur.domain.errors import Conflict, InvalidInput, NotFound
+from recur.services.pagination import Page, paginate
+from recur.services.validation import check_billing_day, check_currency, check_text
+
+
+@dataclass(frozen=True)
+class AccountSpec:
+    name: str
+    email: str
+    currency: str
+    billing_day: int | None = None
+    partial_charges: PartialCharges = PartialCharges.ON_ORDER_DAY
+    invoice_grouping: InvoiceGrouping = InvoiceGrouping.CONSOLIDATED
+    payment_terms_days: int = 30
+    tax_rate: Decimal = Decimal(0)
+
+
+# Options that move the billing schedule: changing them after a subscription has
+# been invoiced would leave its billed cursor off the new boundaries.
+_SCHEDULE_FIELDS = {"billing_day", "partial_charges"}
+_EDITABLE = {f.name for f in fields(AccountSpec)} | {"status"}
+
+
+def _validated(values: dict[str, Any]) -> dict[str, Any]:
+    clean = dict(values)
+    if "name" in clean:
+        clean["name"] = check_text(clean["name"], "name", 200)
+    if "email" in clean:
+        email = check_text(clean["email"], "email", 320)
+        if "@" not in email:
+            raise InvalidInput("invalid_email", "email must be an e-mail address")
+        clean["email"] = email
+    if "currency" in clean:
+        clean["currency"] = check_currency(clean["currency"])
+    if "billing_day" in clean:
+        check_billing_day(clean["billing_day"])
+    if "payment_terms_days" in clean and not 0 <= clean["payment_terms_days"] <= 365:
+        raise InvalidInput("invalid_payment_terms_days", "payment_terms_days must be 0–365")
+    if "tax_rate" in clean:
+        rate = Decimal(clean["tax_rate"])
+        exponent = rate.as_tuple().exponent
+        if (
+            not rate.is_finite()
+            or not 0 <= rate <= 100
+            or (isinstance(exponent, int) and exponent < -2)
+        ):
+            raise InvalidInput(
+                "invalid_tax_rate", "tax_rate must be a percentage 0–100 with up to 2 decimals"
+            )
+        clean["tax_rate"] = rate
+    for enum_field, enum in (
+        ("partial_charges", PartialCharges),
+        ("invoice_grouping", InvoiceGrouping),
+        ("status", AccountStatus),
+    ):
+        if enum_field in clean:
+            clean[enum_field] = enum(clean[enum_field]).value
+    return clean
+
+
+def create_account(db: Database, spec: AccountSpec, actor: str) -> Account:
+    values = _validated({f.name: getattr(spec, f.name) for f in fields(AccountSpec)})
+
+    def work(session: Session) -> Account:
+        account = Account(**values, status=AccountStatus.ACTIVE.value)
+        session.add(account)
+        session.flush()
+        record(session, actor, "account.created", "account", account.id, name=account.name)
+        return account
+
+    return db.run(work)
+
+
+def update_account(db: Database, account_id: int, changes: dict[str, Any], actor: str) -> Account:
+    unknown = set(changes) - _EDITABLE
+    if unknown:
+        raise InvalidInput("unknown_field", f"cannot change {', '.join(sorted(unknown))}")
+    values = _validated(changes)
+
+    def work(session: Session) -> Account:
+        account = lock_account(session, account_id)
+        if account is None:
+            raise NotFound("account_not_found", f"account {account_id} does not exist")
+        changed = {k: v for k, v in values.items() if getattr(account, k) != v}
+        subs = list(
+            session.scalars(select(Subscription).where(Subscription.account_id == account_id))
+        )
+        if "currency" in changed and subs:
+            raise Conflict(
+                "currency_locked", "the currency of an account with subscriptions cannot change"
+            )
+        if _SCHEDULE_FIELDS & changed.keys() and any(_ever_billed(s) for s in subs):
+            raise Conflict(
+                "billing_schedule_locked",
+                "billing_day and partial_charges cannot change once a subscription has been invoiced",
+            )
+        for key, value in changed.items():
+            setattr(account, key, value)
+        session.flush()
+        if _SCHEDULE_FIELDS & changed.keys():
+            _reschedule(session, account_id)
+        record(session, actor, "account.updated", "account", account_id, changes=sorted(changed))
+        return account
+
+    return db.run(work)
+
+
+def _ever_billed(sub: Subscription) -> bool:
+    return sub.recurring_billed_until is not None or sub.setup_billed or sub.one_time_billed
+
+
+def _reschedule(session: Session, account_id: int) -> None:
+    """Recompute every subscription's next charge date after a schedule change."""
+    for terms, billed in subscription_states(session, [account_id]).get(account_id, []):
+        sub = session.get_one(Subscription, terms.subscription_id)
+        sub.next_charge_date = next_charge_date(terms, billed)
+
+
+def get_account(db: Database, account_id: int) -> Account:
+    with db.transaction() as session:
+        account = session.get(Account, account_id)
+        if account is None:
+            raise NotFound("account_not_found", f"account {account_id} does not exist")
+        return account
+
+
+def list_accounts(
+    db: Database, search: str | None = None, limit: int = 50, cursor: str | None = None
+) -> Page[Account]:
+    query = select(Account).order_by(Account.name, Account.id)
+    if search:
+        pattern = f"%{search.strip()}%"
+        query = query.where(or_(Account.name.ilike(pattern), Account.email.ilike(pattern)))
+    with db.transaction() as session:
+        return paginate(session, query, limit, cursor)

@@ -1,0 +1,114 @@
+"""The catalogue: products and their pricing options."""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from recur.db.audit import record
+from recur.db.models import PricingOption, Product
+from recur.db.session import Database
+from recur.domain.catalogue import BillingCycle, BillingType
+from recur.domain.errors import Conflict, InvalidInput, NotFound
+from recur.services.pagination import Page, paginate
+from recur.services.validation import check_billing_day, check_currency, check_money, check_text
+
+
+@dataclass(frozen=True)
+class PricingOptionSpec:
+    code: str
+    billing_period: BillingCycle
+    billing_type: BillingType
+    unit_price: Decimal
+    currency: str
+    setup_fee: Decimal = Decimal(0)
+    term_months: int | None = None  # default: the billing period
+    auto_renew: bool = True
+    billing_day: int | None = None
+
+
+@dataclass(frozen=True)
+class ProductSpec:
+    sku: str
+    name: str
+    pricing_options: list[PricingOptionSpec] = field(default_factory=list)
+    taxable: bool = True
+
+
+def create_product(db: Database, spec: ProductSpec, actor: str) -> Product:
+    options = [_pricing_option(o) for o in spec.pricing_options]
+    if not options:
+        raise InvalidInput("missing_pricing_options", "a product needs at least one pricing option")
+    codes = [o.code for o in options]
+    if len(set(codes)) != len(codes):
+        raise InvalidInput(
+            "duplicate_pricing_code", "pricing option codes must be unique per product"
+        )
+    sku = check_text(spec.sku, "sku", 64)
+    name = check_text(spec.name, "name", 200)
+
+    def work(session: Session) -> Product:
+        if session.scalar(select(Product.id).where(Product.sku == sku)) is not None:
+            raise Conflict("sku_taken", f"a product with SKU {sku!r} already exists")
+        product = Product(sku=sku, name=name, taxable=spec.taxable, pricing_options=options)
+        session.add(product)
+        session.flush()
+        record(session, actor, "product.created", "product", product.id, sku=sku)
+        return product
+
+    return db.run(work)
+
+
+def _pricing_option(spec: PricingOptionSpec) -> PricingOption:
+    code = check_text(spec.code, "code", 64)
+    cycle = BillingCycle(spec.billing_period)
+    term = spec.term_months if spec.term_months is not None else cycle.months
+    if cycle is BillingCycle.ONE_TIME:
+        term = 0
+    elif term < 1 or term % cycle.months:
+        raise InvalidInput(
+            "invalid_term_months",
+            f"term_months must be a positive multiple of the billing period ({cycle.months})",
+        )
+    return PricingOption(
+        code=code,
+        billing_period=cycle.value,
+        billing_type=BillingType(spec.billing_type).value,
+        unit_price=check_money(spec.unit_price, "unit_price"),
+        setup_fee=check_money(spec.setup_fee, "setup_fee"),
+        currency=check_currency(spec.currency),
+        term_months=term,
+        auto_renew=spec.auto_renew,
+        billing_day=check_billing_day(spec.billing_day),
+    )
+
+
+def get_product(db: Database, product_id: int) -> Product:
+    with db.transaction() as session:
+        product = session.scalar(
+            select(Product)
+            .where(Product.id == product_id)
+            .options(selectinload(Product.pricing_options))
+        )
+        if product is None:
+            raise NotFound("product_not_found", f"product {product_id} does not exist")
+        return product
+
+
+def list_products(db: Database, limit: int = 50, cursor: str | None = None) -> Page[Product]:
+    query = select(Product).options(selectinload(Product.pricing_options)).order_by(Product.id)
+    with db.transaction() as session:
+        return paginate(session, query, limit, cursor)
+
+
+def get_pricing_option(db: Database, option_id: int) -> PricingOption:
+    with db.transaction() as session:
+        option = session.scalar(
+            select(PricingOption)
+            .where(PricingOption.id == option_id)
+            .options(selectinload(PricingOption.product))
+        )
+        if option is None:
+            raise NotFound("pricing_option_not_found", f"pricing option {option_id} does not exist")
+        return option

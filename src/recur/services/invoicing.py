@@ -1,0 +1,268 @@
+"""Pending invoices and manual generation (SPEC §5, §6).
+
+The preview and the generation call the same engine functions on the same
+inputs, so what an operator sees is what gets issued.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from recur.db.audit import record
+from recur.db.billing_store import account_terms, issue_invoices, lock_account, subscription_states
+from recur.db.models import Account, IdempotencyKey, Invoice, Subscription
+from recur.db.session import Database
+from recur.domain.catalogue import InvoiceSource, InvoiceStatus
+from recur.domain.charges import pending_charges
+from recur.domain.errors import Conflict, InvalidInput, NotFound
+from recur.domain.invoices import (
+    PendingInvoice,
+    SubscriptionState,
+    manual_invoices,
+    pending_invoices,
+)
+from recur.services.pagination import Page, paginate
+
+
+@dataclass(frozen=True)
+class AccountPending:
+    """An account's preview: its pending invoices and the subscriptions behind them."""
+
+    account: Account
+    as_of: date
+    invoices: list[PendingInvoice]
+    subscriptions: list[Subscription]
+
+
+def pending_for_account(db: Database, account_id: int, as_of: date) -> AccountPending:
+    with db.transaction() as session:
+        account = _account(session, account_id)
+        states = subscription_states(session, [account_id]).get(account_id, [])
+        invoices = pending_invoices(account_terms(account), states, as_of)
+        behind = sorted({sid for inv in invoices for sid in inv.subscription_ids})
+        subs = list(
+            session.scalars(
+                select(Subscription).where(Subscription.id.in_(behind)).order_by(Subscription.id)
+            )
+        )
+        return AccountPending(account, as_of, invoices, subs)
+
+
+def pending_for_subscription(
+    db: Database, subscription_id: int, as_of: date
+) -> list[PendingInvoice]:
+    with db.transaction() as session:
+        sub = _subscription(session, subscription_id)
+        account = session.get_one(Account, sub.account_id)
+        states = subscription_states(session, [account.id], [sub.id]).get(account.id, [])
+        return pending_invoices(account_terms(account), states, as_of)
+
+
+def generate_for_account(
+    db: Database,
+    account_id: int,
+    subscription_ids: list[int],
+    today: date,
+    actor: str,
+    idempotency_key: str | None = None,
+) -> list[Invoice]:
+    """Issue now, today, every pending charge of the selected subscriptions."""
+    selection = sorted(set(subscription_ids))
+    if not selection:
+        raise InvalidInput("empty_selection", "select at least one subscription")
+    scope = f"generate:account:{account_id}"
+    return _generate(db, account_id, selection, today, actor, scope, idempotency_key)
+
+
+def generate_for_subscription(
+    db: Database, subscription_id: int, today: date, actor: str, idempotency_key: str | None = None
+) -> list[Invoice]:
+    with db.transaction() as session:
+        account_id = _subscription(session, subscription_id).account_id
+    scope = f"generate:subscription:{subscription_id}"
+    return _generate(db, account_id, [subscription_id], today, actor, scope, idempotency_key)
+
+
+def _generate(
+    db: Database,
+    account_id: int,
+    selection: list[int],
+    today: date,
+    actor: str,
+    scope: str,
+    idempotency_key: str | None,
+) -> list[Invoice]:
+    fingerprint = hashlib.sha256(",".join(map(str, selection)).encode()).hexdigest()
+
+    def work(session: Session) -> list[int]:
+        account = lock_account(session, account_id)
+        if account is None:
+            raise NotFound("account_not_found", f"account {account_id} does not exist")
+        if idempotency_key:
+            earlier = session.get(IdempotencyKey, (scope, idempotency_key))
+            if earlier is not None:
+                if earlier.fingerprint != fingerprint:
+                    raise InvalidInput(
+                        "idempotency_key_reused",
+                        "this Idempotency-Key was used with a different request",
+                    )
+                return [int(i) for i in earlier.result["invoice_ids"]]  # type: ignore[attr-defined]
+        states = _selected_states(session, account_id, selection, today)
+        drafts = manual_invoices(account_terms(account), states, today)
+        by_sub = {terms.subscription_id: (terms, billed) for terms, billed in states}
+        ids = issue_invoices(session, drafts, by_sub, InvoiceSource.MANUAL, generated_by=actor)
+        if idempotency_key:
+            session.add(
+                IdempotencyKey(
+                    scope=scope,
+                    key=idempotency_key,
+                    fingerprint=fingerprint,
+                    result={"invoice_ids": ids},
+                    created_at=datetime.now(UTC),
+                )
+            )
+        record(
+            session,
+            actor,
+            "invoices.generated",
+            "account",
+            account_id,
+            subscriptions=selection,
+            invoices=ids,
+        )
+        return ids
+
+    return _invoices_by_id(db, db.run(work))
+
+
+def _selected_states(
+    session: Session, account_id: int, selection: list[int], today: date
+) -> list[SubscriptionState]:
+    """The selection's engine inputs, refused as a whole if any member cannot be billed."""
+    rows = session.execute(
+        select(Subscription.id, Subscription.account_id).where(Subscription.id.in_(selection))
+    )
+    owners = {sub_id: owner for sub_id, owner in rows}
+    missing = [sid for sid in selection if sid not in owners]
+    if missing:
+        raise NotFound("subscription_not_found", f"subscriptions {_ids(missing)} do not exist")
+    foreign = [sid for sid in selection if owners[sid] != account_id]
+    if foreign:
+        raise InvalidInput(
+            "subscription_of_another_account",
+            f"subscriptions {_ids(foreign)} do not belong to account {account_id}",
+        )
+    states = subscription_states(session, [account_id], selection).get(account_id, [])
+    pending = {
+        terms.subscription_id for terms, billed in states if pending_charges(terms, billed, today)
+    }
+    idle = [sid for sid in selection if sid not in pending]
+    if idle:
+        raise Conflict(
+            "nothing_pending", f"subscriptions {_ids(idle)} have nothing pending to invoice"
+        )
+    return states
+
+
+def _ids(ids: list[int]) -> str:
+    return ", ".join(str(i) for i in ids)
+
+
+def _invoices_by_id(db: Database, ids: list[int]) -> list[Invoice]:
+    with db.transaction() as session:
+        invoices = session.scalars(_with_items(select(Invoice).where(Invoice.id.in_(ids))))
+        by_id = {inv.id: inv for inv in invoices}
+        return [by_id[i] for i in ids]
+
+
+def _with_items(query: Select[tuple[Invoice]]) -> Select[tuple[Invoice]]:
+    return query.options(selectinload(Invoice.items), selectinload(Invoice.account))
+
+
+def _account(session: Session, account_id: int) -> Account:
+    account = session.get(Account, account_id)
+    if account is None:
+        raise NotFound("account_not_found", f"account {account_id} does not exist")
+    return account
+
+
+def _subscription(session: Session, subscription_id: int) -> Subscription:
+    sub = session.get(Subscription, subscription_id)
+    if sub is None:
+        raise NotFound("subscription_not_found", f"subscription {subscription_id} does not exist")
+    return sub
+
+
+@dataclass(frozen=True)
+class InvoiceFilter:
+    account_id: int | None = None
+    status: InvoiceStatus | None = None
+    source: InvoiceSource | None = None
+    issued_from: date | None = None
+    issued_to: date | None = None
+    number: str | None = None
+
+
+def list_invoices(
+    db: Database, where: InvoiceFilter = InvoiceFilter(), limit: int = 50, cursor: str | None = None
+) -> Page[Invoice]:
+    query = _with_items(select(Invoice)).order_by(Invoice.issue_date.desc(), Invoice.id.desc())
+    if where.account_id is not None:
+        query = query.where(Invoice.account_id == where.account_id)
+    if where.status is not None:
+        query = query.where(Invoice.status == InvoiceStatus(where.status).value)
+    if where.source is not None:
+        query = query.where(Invoice.source == InvoiceSource(where.source).value)
+    if where.issued_from is not None:
+        query = query.where(Invoice.issue_date >= where.issued_from)
+    if where.issued_to is not None:
+        query = query.where(Invoice.issue_date <= where.issued_to)
+    if where.number:
+        query = query.where(Invoice.number.ilike(f"%{where.number.strip()}%"))
+    with db.transaction() as session:
+        return paginate(session, query, limit, cursor)
+
+
+def get_invoice(db: Database, invoice_id: int) -> Invoice:
+    with db.transaction() as session:
+        invoice = session.scalar(_with_items(select(Invoice).where(Invoice.id == invoice_id)))
+        if invoice is None:
+            raise NotFound("invoice_not_found", f"invoice {invoice_id} does not exist")
+        return invoice
+
+
+def get_invoice_by_number(db: Database, number: str) -> Invoice:
+    with db.transaction() as session:
+        invoice = session.scalar(_with_items(select(Invoice).where(Invoice.number == number)))
+        if invoice is None:
+            raise NotFound("invoice_not_found", f"invoice {number} does not exist")
+        return invoice
+
+
+def mark_paid(db: Database, invoice_id: int, actor: str) -> Invoice:
+    def work(session: Session) -> None:
+        invoice = session.scalar(select(Invoice).where(Invoice.id == invoice_id).with_for_update())
+        if invoice is None:
+            raise NotFound("invoice_not_found", f"invoice {invoice_id} does not exist")
+        if invoice.status != InvoiceStatus.UNPAID:
+            raise Conflict("invoice_not_unpaid", f"invoice {invoice.number} is {invoice.status}")
+        invoice.status = InvoiceStatus.PAID.value
+        invoice.paid_at = datetime.now(UTC)
+        record(session, actor, "invoice.paid", "invoice", invoice.id, number=invoice.number)
+
+    db.run(work)
+    return get_invoice(db, invoice_id)
+
+
+def open_balance(db: Database, account_id: int) -> Decimal:
+    with db.transaction() as session:
+        total = session.scalar(
+            select(func.coalesce(func.sum(Invoice.total), 0)).where(
+                Invoice.account_id == account_id, Invoice.status == InvoiceStatus.UNPAID
+            )
+        )
+        return Decimal(total or 0)

@@ -1,0 +1,210 @@
+"""Subscriptions: ordering, cancelling, and what the engine needs of them."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, joinedload
+
+from recur.db.audit import record
+from recur.db.billing_store import (
+    billed_state,
+    lock_account,
+    next_charge_date,
+    subscription_terms,
+)
+from recur.db.models import Account, PricingOption, Product, Subscription
+from recur.db.session import Database
+from recur.domain.calendar import add_months
+from recur.domain.catalogue import AccountStatus, BillingCycle, CancelAt, SubscriptionStatus
+from recur.domain.charges import SubscriptionTerms
+from recur.domain.errors import Conflict, InvalidInput, NotFound
+from recur.services.pagination import Page, paginate
+
+
+@dataclass(frozen=True)
+class SubscriptionSpec:
+    account_id: int
+    pricing_option_id: int
+    quantity: int
+    start_date: date
+    auto_renew: bool | None = None  # default: the pricing option's
+
+
+def create_subscription(db: Database, spec: SubscriptionSpec, actor: str) -> Subscription:
+    if spec.quantity < 1:
+        raise InvalidInput("invalid_quantity", "quantity must be a whole number of at least 1")
+
+    def work(session: Session) -> Subscription:
+        account = lock_account(session, spec.account_id)
+        if account is None:
+            raise NotFound("account_not_found", f"account {spec.account_id} does not exist")
+        if account.status != AccountStatus.ACTIVE:
+            raise Conflict("account_closed", f"account {account.id} is closed")
+        option = session.get(PricingOption, spec.pricing_option_id)
+        if option is None:
+            raise NotFound(
+                "pricing_option_not_found",
+                f"pricing option {spec.pricing_option_id} does not exist",
+            )
+        if not option.active:
+            raise Conflict(
+                "pricing_option_inactive", f"pricing option {option.id} is no longer sold"
+            )
+        if option.currency != account.currency:
+            raise InvalidInput(
+                "currency_mismatch",
+                f"pricing option {option.id} is in {option.currency}, account {account.id} bills in {account.currency}",
+            )
+        auto_renew = option.auto_renew if spec.auto_renew is None else spec.auto_renew
+        sub = Subscription(
+            account_id=account.id,
+            pricing_option_id=option.id,
+            quantity=spec.quantity,
+            start_date=spec.start_date,
+            auto_renew=auto_renew,
+            term_months=option.term_months,
+            status=SubscriptionStatus.ACTIVE.value,
+            end_date=_term_end_without_renewal(
+                spec.start_date, option.term_months, auto_renew, option.billing_period
+            ),
+        )
+        session.add(sub)
+        session.flush()
+        _refresh_next_charge(session, sub)
+        record(
+            session, actor, "subscription.created", "subscription", sub.id, account_id=account.id
+        )
+        return sub
+
+    return db.run(work)
+
+
+def _term_end_without_renewal(
+    start: date, term_months: int, auto_renew: bool, cycle: str
+) -> date | None:
+    """Without auto-renewal service ends at the term end (SPEC §1); one-time prices have no term."""
+    if auto_renew or cycle == BillingCycle.ONE_TIME:
+        return None
+    return add_months(start, term_months)
+
+
+def term_end(sub: Subscription, today: date) -> date | None:
+    """The end of the current term: renewing terms follow each other from the start date."""
+    if sub.term_months == 0:
+        return None
+    if not sub.auto_renew:
+        return add_months(sub.start_date, sub.term_months)
+    n = 1
+    while add_months(sub.start_date, n * sub.term_months) <= today:
+        n += 1
+    return add_months(sub.start_date, n * sub.term_months)
+
+
+def effective_status(sub: Subscription, today: date) -> SubscriptionStatus:
+    """An active subscription whose service has ended by today reads as expired."""
+    status = SubscriptionStatus(sub.status)
+    if status is SubscriptionStatus.ACTIVE and sub.end_date is not None and sub.end_date <= today:
+        return SubscriptionStatus.EXPIRED
+    return status
+
+
+def cancel_subscription(
+    db: Database, subscription_id: int, at: CancelAt, today: date, actor: str
+) -> Subscription:
+    def work(session: Session) -> Subscription:
+        sub = _locked_subscription(session, subscription_id)
+        if sub.status == SubscriptionStatus.CANCELLED:
+            raise Conflict("already_cancelled", f"subscription {sub.id} is already cancelled")
+        if sub.end_date is not None and sub.end_date <= today:
+            raise Conflict(
+                "already_ended", f"subscription {sub.id} ended on {sub.end_date.isoformat()}"
+            )
+        end = _cancellation_date(session, sub, CancelAt(at), today)
+        sub.end_date = end if sub.end_date is None else min(end, sub.end_date)
+        sub.status = SubscriptionStatus.CANCELLED.value
+        session.flush()
+        _refresh_next_charge(session, sub)
+        record(
+            session,
+            actor,
+            "subscription.cancelled",
+            "subscription",
+            sub.id,
+            at=str(at),
+            end_date=str(sub.end_date),
+        )
+        return sub
+
+    return db.run(work)
+
+
+def _cancellation_date(session: Session, sub: Subscription, at: CancelAt, today: date) -> date:
+    if today < sub.start_date:
+        return sub.start_date  # never started: nothing of it is billed
+    if at is CancelAt.NOW:
+        return today
+    terms = _terms(session, sub)
+    if terms.cycle is BillingCycle.ONE_TIME:
+        return today
+    period = terms.schedule.period_containing(today)
+    return today if period is None else period.end
+
+
+def _locked_subscription(session: Session, subscription_id: int) -> Subscription:
+    account_id = session.scalar(
+        select(Subscription.account_id).where(Subscription.id == subscription_id)
+    )
+    if account_id is None:
+        raise NotFound("subscription_not_found", f"subscription {subscription_id} does not exist")
+    lock_account(session, account_id)
+    return session.get_one(Subscription, subscription_id, populate_existing=True)
+
+
+def _terms(session: Session, sub: Subscription) -> SubscriptionTerms:
+    option = session.get_one(PricingOption, sub.pricing_option_id)
+    product = session.get_one(Product, option.product_id)
+    account = session.get_one(Account, sub.account_id)
+    return subscription_terms(sub, option, product, account)
+
+
+def _refresh_next_charge(session: Session, sub: Subscription) -> None:
+    sub.next_charge_date = next_charge_date(_terms(session, sub), billed_state(sub))
+
+
+def get_subscription(db: Database, subscription_id: int) -> Subscription:
+    with db.transaction() as session:
+        sub = session.scalar(
+            _with_details(select(Subscription).where(Subscription.id == subscription_id))
+        )
+        if sub is None:
+            raise NotFound(
+                "subscription_not_found", f"subscription {subscription_id} does not exist"
+            )
+        return sub
+
+
+def _with_details(query: Select[tuple[Subscription]]) -> Select[tuple[Subscription]]:
+    return query.options(
+        joinedload(Subscription.account),
+        joinedload(Subscription.pricing_option).joinedload(PricingOption.product),
+    )
+
+
+def list_subscriptions(
+    db: Database,
+    account_id: int | None = None,
+    status: SubscriptionStatus | None = None,
+    product_id: int | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page[Subscription]:
+    query = _with_details(select(Subscription)).order_by(Subscription.id)
+    if account_id is not None:
+        query = query.where(Subscription.account_id == account_id)
+    if status is not None:
+        query = query.where(Subscription.status == SubscriptionStatus(status).value)
+    if product_id is not None:
+        query = query.join(PricingOption).where(PricingOption.product_id == product_id)
+    with db.transaction() as session:
+        return paginate(session, query, limit, cursor)

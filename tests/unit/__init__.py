@@ -1,0 +1,1 @@
+"""Unit tests: the pure billing engine, no database, no web."""
