@@ -1,0 +1,39 @@
+"""The `recur` command: one Typer app; command groups register themselves on it."""
+
+import sys
+from collections.abc import Callable
+from functools import cache, wraps
+from typing import ParamSpec, TypeVar
+
+import typer
+
+from recur.context import AppContext, context_from_settings
+from recur.domain.errors import Conflict, DomainError, InvalidInput, NotFound
+
+app = typer.Typer(help="Recur: subscription billing.", no_args_is_help=True, add_completion=False)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# Exit statuses, one per kind of domain error (sysexits-style), mapped here once.
+EXIT_STATUS: dict[type[DomainError], int] = {NotFound: 3, Conflict: 4, InvalidInput: 2}
+
+
+@cache
+def context() -> AppContext:
+    return context_from_settings()
+
+
+def domain_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Print a domain error as one line and exit with its status instead of a traceback."""
+
+    @wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except DomainError as error:
+            typer.echo(f"error: {error.message} ({error.code})", err=True)
+            status = next((s for kind, s in EXIT_STATUS.items() if isinstance(error, kind)), 1)
+            sys.exit(status)
+
+    return wrapper

@@ -1,0 +1,200 @@
+"""`recur db upgrade`, `demo`, `billing run`, `pending`, `generate`, `invoices`, `invoice`."""
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+
+import typer
+
+from recur.cli.app import app, context, domain_errors
+from recur.cli.table import print_table
+from recur.db.migrate import upgrade
+from recur.db.models import Invoice
+from recur.demo import demo_loaded, invoice_count, load_demo
+from recur.domain.invoices import PendingInvoice
+from recur.presentation import day, money, period, price
+from recur.services import accounts, billing_run, invoicing
+
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+billing_app = typer.Typer(help="The Billing Service.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(billing_app, name="billing")
+
+AsOf = Annotated[
+    date | None, typer.Option(formats=["%Y-%m-%d"], help="Date to bill as of (default: today).")
+]
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema to the newest version."""
+    upgrade(context().settings.database_url)
+    typer.echo("database is up to date")
+
+
+@app.command()
+@domain_errors
+def demo() -> None:
+    """Load a realistic demo catalogue, accounts and a year of billing history (once)."""
+    ctx = context()
+    if demo_loaded(ctx.db):
+        typer.echo("demo data already loaded; nothing to do")
+        return
+    load_demo(ctx.db, ctx.clock.today())
+    typer.echo(
+        f"demo loaded: {invoice_count(ctx.db)} invoices of history up to {ctx.clock.today()}"
+    )
+
+
+@billing_app.command("run")
+@domain_errors
+def billing_run_command(as_of: AsOf = None) -> None:
+    """Issue every charge due by AS_OF (default today); a second run issues nothing."""
+    ctx = context()
+    today = ctx.clock.today()
+    run = billing_run.run_billing(ctx.db, as_of or today, today, "cli")
+    typer.echo(
+        f"billing run {run.id} as of {run.as_of}: {run.status}, {run.accounts_processed} accounts, "
+        f"{run.invoices_issued} invoices, {run.charges_issued} charges, {run.errors_count} errors"
+    )
+    for error in run.errors:
+        typer.echo(f"  account {error.account_id}: {error.message}", err=True)
+
+
+@app.command()
+@domain_errors
+def pending(
+    account: Annotated[str, typer.Argument(help="Account id or exact name.")], as_of: AsOf = None
+) -> None:
+    """Show an account's pending invoices: what will be issued, when, for how much."""
+    ctx = context()
+    found = accounts.find_account(ctx.db, account)
+    preview = invoicing.pending_for_account(ctx.db, found.id, as_of or ctx.clock.today())
+    typer.echo(f"Pending invoices of {found.name} as of {preview.as_of}")
+    if not preview.invoices:
+        typer.echo("nothing pending")
+        return
+    print_table(
+        ["#", "Account", "Issue date", "Currency", "Subtotal", "Tax", "Total"],
+        [
+            [str(n), found.name, str(inv.issue_date), inv.currency, *_totals(inv)]
+            for n, inv in enumerate(preview.invoices, start=1)
+        ],
+        right={0, 4, 5, 6},
+    )
+    for n, inv in enumerate(preview.invoices, start=1):
+        typer.echo(f"\n#{n} items")
+        print_table(
+            ["Subscription", "Description", "Period", "Qty", "Unit price", "Proration", "Amount"],
+            [
+                [
+                    str(c.subscription_id),
+                    c.description,
+                    period(c.period_start, c.period_last_day),
+                    str(c.quantity),
+                    price(c.unit_price, c.currency),
+                    f"{float(c.proration):.6f}",
+                    money(c.amount, c.currency),
+                ]
+                for c in inv.items
+            ],
+            right={0, 3, 4, 5, 6},
+        )
+
+
+def _totals(inv: PendingInvoice) -> list[str]:
+    t = inv.totals
+    return [
+        money(t.subtotal, inv.currency),
+        money(t.tax, inv.currency),
+        money(t.total, inv.currency),
+    ]
+
+
+@app.command()
+@domain_errors
+def generate(
+    account: Annotated[str, typer.Argument(help="Account id or exact name.")],
+    subscription: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--subscription", "-s", help="Subscription id (repeatable; default: all pending)."
+        ),
+    ] = None,
+) -> None:
+    """Generate invoices now, today, for the chosen subscriptions of an account."""
+    ctx = context()
+    today = ctx.clock.today()
+    found = accounts.find_account(ctx.db, account)
+    selection = subscription or [
+        s.id for s in invoicing.pending_for_account(ctx.db, found.id, today).subscriptions
+    ]
+    issued = invoicing.generate_for_account(ctx.db, found.id, selection, today, "cli")
+    for inv in issued:
+        typer.echo(f"issued {inv.number} dated {inv.issue_date}: {money(inv.total, inv.currency)}")
+
+
+@app.command()
+@domain_errors
+def invoices(
+    account: Annotated[str | None, typer.Option(help="Account id or exact name.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100)] = 50,
+) -> None:
+    """List issued invoices, newest first."""
+    ctx = context()
+    where = invoicing.InvoiceFilter(
+        account_id=accounts.find_account(ctx.db, account).id if account else None
+    )
+    page = invoicing.list_invoices(ctx.db, where, limit)
+    print_table(
+        ["Number", "Account", "Issue date", "Due date", "Total", "Status", "Source"],
+        [
+            [
+                i.number,
+                i.account.name,
+                str(i.issue_date),
+                str(i.due_date),
+                money(i.total, i.currency),
+                i.status,
+                i.source,
+            ]
+            for i in page.items
+        ],
+        right={4},
+    )
+    typer.echo(f"{len(page.items)} of {page.total} invoices")
+
+
+@app.command()
+@domain_errors
+def invoice(
+    number: Annotated[str, typer.Argument(help="Invoice number, e.g. INV-2027-000001.")],
+) -> None:
+    """Show one invoice: its header and items."""
+    inv = invoicing.get_invoice_by_number(context().db, number)
+    _print_invoice(inv)
+
+
+def _print_invoice(inv: Invoice) -> None:
+    typer.echo(f"{inv.number}  {inv.account.name}  ({inv.type}, {inv.status}, {inv.source})")
+    typer.echo(
+        f"issued {day(inv.issue_date)}, due {day(inv.due_date)}"
+        + (f", by {inv.generated_by}" if inv.generated_by else "")
+    )
+    print_table(
+        ["Description", "Period", "Qty", "Unit price", "Proration", "Amount"],
+        [
+            [
+                item.description,
+                period(item.period_start, item.period_end),
+                str(item.quantity),
+                price(item.unit_price, inv.currency),
+                str(item.proration),
+                money(item.amount, inv.currency),
+            ]
+            for item in inv.items
+        ],
+        right={2, 3, 4, 5},
+    )
+    for label, value in (("Subtotal", inv.subtotal), ("Tax", inv.tax), ("Total", inv.total)):
+        typer.echo(f"{label:>10}: {money(Decimal(value), inv.currency)}")

@@ -1,0 +1,1 @@
+"""`recur serve`, `recur worker`, `recur token …`: the running service."""

@@ -1,0 +1,279 @@
+"""A realistic demo: a reseller's catalogue, customers in several currencies, a year of history.
+
+Everything goes through the services, as an operator's actions would.
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from recur.db.models import Account, Invoice, Subscription
+from recur.db.session import Database
+from recur.domain.calendar import add_months
+from recur.domain.catalogue import (
+    BillingCycle,
+    BillingType,
+    CancelAt,
+    InvoiceGrouping,
+    PartialCharges,
+)
+from recur.services import accounts, billing_run, catalogue, invoicing, subscriptions
+
+ACTOR = "demo"
+
+# Catalogue: price per currency for each product's pricing options.
+_CURRENCIES = {
+    "EUR": Decimal(1),
+    "GBP": Decimal("0.85"),
+    "JPY": Decimal(160),
+    "KWD": Decimal("0.33"),
+}
+
+
+@dataclass(frozen=True)
+class _Option:
+    code: str
+    cycle: BillingCycle
+    billing_type: BillingType
+    eur_price: Decimal
+    eur_setup: Decimal = Decimal(0)
+    term_months: int | None = None
+
+
+_PRODUCTS: list[tuple[str, str, bool, list[_Option]]] = [
+    (
+        "MS365-E3",
+        "Microsoft 365 E3",
+        True,
+        [
+            _Option("monthly", BillingCycle.MONTHLY, BillingType.PREPAID, Decimal("33.00")),
+            _Option(
+                "annual",
+                BillingCycle.ANNUAL,
+                BillingType.PREPAID,
+                Decimal("356.40"),
+                term_months=12,
+            ),
+        ],
+    ),
+    (
+        "MS365-BP",
+        "Microsoft 365 Business Premium",
+        True,
+        [_Option("monthly", BillingCycle.MONTHLY, BillingType.PREPAID, Decimal("20.60"))],
+    ),
+    (
+        "BACKUP-1TB",
+        "Cloud Backup 1 TB",
+        True,
+        [
+            _Option(
+                "monthly",
+                BillingCycle.MONTHLY,
+                BillingType.PREPAID,
+                Decimal("20.00"),
+                Decimal("50.00"),
+            )
+        ],
+    ),
+    (
+        "AZURE-USAGE",
+        "Azure usage",
+        True,
+        [_Option("monthly", BillingCycle.MONTHLY, BillingType.POSTPAID, Decimal("100.00"))],
+    ),
+    (
+        "SUPPORT-Q",
+        "Premium support",
+        True,
+        [_Option("quarterly", BillingCycle.QUARTERLY, BillingType.PREPAID, Decimal("450.00"))],
+    ),
+    (
+        "ONBOARDING",
+        "Onboarding workshop",
+        False,
+        [_Option("once", BillingCycle.ONE_TIME, BillingType.PREPAID, Decimal("750.00"))],
+    ),
+]
+
+
+def _local(eur: Decimal, currency: str) -> Decimal:
+    places = {"JPY": 0, "KWD": 3}.get(currency, 2)
+    return (eur * _CURRENCIES[currency]).quantize(Decimal(1).scaleb(-places))
+
+
+@dataclass(frozen=True)
+class _Customer:
+    name: str
+    email: str
+    currency: str
+    billing_day: int | None
+    grouping: InvoiceGrouping
+    tax_rate: Decimal
+    partial: PartialCharges = PartialCharges.ON_ORDER_DAY
+    terms: int = 30
+
+
+_CUSTOMERS = [
+    _Customer(
+        "Acme Ltd", "billing@acme.example", "EUR", 11, InvoiceGrouping.CONSOLIDATED, Decimal(24)
+    ),
+    _Customer(
+        "Northwind GmbH",
+        "ap@northwind.example",
+        "EUR",
+        1,
+        InvoiceGrouping.PER_PRODUCT,
+        Decimal(19),
+        PartialCharges.NEXT_BILLING_DAY,
+    ),
+    _Customer(
+        "Contoso UK Ltd",
+        "finance@contoso.example",
+        "GBP",
+        5,
+        InvoiceGrouping.CONSOLIDATED,
+        Decimal(20),
+        terms=14,
+    ),
+    _Customer(
+        "Sakura Systems KK",
+        "keiri@sakura.example",
+        "JPY",
+        None,
+        InvoiceGrouping.PER_SUBSCRIPTION,
+        Decimal(10),
+    ),
+    _Customer(
+        "Gulf Trading Co.",
+        "accounts@gulf.example",
+        "KWD",
+        15,
+        InvoiceGrouping.CONSOLIDATED,
+        Decimal(0),
+    ),
+]
+
+# (customer index, product sku, option code, quantity, months before today it started, day offset)
+_ORDERS = [
+    (0, "MS365-E3", "monthly", 10, 12, 0),
+    (0, "BACKUP-1TB", "monthly", 1, 12, 9),
+    (0, "AZURE-USAGE", "monthly", 1, 12, 0),
+    (0, "ONBOARDING", "once", 1, 12, 0),
+    (1, "MS365-BP", "monthly", 25, 11, 6),
+    (1, "SUPPORT-Q", "quarterly", 1, 10, 3),
+    (1, "BACKUP-1TB", "monthly", 2, 4, 17),
+    (2, "MS365-E3", "annual", 40, 9, 2),
+    (2, "AZURE-USAGE", "monthly", 1, 6, 0),
+    (3, "MS365-BP", "monthly", 12, 12, 30),
+    (3, "BACKUP-1TB", "monthly", 1, 5, 8),
+    (4, "MS365-E3", "monthly", 8, 7, 4),
+    (4, "SUPPORT-Q", "quarterly", 1, 7, 4),
+    (4, "ONBOARDING", "once", 2, 1, 10),
+]
+
+
+def demo_loaded(db: Database) -> bool:
+    with db.transaction() as session:
+        return bool(session.scalar(select(func.count()).select_from(Account)))
+
+
+def load_demo(db: Database, today: date) -> None:
+    """Create the catalogue, customers and orders, then replay a year of billing up to today."""
+    options = _create_catalogue(db)
+    customers = [_create_customer(db, c) for c in _CUSTOMERS]
+    first = add_months(today, -12)
+    for index, sku, code, quantity, months_ago, offset in _ORDERS:
+        customer = _CUSTOMERS[index]
+        start = add_months(today, -months_ago) + timedelta(days=offset)
+        subscriptions.create_subscription(
+            db,
+            subscriptions.SubscriptionSpec(
+                customers[index], options[(sku, code, customer.currency)], quantity, start
+            ),
+            ACTOR,
+        )
+    _replay_history(db, first, today)
+
+
+def _create_catalogue(db: Database) -> dict[tuple[str, str, str], int]:
+    ids: dict[tuple[str, str, str], int] = {}
+    for sku, name, taxable, options in _PRODUCTS:
+        specs = [
+            catalogue.PricingOptionSpec(
+                code=f"{o.code}-{currency.lower()}",
+                billing_period=o.cycle,
+                billing_type=o.billing_type,
+                unit_price=_local(o.eur_price, currency),
+                setup_fee=_local(o.eur_setup, currency),
+                currency=currency,
+                term_months=o.term_months,
+            )
+            for o in options
+            for currency in _CURRENCIES
+        ]
+        product = catalogue.create_product(
+            db, catalogue.ProductSpec(sku, name, specs, taxable), ACTOR
+        )
+        for option in product.pricing_options:
+            ids[(sku, option.code.rsplit("-", 1)[0], option.currency)] = option.id
+    return ids
+
+
+def _create_customer(db: Database, c: _Customer) -> int:
+    spec = accounts.AccountSpec(
+        name=c.name,
+        email=c.email,
+        currency=c.currency,
+        billing_day=c.billing_day,
+        partial_charges=c.partial,
+        invoice_grouping=c.grouping,
+        payment_terms_days=c.terms,
+        tax_rate=c.tax_rate,
+    )
+    return accounts.create_account(db, spec, ACTOR).id
+
+
+def _replay_history(db: Database, first: date, today: date) -> None:
+    """Run the billing service on each past day it had work, as it would have; pay old invoices;
+    one manual generation and one cancellation, so the history shows every kind of event."""
+    manual_done = cancelled = False
+    while (due := _next_due(db)) is not None and due < today:
+        run_day = max(due, first)
+        billing_run.run_billing(db, run_day, run_day, "scheduler")
+        if not manual_done and run_day >= add_months(today, -6):
+            acme = accounts.find_account(db, "Acme Ltd")
+            backup = _subscription_of(db, acme.id, "BACKUP-1TB")
+            invoicing.generate_for_account(db, acme.id, [backup], run_day, "user:admin@recur.local")
+            manual_done = True
+        if not cancelled and run_day >= add_months(today, -2):
+            gulf = accounts.find_account(db, "Gulf Trading Co.")
+            subscriptions.cancel_subscription(
+                db,
+                _subscription_of(db, gulf.id, "SUPPORT-Q"),
+                CancelAt.END_OF_PERIOD,
+                run_day,
+                ACTOR,
+            )
+            cancelled = True
+    for invoice in invoicing.list_invoices(
+        db, invoicing.InvoiceFilter(issued_to=today - timedelta(days=45)), 100
+    ).items:
+        invoicing.mark_paid(db, invoice.id, ACTOR)
+
+
+def _next_due(db: Database) -> date | None:
+    with db.transaction() as session:
+        return session.scalar(select(func.min(Subscription.next_charge_date)))
+
+
+def _subscription_of(db: Database, account_id: int, sku: str) -> int:
+    page = subscriptions.list_subscriptions(db, account_id=account_id, limit=100)
+    return next(s.id for s in page.items if s.pricing_option.product.sku == sku)
+
+
+def invoice_count(db: Database) -> int:
+    with db.transaction() as session:
+        return int(session.scalar(select(func.count()).select_from(Invoice)) or 0)

@@ -1,0 +1,128 @@
+"""Idempotency keys for any state-changing request: a retry gets the first answer.
+
+A request first reserves its (scope, key); the answer is stored when it is
+known. A concurrent duplicate waits for that answer instead of doing the work
+again; a reservation left behind by a crashed process is taken over once stale.
+Manual generation also checks its key inside the issuing transaction (see
+services.invoicing), so even a takeover cannot issue twice.
+"""
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from recur.db.models import IdempotencyKey
+from recur.db.session import Database
+from recur.domain.errors import Conflict, InvalidInput
+
+MAX_KEY_LENGTH = 200
+_PENDING: dict[str, object] = {"pending": True}
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    status: int
+    body: Any
+
+
+class _Busy:
+    """Another request holds the key and has not answered yet."""
+
+
+_BUSY = _Busy()
+
+
+def check_key(key: str) -> str:
+    key = key.strip()
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise InvalidInput(
+            "invalid_idempotency_key", f"Idempotency-Key must be 1–{MAX_KEY_LENGTH} characters"
+        )
+    return key
+
+
+def reserve(
+    db: Database,
+    scope: str,
+    key: str,
+    fingerprint: str,
+    wait_seconds: float = 15.0,
+    stale_after: timedelta = timedelta(minutes=2),
+) -> StoredResponse | None:
+    """Reserve the key for this request (None), or the stored answer of the first one.
+
+    Raises InvalidInput if the key was used with a different request, Conflict if
+    the first request is still running after `wait_seconds`.
+    """
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        outcome = _attempt(db, scope, key, fingerprint, stale_after)
+        if not isinstance(outcome, _Busy):
+            return outcome
+        if time.monotonic() >= deadline:
+            raise Conflict(
+                "idempotency_key_in_progress",
+                "a request with this Idempotency-Key is still being processed; retry later",
+            )
+        time.sleep(0.05)
+
+
+def _attempt(
+    db: Database, scope: str, key: str, fingerprint: str, stale_after: timedelta
+) -> StoredResponse | None | _Busy:
+    def work(session: Session) -> StoredResponse | None | _Busy:
+        now = datetime.now(UTC)
+        row = session.get(IdempotencyKey, (scope, key), with_for_update=True)
+        if row is None:
+            session.add(
+                IdempotencyKey(
+                    scope=scope, key=key, fingerprint=fingerprint, result=_PENDING, created_at=now
+                )
+            )
+            session.flush()
+            return None
+        if row.fingerprint != fingerprint:
+            raise InvalidInput(
+                "idempotency_key_reused", "this Idempotency-Key was used with a different request"
+            )
+        if "status" in row.result:
+            return StoredResponse(int(row.result["status"]), row.result["body"])  # type: ignore[call-overload]
+        created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
+        if now - created > stale_after:  # its request died without answering: take it over
+            row.created_at = now
+            return None
+        return _BUSY
+
+    try:
+        return db.run(work)
+    except IntegrityError:  # a concurrent request inserted the key first
+        return _BUSY
+
+
+def complete(db: Database, scope: str, key: str, response: StoredResponse) -> None:
+    """Store the answer that every retry with this key will get."""
+
+    def work(session: Session) -> None:
+        session.execute(
+            update(IdempotencyKey)
+            .where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
+            .values(result={"status": response.status, "body": response.body})
+        )
+
+    db.run(work)
+
+
+def release(db: Database, scope: str, key: str) -> None:
+    """Forget a reservation whose request failed unexpectedly, so a retry can run."""
+
+    def work(session: Session) -> None:
+        session.execute(
+            delete(IdempotencyKey).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
+        )
+
+    db.run(work)

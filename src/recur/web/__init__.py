@@ -1,0 +1,45 @@
+"""The back office: server-rendered pages."""
+
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+STATIC = Path(__file__).parent / "static"
+SESSION_COOKIE = "recur_session"
+SESSION_MAX_AGE = 12 * 3600  # a working day; then sign in again
+
+
+def install(app: FastAPI) -> None:
+    """Mount the back office's routes, static files and session cookie on the application."""
+    # Imported here so that `recur.web.format` stays importable without the routes.
+    from recur.web.errors import Forbidden, PageNotFound, SignInRequired
+    from recur.web.routes import router
+    from recur.web.templating import render
+
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=app.state.ctx.settings.secret_key,
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE,
+        same_site="lax",
+        https_only=False,
+    )
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(router)
+
+    async def sign_in_required(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, SignInRequired)
+        return RedirectResponse(f"/login?next={quote(exc.next_url)}", status_code=303)
+
+    async def refused(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Forbidden | PageNotFound)
+        status, title = (403, "Not allowed") if isinstance(exc, Forbidden) else (404, "Not found")
+        return render(request, "error.html", status_code=status, title=title, message=exc.message)
+
+    app.add_exception_handler(SignInRequired, sign_in_required)
+    app.add_exception_handler(Forbidden, refused)
+    app.add_exception_handler(PageNotFound, refused)

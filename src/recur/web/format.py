@@ -1,0 +1,75 @@
+"""How money, dates and periods read to people (Babel, locale en), for pages and PDFs."""
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from fractions import Fraction
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency, format_decimal
+
+from recur.domain.money import minor_unit, to_money, to_price
+
+LOCALE = "en"
+ONE_DAY = timedelta(days=1)
+
+
+def money(amount: Decimal | int | None, currency: str) -> str:
+    """An amount with the currency's ISO 4217 places: €1,234.50, ¥1,235, KWD 1.250."""
+    if amount is None:
+        return ""
+    value = to_money(Decimal(amount), currency)
+    return str(format_currency(value, currency, locale=LOCALE))
+
+
+def price(amount: Decimal | None, currency: str) -> str:
+    """A unit price: at least the currency's places, and its own finer ones (€0.0125)."""
+    if amount is None:
+        return ""
+    value = to_price(Decimal(amount), currency)
+    places = max(-int(value.as_tuple().exponent), minor_unit(currency))
+    pattern = "¤#,##0" + ("." + "0" * places if places else "")
+    return str(
+        format_currency(value, currency, format=pattern, locale=LOCALE, currency_digits=False)
+    )
+
+
+def day(value: date | None) -> str:
+    """11 Jan 2027."""
+    if value is None:
+        return ""
+    return str(format_date(value, format="d MMM yyyy", locale=LOCALE))
+
+
+def timestamp(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return str(format_datetime(value, format="d MMM yyyy, HH:mm", locale=LOCALE))
+
+
+def period(first: date, last: date) -> str:
+    """An inclusive period: 11 Jan 2027 – 10 Feb 2027 (one date when it is a single day)."""
+    if first >= last:
+        return day(first)
+    return f"{day(first)} – {day(last)}"
+
+
+def charge_period(start: date, end_exclusive: date) -> str:
+    """A half-open engine period shown inclusive."""
+    return period(start, end_exclusive - ONE_DAY)
+
+
+def ratio(value: Fraction | Decimal) -> str:
+    """A proration factor to 6 decimals, for reading only (1 reads as 1)."""
+    if value == 1:
+        return "1"
+    exact = Decimal(value.numerator) / Decimal(value.denominator) if isinstance(value, Fraction) else value
+    return str(format_decimal(exact, format="0.000000", locale=LOCALE))
+
+
+def percent(value: Decimal) -> str:
+    return f"{format_decimal(value, format='0.##', locale=LOCALE)} %"
+
+
+def label(value: str) -> str:
+    """An enum value as words: per_product → Per product."""
+    return value.replace("_", " ").capitalize()
