@@ -20,7 +20,9 @@ def price(amount: Decimal, currency: str, locale: str = LOCALE) -> str:
     value = to_price(amount, currency)
     places = max(0, -int(value.as_tuple().exponent))
     pattern = "¤#,##0." + "0" * places if places else "¤#,##0"
-    return str(format_currency(value, currency, format=pattern, locale=locale, currency_digits=False))
+    return str(
+        format_currency(value, currency, format=pattern, locale=locale, currency_digits=False)
+    )
 
 
 def day(value: date, locale: str = LOCALE) -> str:

@@ -90,7 +90,11 @@ class TestSetupFee:
         )
         setup, recurring = first(subscription, 2)
         assert setup.kind is ChargeKind.SETUP
-        assert (setup.quantity, setup.unit_price, str(setup.amount)) == (1, Decimal("50.00"), "50.00")
+        assert (setup.quantity, setup.unit_price, str(setup.amount)) == (
+            1,
+            Decimal("50.00"),
+            "50.00",
+        )
         assert setup.planned_issue_date == date(2027, 1, 20)
         assert (setup.period_start, setup.period_last_day) == (date(2027, 1, 20), date(2027, 1, 20))
         assert recurring.kind is ChargeKind.RECURRING
@@ -128,7 +132,10 @@ class TestOneTimePrice:
         assert charge.kind is ChargeKind.ONE_TIME
         assert (charge.quantity, str(charge.amount)) == (2, "600.00")  # 300.00 × 2
         assert charge.planned_issue_date == date(2027, 1, 20)
-        assert (charge.period_start, charge.period_last_day) == (date(2027, 1, 20), date(2027, 1, 20))
+        assert (charge.period_start, charge.period_last_day) == (
+            date(2027, 1, 20),
+            date(2027, 1, 20),
+        )
 
     def test_one_time_price_with_a_setup_fee(self) -> None:
         subscription = terms(cycle=BillingCycle.ONE_TIME, unit_price="300.00", setup_fee="25.00")
@@ -166,7 +173,10 @@ class TestPartialCharges:
         assert setup.planned_issue_date == date(2027, 1, 20)  # the setup fee is not deferred
         assert (partial.period_start, partial.period_end) == (date(2027, 1, 20), date(2027, 2, 11))
         assert partial.planned_issue_date == date(2027, 2, 11)
-        assert (full.period_start, full.planned_issue_date) == (date(2027, 2, 11), date(2027, 2, 11))
+        assert (full.period_start, full.planned_issue_date) == (
+            date(2027, 2, 11),
+            date(2027, 2, 11),
+        )
         assert second.planned_issue_date == date(2027, 3, 11)
 
     def test_next_billing_day_changes_nothing_without_a_partial_period(self) -> None:
@@ -209,6 +219,23 @@ class TestCancellation:
         assert last.planned_issue_date == date(2027, 3, 20)
         assert str(last.amount) == "29.03"
         assert due_charges(subscription, billed, date(2027, 3, 19)) == []
+
+    def test_a_deferred_partial_cut_before_the_billing_day_is_issued_on_the_end_date(self) -> None:
+        # next_billing_day, D = 11, start 20 Jan, cancelled with end 1 Feb: the
+        # partial [20 Jan, 1 Feb) (12/31) ends on the end date, so it goes out then.
+        subscription = terms(
+            unit_price="31.00",
+            start_date=date(2027, 1, 20),
+            billing_day=11,
+            partial_charges=PartialCharges.NEXT_BILLING_DAY,
+            end_date=date(2027, 2, 1),
+        )
+        [charge] = unbilled_charges(subscription, NOTHING_BILLED)
+        assert (charge.period_end, charge.planned_issue_date) == (
+            date(2027, 2, 1),
+            date(2027, 2, 1),
+        )
+        assert str(charge.amount) == "12.00"  # 31.00 × 12/31
 
     def test_cancelled_before_it_started_nothing_is_billed_not_even_setup(self) -> None:
         subscription = terms(
@@ -261,7 +288,9 @@ class TestTermEnd:
 class TestPendingAndDue:
     def test_pending_is_due_charges_plus_the_next_issue_date(self) -> None:
         # As of 15 Mar: Jan, Feb, Mar are due; the April period is the next one.
-        pending = pending_charges(terms(start_date=date(2027, 1, 11)), NOTHING_BILLED, date(2027, 3, 15))
+        pending = pending_charges(
+            terms(start_date=date(2027, 1, 11)), NOTHING_BILLED, date(2027, 3, 15)
+        )
         assert [c.period_start for c in pending] == [
             date(2027, 1, 11),
             date(2027, 2, 11),
@@ -275,7 +304,9 @@ class TestPendingAndDue:
         assert [c.period_start for c in due_charges(subscription, billed, date(2027, 3, 11))] == [
             date(2027, 3, 11)
         ]
-        assert [c.period_start for c in pending_charges(subscription, billed, date(2027, 3, 11))] == [
+        assert [
+            c.period_start for c in pending_charges(subscription, billed, date(2027, 3, 11))
+        ] == [
             date(2027, 3, 11),
             date(2027, 4, 11),
         ]

@@ -56,7 +56,9 @@ def prices(draw: st.DrawFn) -> Decimal:
 
 
 @st.composite
-def subscriptions(draw: st.DrawFn, cycles: list[BillingCycle] = RECURRING_CYCLES) -> SubscriptionTerms:
+def subscriptions(
+    draw: st.DrawFn, cycles: list[BillingCycle] = RECURRING_CYCLES
+) -> SubscriptionTerms:
     start = draw(start_dates())
     ends_after = draw(st.one_of(st.none(), st.integers(0, 5 * 366)))
     return terms(
@@ -75,13 +77,17 @@ def subscriptions(draw: st.DrawFn, cycles: list[BillingCycle] = RECURRING_CYCLES
 
 def recurring_until(subscription: SubscriptionTerms, horizon: date) -> list[Charge]:
     """Recurring charges of periods starting before `horizon` (all of them if it ends)."""
-    charges = (c for c in unbilled_charges(subscription, BilledState()) if c.kind is ChargeKind.RECURRING)
+    charges = (
+        c for c in unbilled_charges(subscription, BilledState()) if c.kind is ChargeKind.RECURRING
+    )
     return [c for c in islice(charges, MANY) if c.period_start < horizon]
 
 
 @FAST
 @given(subscriptions())
-def test_periods_tile_the_service_time_without_gap_or_overlap(subscription: SubscriptionTerms) -> None:
+def test_periods_tile_the_service_time_without_gap_or_overlap(
+    subscription: SubscriptionTerms,
+) -> None:
     end = subscription.end_date
     horizon = end if end is not None else subscription.start_date + HORIZON
     charges = recurring_until(subscription, horizon)

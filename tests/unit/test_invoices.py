@@ -230,13 +230,17 @@ class TestGrouping:
     RUN = date(2027, 1, 11)
 
     def test_consolidated_one_invoice_per_issue_date(self) -> None:
-        [invoice] = due_invoices(account(grouping=InvoiceGrouping.CONSOLIDATED), self.STATES, self.RUN)
+        [invoice] = due_invoices(
+            account(grouping=InvoiceGrouping.CONSOLIDATED), self.STATES, self.RUN
+        )
         # 10.00 + 5.00 + 7.00 = 22.00; × 24 % = 5.28
         assert invoice.subscription_ids == [1, 2, 3]
         assert totals(invoice) == ("22.00", "5.28", "27.28")
 
     def test_per_product(self) -> None:
-        invoices = due_invoices(account(grouping=InvoiceGrouping.PER_PRODUCT), self.STATES, self.RUN)
+        invoices = due_invoices(
+            account(grouping=InvoiceGrouping.PER_PRODUCT), self.STATES, self.RUN
+        )
         # product 1: 15.00, tax 3.60; product 2: 7.00, tax 1.68
         assert sorted((i.subscription_ids, totals(i)) for i in invoices) == [
             ([1, 2], ("15.00", "3.60", "18.60")),

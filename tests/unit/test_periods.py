@@ -9,9 +9,7 @@ from recur.domain.periods import BillingPeriod, PeriodSchedule
 Span = tuple[date, date, Fraction]
 
 
-def spans(
-    schedule: PeriodSchedule, count: int = 100, resume_at: date | None = None
-) -> list[Span]:
+def spans(schedule: PeriodSchedule, count: int = 100, resume_at: date | None = None) -> list[Span]:
     """The first `count` periods as ([start, end), proration)."""
     return [(p.start, p.end, p.proration) for p in islice(schedule.periods(resume_at), count)]
 
@@ -44,6 +42,18 @@ class TestAnniversary:
         assert spans(monthly(date(2028, 1, 30)), 2) == [
             (date(2028, 1, 30), date(2028, 2, 29), ONE),
             (date(2028, 2, 29), date(2028, 3, 30), ONE),
+        ]
+
+    def test_an_annual_anniversary_on_the_29th_of_february(self) -> None:
+        # Anchored on 29 Feb 2028: 28 Feb in common years, back to 29 Feb in 2032.
+        assert [
+            p.start for p in islice(PeriodSchedule(date(2028, 2, 29), 12, None, None).periods(), 5)
+        ] == [
+            date(2028, 2, 29),
+            date(2029, 2, 28),
+            date(2030, 2, 28),
+            date(2031, 2, 28),
+            date(2032, 2, 29),
         ]
 
     def test_quarterly_on_a_month_end(self) -> None:

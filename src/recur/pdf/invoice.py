@@ -14,12 +14,15 @@ _TEMPLATES = Path(__file__).parent / "templates"
 
 @cache
 def _environment() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(_TEMPLATES), autoescape=select_autoescape(["html"])
-    )
+    env = Environment(loader=FileSystemLoader(_TEMPLATES), autoescape=select_autoescape(["html"]))
     env.filters.update(
-        money=fmt.money, price=fmt.price, day=fmt.day, period=fmt.period, ratio=fmt.ratio,
-        percent=fmt.percent, label=fmt.label,
+        money=fmt.money,
+        price=fmt.price,
+        day=fmt.day,
+        period=fmt.period,
+        ratio=fmt.ratio,
+        percent=fmt.percent,
+        label=fmt.label,
     )
     return env
 
@@ -35,6 +38,8 @@ def render_invoice_pdf(invoice: Invoice, seller_name: str | None = None) -> byte
     """The invoice as PDF bytes; `seller_name` defaults to the settings' (RECUR_SELLER_NAME)."""
     from weasyprint import HTML  # imported late: loading Pango takes a while
 
-    pdf = HTML(string=render_invoice_html(invoice, seller_name), base_url=str(_TEMPLATES)).write_pdf()
+    pdf = HTML(
+        string=render_invoice_html(invoice, seller_name), base_url=str(_TEMPLATES)
+    ).write_pdf()
     assert isinstance(pdf, bytes)
     return pdf

@@ -162,9 +162,13 @@ def find_account(db: Database, reference: str) -> Account:
         if reference.isdigit():
             account = session.get(Account, int(reference))
         else:
-            matches = list(session.scalars(select(Account).where(Account.name.ilike(reference)).limit(2)))
+            matches = list(
+                session.scalars(select(Account).where(Account.name.ilike(reference)).limit(2))
+            )
             if len(matches) > 1:
-                raise Conflict("ambiguous_account", f"several accounts are named {reference!r}; use the id")
+                raise Conflict(
+                    "ambiguous_account", f"several accounts are named {reference!r}; use the id"
+                )
             account = matches[0] if matches else None
         if account is None:
             raise NotFound("account_not_found", f"no account {reference!r}")
@@ -187,9 +191,7 @@ def account_summaries(db: Database, account_ids: list[int]) -> dict[int, Account
         balances = dict(
             session.execute(
                 select(Invoice.account_id, func.sum(Invoice.total))
-                .where(
-                    Invoice.account_id.in_(account_ids), Invoice.status == InvoiceStatus.UNPAID
-                )
+                .where(Invoice.account_id.in_(account_ids), Invoice.status == InvoiceStatus.UNPAID)
                 .group_by(Invoice.account_id)
             ).tuples()
         )

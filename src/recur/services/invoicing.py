@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from recur.db.audit import record
@@ -74,8 +75,9 @@ def generate_for_account(
     selection = sorted(set(subscription_ids))
     if not selection:
         raise InvalidInput("empty_selection", "select at least one subscription")
-    scope = f"generate:account:{account_id}"
-    return _generate(db, account_id, selection, today, actor, scope, idempotency_key)
+    return _generate(
+        db, account_id, selection, today, actor, f"account:{account_id}", idempotency_key
+    )
 
 
 def generate_for_subscription(
@@ -83,8 +85,8 @@ def generate_for_subscription(
 ) -> list[Invoice]:
     with db.transaction() as session:
         account_id = _subscription(session, subscription_id).account_id
-    scope = f"generate:subscription:{subscription_id}"
-    return _generate(db, account_id, [subscription_id], today, actor, scope, idempotency_key)
+    target = f"subscription:{subscription_id}"
+    return _generate(db, account_id, [subscription_id], today, actor, target, idempotency_key)
 
 
 def _generate(
@@ -93,10 +95,14 @@ def _generate(
     selection: list[int],
     today: date,
     actor: str,
-    scope: str,
+    target: str,
     idempotency_key: str | None,
 ) -> list[Invoice]:
-    fingerprint = hashlib.sha256(",".join(map(str, selection)).encode()).hexdigest()
+    # One key space for every generation: a key reused for another target or
+    # selection is refused rather than silently answered with another result.
+    scope = "generate"
+    request = f"{target}:{','.join(map(str, selection))}"
+    fingerprint = hashlib.sha256(request.encode()).hexdigest()
 
     def work(session: Session) -> list[int]:
         account = lock_account(session, account_id)
@@ -136,7 +142,15 @@ def _generate(
         )
         return ids
 
-    return _invoices_by_id(db, db.run(work))
+    try:
+        ids = db.run(work)
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        # The same key raced in on another account's lock: the winner's row now
+        # answers this request (same result, or a refused reuse).
+        ids = db.run(work)
+    return _invoices_by_id(db, ids)
 
 
 def _selected_states(

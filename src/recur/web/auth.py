@@ -65,7 +65,9 @@ async def check_csrf(request: Request) -> None:
         or not isinstance(expected, str)
         or not hmac.compare_digest(sent.encode(), expected.encode())
     ):
-        raise Forbidden("This form has expired or did not come from this site. Reload the page and try again.")
+        raise Forbidden(
+            "This form has expired or did not come from this site. Reload the page and try again."
+        )
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,11 @@ def ratio(value: Fraction | Decimal) -> str:
     """A proration factor to 6 decimals, for reading only (1 reads as 1)."""
     if value == 1:
         return "1"
-    exact = Decimal(value.numerator) / Decimal(value.denominator) if isinstance(value, Fraction) else value
+    exact = (
+        Decimal(value.numerator) / Decimal(value.denominator)
+        if isinstance(value, Fraction)
+        else value
+    )
     return str(format_decimal(exact, format="0.000000", locale=LOCALE))
 
 

@@ -28,9 +28,7 @@ templates.env.filters.update(
 templates.env.globals.update(CSRF_FIELD=CSRF_FIELD, Role=Role)
 
 
-def render(
-    request: Request, name: str, status_code: int = 200, **context: Any
-) -> HTMLResponse:
+def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """A page with what every layout needs: the user, today, the CSRF token."""
     user: UserInfo | None = getattr(request.state, "user", None)
     base = {

@@ -1,0 +1,65 @@
+"""What every API route needs: the context, today, and who is asking (bearer tokens)."""
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from recur.api.errors import ApiError
+from recur.context import AppContext
+from recur.services.tokens import Principal, Role, authenticate
+
+_bearer = HTTPBearer(auto_error=False, description="An API token: `recur token create`")
+_READS = {"GET", "HEAD", "OPTIONS"}
+
+
+def get_ctx(request: Request) -> AppContext:
+    ctx = request.app.state.ctx
+    assert isinstance(ctx, AppContext)
+    return ctx
+
+
+def get_today(ctx: Annotated[AppContext, Depends(get_ctx)]) -> date:
+    return ctx.clock.today()
+
+
+def get_principal(
+    request: Request,
+    ctx: Annotated[AppContext, Depends(get_ctx)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The token's principal; viewers may only read, writes need an operator or an admin."""
+    if credentials is None or not credentials.credentials:
+        raise ApiError(
+            401,
+            "unauthorized",
+            "send a valid API token: Authorization: Bearer TOKEN",
+            {"WWW-Authenticate": "Bearer"},
+        )
+    principal = authenticate(ctx.db, credentials.credentials)
+    if principal is None:
+        raise ApiError(
+            401, "invalid_token", "the API token is not valid", {"WWW-Authenticate": "Bearer"}
+        )
+    needed = Role.VIEWER if request.method in _READS else Role.OPERATOR
+    _require(principal, needed)
+    return principal
+
+
+def require_admin(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    _require(principal, Role.ADMIN)
+    return principal
+
+
+def _require(principal: Principal, needed: Role) -> None:
+    if not principal.role.allows(needed):
+        raise ApiError(
+            403, "forbidden", f"a {principal.role} token cannot do this; it needs {needed} or above"
+        )
+
+
+Ctx = Annotated[AppContext, Depends(get_ctx)]
+Today = Annotated[date, Depends(get_today)]
+Caller = Annotated[Principal, Depends(get_principal)]
+Admin = Annotated[Principal, Depends(require_admin)]

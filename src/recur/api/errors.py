@@ -1,0 +1,118 @@
+"""Every API error, mapped once to `{"error": {"code", "message"}}` and its HTTP status."""
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from recur.api.schemas import ErrorResponse
+from recur.domain.errors import Conflict, DomainError, InvalidInput, NotFound
+
+API_PREFIX = "/api/"
+
+STATUS_OF: dict[type[DomainError], int] = {NotFound: 404, Conflict: 409, InvalidInput: 422}
+
+_DESCRIPTIONS = {
+    401: "No valid bearer token",
+    403: "The token's role does not allow this",
+    404: "Not found",
+    409: "The current state refuses the request",
+    422: "The request is invalid",
+}
+
+
+class ApiError(Exception):
+    """An HTTP-level refusal (authentication, authorisation) in the same shape as domain errors."""
+
+    def __init__(
+        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers = status, code, message, headers
+
+
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    body = {"error": {"code": code, "message": message}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def domain_error_response(error: DomainError) -> JSONResponse:
+    status = next((s for kind, s in STATUS_OF.items() if isinstance(error, kind)), 400)
+    return error_response(status, error.code, error.message)
+
+
+def validation_message(errors: Sequence[Any]) -> str:
+    parts = []
+    for error in list(errors)[:5]:
+        location = ".".join(str(part) for part in error.get("loc", ()))
+        parts.append(f"{location}: {error.get('msg', 'invalid')}" if location else error["msg"])
+    more = len(errors) - 5
+    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
+
+
+def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the error statuses a route can answer."""
+    return {
+        status: {"model": ErrorResponse, "description": _DESCRIPTIONS[status]}
+        for status in sorted({401, 422, *statuses})
+    }
+
+
+class ApiRoute(APIRoute):
+    """A route whose domain, validation and auth errors answer in the API's error shape.
+
+    Scoped to the API's routes, so the back office keeps its own error pages.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except DomainError as error:
+                return domain_error_response(error)
+            except RequestValidationError as error:
+                return error_response(422, "invalid_request", validation_message(error.errors()))
+            except ApiError as error:
+                return error_response(error.status, error.code, error.message, error.headers)
+
+        return handle
+
+
+def install_http_errors(app: FastAPI) -> None:
+    """Unmatched API paths and methods (404, 405) and crashes answer in the API's shape too.
+
+    Installed after the back office, whose handler (if any) keeps the other paths.
+    """
+    previous = app.exception_handlers.get(StarletteHTTPException, http_exception_handler)
+
+    async def on_http_error(request: Request, error: Exception) -> Response:
+        assert isinstance(error, StarletteHTTPException)
+        if request.url.path.startswith(API_PREFIX):
+            code = _code_for(error.status_code)
+            return error_response(error.status_code, code, str(error.detail), error.headers)
+        return await previous(request, error)  # type: ignore[no-any-return]
+
+    async def on_crash(request: Request, error: Exception) -> Response:
+        if not request.url.path.startswith(API_PREFIX):
+            return PlainTextResponse("Internal Server Error", status_code=500)
+        message = "an unexpected error occurred; it has been logged"
+        return error_response(500, "internal_error", message)
+
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    if Exception not in app.exception_handlers:
+        app.add_exception_handler(Exception, on_crash)
+
+
+def _code_for(status: int) -> str:
+    return {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}.get(
+        status, f"http_{status}"
+    )

@@ -1,0 +1,68 @@
+"""`Idempotency-Key` on any write: a retry gets the first answer, same status and body."""
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import Header, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from recur.api.errors import domain_error_response
+from recur.context import AppContext
+from recur.domain.errors import DomainError
+from recur.services import idempotency
+from recur.services.tokens import Principal
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=idempotency.MAX_KEY_LENGTH,
+        description="Retrying with the same key returns the first answer (same status and body)",
+    ),
+]
+
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+
+def fingerprint(body: BaseModel | None) -> str:
+    """The request's identity: its body, canonically serialised (key order does not matter)."""
+    data = None if body is None else body.model_dump(mode="json")
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def respond(
+    ctx: AppContext,
+    request: Request,
+    principal: Principal,
+    key: str | None,
+    body: BaseModel | None,
+    status: int,
+    produce: Callable[[], BaseModel],
+) -> JSONResponse:
+    """Answer with `produce()`; with a key, answer a retry with the stored first answer."""
+    if key is None:
+        return _answer(status, produce)
+    key = idempotency.check_key(key)
+    scope = f"api:{request.method}:{request.url.path}:{principal.token_id}"
+    stored = idempotency.reserve(ctx.db, scope, key, fingerprint(body))
+    if stored is not None:
+        return JSONResponse(stored.body, stored.status, headers={REPLAYED_HEADER: "true"})
+    try:
+        response = _answer(status, produce)
+    except BaseException:
+        idempotency.release(ctx.db, scope, key)
+        raise
+    first = idempotency.StoredResponse(response.status_code, json.loads(response.body))
+    idempotency.complete(ctx.db, scope, key, first)
+    return response
+
+
+def _answer(status: int, produce: Callable[[], BaseModel]) -> JSONResponse:
+    try:
+        content: Any = produce().model_dump(mode="json")
+    except DomainError as error:
+        return domain_error_response(error)
+    return JSONResponse(content, status)

@@ -1,0 +1,183 @@
+"""From the services' objects to the API's bodies: amounts as strings in the currency's places."""
+
+from datetime import date
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from recur.api import schemas as s
+from recur.db.models import (
+    Account,
+    BillingRun,
+    Invoice,
+    InvoiceItem,
+    PricingOption,
+    Product,
+    Subscription,
+)
+from recur.domain.catalogue import ChargeKind
+from recur.domain.charges import Charge
+from recur.domain.invoices import PendingInvoice
+from recur.domain.money import round_half_up, to_money, to_price
+from recur.services.pagination import Page
+from recur.services.subscriptions import effective_status, term_end
+
+T = TypeVar("T")
+PRORATION_PLACES = 6
+
+
+def money(amount: Decimal, currency: str) -> str:
+    return str(to_money(amount, currency))
+
+
+def price(amount: Decimal, currency: str) -> str:
+    return str(to_price(amount, currency))
+
+
+def page(result: Page[Any], present: Any) -> dict[str, Any]:
+    return {
+        "data": [present(item) for item in result.items],
+        "total": result.total,
+        "next_cursor": result.next_cursor,
+    }
+
+
+def pricing_option(option: PricingOption) -> s.PricingOptionOut:
+    return s.PricingOptionOut(
+        id=option.id,
+        code=option.code,
+        billing_period=option.billing_period,  # type: ignore[arg-type]
+        billing_type=option.billing_type,  # type: ignore[arg-type]
+        unit_price=price(option.unit_price, option.currency),
+        setup_fee=price(option.setup_fee, option.currency),
+        currency=option.currency,
+        term_months=option.term_months,
+        auto_renew=option.auto_renew,
+        billing_day=option.billing_day,
+        active=option.active,
+    )
+
+
+def product(item: Product) -> s.ProductOut:
+    return s.ProductOut(
+        id=item.id,
+        sku=item.sku,
+        name=item.name,
+        taxable=item.taxable,
+        pricing_options=[pricing_option(o) for o in item.pricing_options],
+    )
+
+
+def account(item: Account) -> s.AccountOut:
+    return s.AccountOut(
+        id=item.id,
+        name=item.name,
+        email=item.email,
+        currency=item.currency,
+        billing_day=item.billing_day,
+        partial_charges=item.partial_charges,  # type: ignore[arg-type]
+        invoice_grouping=item.invoice_grouping,  # type: ignore[arg-type]
+        payment_terms_days=item.payment_terms_days,
+        tax_rate=str(Decimal(item.tax_rate).normalize().quantize(Decimal("0.01"))),
+        status=item.status,  # type: ignore[arg-type]
+    )
+
+
+def subscription(sub: Subscription, today: date) -> s.SubscriptionOut:
+    return s.SubscriptionOut(
+        id=sub.id,
+        account_id=sub.account_id,
+        pricing_option_id=sub.pricing_option_id,
+        quantity=sub.quantity,
+        start_date=sub.start_date,
+        auto_renew=sub.auto_renew,
+        status=effective_status(sub, today),
+        term_end=term_end(sub, today),
+        end_date=sub.end_date,
+        next_charge_date=sub.next_charge_date,
+    )
+
+
+def charge(item: Charge) -> s.ItemOut:
+    return s.ItemOut(
+        subscription_id=item.subscription_id,
+        kind=item.kind,
+        description=item.description,
+        period_start=item.period_start,
+        period_end=item.period_last_day,
+        quantity=item.quantity,
+        unit_price=price(item.unit_price, item.currency),
+        proration=str(round_half_up(item.proration, PRORATION_PLACES)),
+        amount=money(item.amount, item.currency),
+    )
+
+
+def pending_invoice(draft: PendingInvoice) -> s.PendingInvoiceOut:
+    currency = draft.currency
+    return s.PendingInvoiceOut(
+        account_id=draft.account_id,
+        issue_date=draft.issue_date,
+        due_date=draft.due_date,
+        currency=currency,
+        subtotal=money(draft.totals.subtotal, currency),
+        tax=money(draft.totals.tax, currency),
+        total=money(draft.totals.total, currency),
+        items=[charge(c) for c in draft.items],
+    )
+
+
+def invoice_item(item: InvoiceItem, currency: str) -> s.ItemOut:
+    return s.ItemOut(
+        subscription_id=item.subscription_id,
+        kind=ChargeKind(item.kind),
+        description=item.description,
+        period_start=item.period_start,
+        period_end=item.period_end,  # stored inclusive
+        quantity=item.quantity,
+        unit_price=price(item.unit_price, currency),
+        proration=str(Decimal(item.proration).quantize(Decimal(1).scaleb(-PRORATION_PLACES))),
+        amount=money(item.amount, currency),
+    )
+
+
+def invoice(item: Invoice) -> s.InvoiceOut:
+    currency = item.currency
+    return s.InvoiceOut(
+        id=item.id,
+        number=item.number,
+        account_id=item.account_id,
+        issue_date=item.issue_date,
+        due_date=item.due_date,
+        currency=currency,
+        type=item.type,  # type: ignore[arg-type]
+        status=item.status,  # type: ignore[arg-type]
+        source=item.source,  # type: ignore[arg-type]
+        generated_by=item.generated_by,
+        billing_run_id=item.billing_run_id,
+        subtotal=money(item.subtotal, currency),
+        tax=money(item.tax, currency),
+        total=money(item.total, currency),
+        paid_at=item.paid_at,
+        items=[invoice_item(i, currency) for i in item.items],
+    )
+
+
+def billing_run(run: BillingRun) -> s.BillingRunOut:
+    return s.BillingRunOut(
+        id=run.id,
+        as_of=run.as_of,
+        worker=run.worker,
+        triggered_by=run.triggered_by,
+        status=run.status,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        accounts_processed=run.accounts_processed,
+        invoices_issued=run.invoices_issued,
+        charges_issued=run.charges_issued,
+        errors_count=run.errors_count,
+        errors=[
+            s.BillingRunErrorOut(
+                account_id=e.account_id, code=e.code, message=e.message, occurred_at=e.occurred_at
+            )
+            for e in run.errors
+        ],
+    )

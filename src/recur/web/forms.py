@@ -1,0 +1,108 @@
+"""Reading submitted forms, and showing what is wrong next to the field it concerns."""
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from starlette.datastructures import FormData
+
+from recur.domain.errors import DomainError
+
+# Domain error codes that do not name their field in the usual way.
+_FIELD_OF_CODE = {
+    "unknown_currency": "currency",
+    "currency_mismatch": "pricing_option_id",
+    "currency_locked": "currency",
+    "billing_schedule_locked": "billing_day",
+    "sku_taken": "sku",
+    "email_taken": "email",
+    "password_too_short": "password",
+    "duplicate_pricing_code": "code",
+    "pricing_option_not_found": "pricing_option_id",
+    "pricing_option_inactive": "pricing_option_id",
+    "account_not_found": "account_id",
+    "account_closed": "account_id",
+    "invalid_payment_terms_days": "payment_terms_days",
+}
+
+
+@dataclass
+class Form:
+    """A submitted form: its raw values (to show again) and the errors found so far."""
+
+    data: FormData
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def text(self, name: str) -> str:
+        value = self.data.get(name)
+        return value.strip() if isinstance(value, str) else ""
+
+    def values(self, name: str) -> list[str]:
+        return [v for v in self.data.getlist(name) if isinstance(v, str)]
+
+    def flag(self, name: str) -> bool:
+        return self.text(name) in ("1", "on", "true", "yes")
+
+    def integer(self, name: str, optional: bool = False) -> int | None:
+        raw = self.text(name)
+        if not raw and optional:
+            return None
+        try:
+            return int(raw)
+        except ValueError:
+            self.errors[name] = "Enter a whole number." if raw else "This field is required."
+            return None
+
+    def decimal(self, name: str, default: Decimal | None = None) -> Decimal | None:
+        raw = self.text(name).replace(",", "")
+        if not raw and default is not None:
+            return default
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:
+            self.errors[name] = (
+                "Enter an amount such as 12.50." if raw else "This field is required."
+            )
+            return None
+        if not value.is_finite():
+            self.errors[name] = "Enter an amount such as 12.50."
+            return None
+        return value
+
+    def day(self, name: str) -> date | None:
+        raw = self.text(name)
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            self.errors[name] = "Enter a date (YYYY-MM-DD)." if raw else "This field is required."
+            return None
+
+    def required(self, name: str) -> str:
+        value = self.text(name)
+        if not value:
+            self.errors[name] = "This field is required."
+        return value
+
+    def add_domain_error(self, error: DomainError, fields: set[str]) -> None:
+        """Put a service's refusal next to its field, or above the form if it names none."""
+        name = field_of(error.code)
+        self.errors[name if name in fields else "_form"] = sentence(error.message)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def field_of(code: str) -> str:
+    if code in _FIELD_OF_CODE:
+        return _FIELD_OF_CODE[code]
+    for prefix in ("invalid_", "missing_"):
+        if code.startswith(prefix):
+            return code.removeprefix(prefix)
+    return "_form"
+
+
+def sentence(message: str) -> str:
+    """A service message as a sentence: capitalised, with a full stop."""
+    text = message[:1].upper() + message[1:]
+    return text if text.endswith((".", "!", "?")) else f"{text}."

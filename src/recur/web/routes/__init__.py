@@ -1,0 +1,9 @@
+"""The back office's pages, one module per area of the navigation."""
+
+from fastapi import APIRouter
+
+from recur.web.routes import accounts, invoices, products, runs, session, subscriptions, users
+
+router = APIRouter(include_in_schema=False)
+for module in (session, accounts, subscriptions, invoices, products, runs, users):
+    router.include_router(module.router)

@@ -1,0 +1,340 @@
+"""Office > Accounts: the list, an account's pages, and manual generation for an account."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+
+from recur.db.models import Account, Invoice, Subscription
+from recur.domain.catalogue import InvoiceGrouping, PartialCharges
+from recur.domain.errors import DomainError
+from recur.domain.invoices import PendingInvoice
+from recur.services import accounts, invoicing, subscriptions
+from recur.services.invoicing import InvoiceFilter
+from recur.services.users import UserInfo
+from recur.web.auth import check_csrf, ctx, operator, viewer
+from recur.web.errors import found
+from recur.web.forms import Form
+from recur.web.templating import render
+
+router = APIRouter()
+
+PAGE_SIZE = 25
+ACCOUNT_FIELDS = {
+    "name",
+    "email",
+    "currency",
+    "billing_day",
+    "partial_charges",
+    "invoice_grouping",
+    "payment_terms_days",
+    "tax_rate",
+    "status",
+}
+
+
+@router.get("/accounts")
+def account_list(
+    request: Request,
+    q: str | None = None,
+    cursor: str | None = None,
+    user: UserInfo = Depends(viewer),
+) -> Response:
+    db = ctx(request).db
+    page = accounts.list_accounts(db, search=q or None, limit=PAGE_SIZE, cursor=cursor or None)
+    summaries = accounts.account_summaries(db, [a.id for a in page.items])
+    return render(request, "accounts/list.html", page=page, summaries=summaries, q=q or "")
+
+
+@router.get("/accounts/new")
+def account_new(request: Request, user: UserInfo = Depends(operator)) -> Response:
+    return _account_form(request, None, _defaults())
+
+
+@router.post("/accounts", dependencies=[Depends(check_csrf)])
+async def account_create(request: Request, user: UserInfo = Depends(operator)) -> Response:
+    form = Form(await request.form())
+    values = _read_account(form)
+    if form.ok:
+        try:
+            spec = accounts.AccountSpec(**values)
+            account = accounts.create_account(ctx(request).db, spec, actor=f"user:{user.email}")
+            return RedirectResponse(f"/accounts/{account.id}", status_code=303)
+        except DomainError as error:
+            form.add_domain_error(error, ACCOUNT_FIELDS)
+    return _account_form(request, None, form.data, form.errors, status_code=422)
+
+
+@router.get("/accounts/{account_id}")
+def account_overview(
+    request: Request, account_id: int, user: UserInfo = Depends(viewer)
+) -> Response:
+    db = ctx(request).db
+    account = found(accounts.get_account, db, account_id)
+    summary = accounts.account_summaries(db, [account_id])[account_id]
+    issued = invoicing.list_invoices(db, InvoiceFilter(account_id=account_id), limit=1).total
+    subs = subscriptions.list_subscriptions(db, account_id=account_id, limit=1).total
+    return render(
+        request,
+        "accounts/overview.html",
+        account=account,
+        section="overview",
+        summary=summary,
+        invoice_count=issued,
+        subscription_count=subs,
+    )
+
+
+@router.get("/accounts/{account_id}/edit")
+def account_edit(request: Request, account_id: int, user: UserInfo = Depends(operator)) -> Response:
+    account = found(accounts.get_account, ctx(request).db, account_id)
+    values = {name: getattr(account, name) for name in ACCOUNT_FIELDS}
+    values["billing_day"] = "" if account.billing_day is None else account.billing_day
+    return _account_form(request, account, values)
+
+
+@router.post("/accounts/{account_id}/edit", dependencies=[Depends(check_csrf)])
+async def account_update(
+    request: Request, account_id: int, user: UserInfo = Depends(operator)
+) -> Response:
+    db = ctx(request).db
+    account = found(accounts.get_account, db, account_id)
+    form = Form(await request.form())
+    values = _read_account(form)
+    values["status"] = form.text("status") or account.status
+    if form.ok:
+        try:
+            accounts.update_account(db, account_id, values, actor=f"user:{user.email}")
+            return RedirectResponse(f"/accounts/{account_id}", status_code=303)
+        except DomainError as error:
+            form.add_domain_error(error, ACCOUNT_FIELDS)
+    return _account_form(request, account, form.data, form.errors, status_code=422)
+
+
+@router.get("/accounts/{account_id}/subscriptions")
+def account_subscriptions(
+    request: Request, account_id: int, user: UserInfo = Depends(viewer)
+) -> Response:
+    db = ctx(request).db
+    account = found(accounts.get_account, db, account_id)
+    subs = subscriptions.list_subscriptions(db, account_id=account_id, limit=100)
+    return render(
+        request,
+        "accounts/subscriptions.html",
+        account=account,
+        section="subscriptions",
+        subscriptions=subs,
+        status_of=subscriptions.effective_status,
+    )
+
+
+@router.get("/accounts/{account_id}/pending")
+def account_pending(
+    request: Request,
+    account_id: int,
+    generated: str | None = None,
+    user: UserInfo = Depends(viewer),
+) -> Response:
+    created = _created_invoices(request, account_id, generated)
+    return _pending_page(request, account_id, created=created)
+
+
+@router.get("/accounts/{account_id}/generate")
+def account_generate_form(
+    request: Request, account_id: int, user: UserInfo = Depends(operator)
+) -> Response:
+    return _pending_page(request, account_id, dialog=GenerateDialog(key=str(uuid.uuid4())))
+
+
+@router.post("/accounts/{account_id}/generate", dependencies=[Depends(check_csrf)])
+async def account_generate(
+    request: Request, account_id: int, user: UserInfo = Depends(operator)
+) -> Response:
+    form = Form(await request.form())
+    dialog = GenerateDialog(
+        key=form.text("idempotency_key") or str(uuid.uuid4()),
+        selected=_ids(form.values("selected")),
+    )
+    removed = _ids(form.values("remove"))
+    if removed:  # without JavaScript: a Remove button was pressed
+        dialog.selected = [s for s in dialog.selected if s not in removed]
+        return _pending_page(request, account_id, dialog=dialog)
+    if form.text("action") == "insert":  # without JavaScript: Insert to Selected
+        for sid in _ids(form.values("candidate")):
+            if sid not in dialog.selected:
+                dialog.selected.append(sid)
+        return _pending_page(request, account_id, dialog=dialog)
+    if not dialog.selected:
+        dialog.error = "Tick one or more subscriptions and press Insert to Selected first."
+        return _pending_page(request, account_id, dialog=dialog, status_code=422)
+    try:
+        issued = invoicing.generate_for_account(
+            ctx(request).db,
+            account_id,
+            dialog.selected,
+            ctx(request).clock.today(),
+            actor=f"user:{user.email}",
+            idempotency_key=dialog.key,
+        )
+    except DomainError as error:
+        dialog.error = error.message[:1].upper() + error.message[1:] + "."
+        return _pending_page(request, account_id, dialog=dialog, status_code=409)
+    ids = ",".join(str(inv.id) for inv in issued)
+    return RedirectResponse(f"/accounts/{account_id}/pending?generated={ids}", status_code=303)
+
+
+@router.get("/accounts/{account_id}/invoices")
+def account_invoices(
+    request: Request,
+    account_id: int,
+    cursor: str | None = None,
+    user: UserInfo = Depends(viewer),
+) -> Response:
+    db = ctx(request).db
+    account = found(accounts.get_account, db, account_id)
+    page = invoicing.list_invoices(
+        db, InvoiceFilter(account_id=account_id), limit=PAGE_SIZE, cursor=cursor or None
+    )
+    return render(request, "accounts/invoices.html", account=account, section="invoices", page=page)
+
+
+@dataclass
+class GenerateDialog:
+    """The Generate Invoices pop-up's state: its idempotency key and the Selected list."""
+
+    key: str
+    selected: list[int] | None = None
+    error: str | None = None
+
+    def __post_init__(self) -> None:
+        self.selected = list(self.selected or [])
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A subscription as the pop-up lists it: what it would bill if selected."""
+
+    subscription: Subscription
+    next_charge: date | None
+    pending_amount: Decimal
+    pending_count: int
+
+
+def _pending_page(
+    request: Request,
+    account_id: int,
+    dialog: GenerateDialog | None = None,
+    created: list[Invoice] | None = None,
+    status_code: int = 200,
+) -> Response:
+    db = ctx(request).db
+    today = ctx(request).clock.today()
+    preview = found(invoicing.pending_for_account, db, account_id, today)
+    subs = subscriptions.list_subscriptions(db, account_id=account_id, limit=100).items
+    candidates = _candidates(subs, preview.invoices)
+    return render(
+        request,
+        "accounts/pending.html",
+        status_code=status_code,
+        account=preview.account,
+        section="generate" if dialog else "pending",
+        preview=preview,
+        behind=_charges_behind(preview.invoices),
+        subs_by_id={s.id: s for s in subs},
+        candidates=candidates,
+        dialog=dialog,
+        created=created or [],
+    )
+
+
+def _candidates(subs: list[Subscription], pending: list[PendingInvoice]) -> list[Candidate]:
+    found_by_sub: dict[int, list[tuple[date, Decimal]]] = {}
+    for invoice in pending:
+        for item in invoice.items:
+            found_by_sub.setdefault(item.subscription_id, []).append(
+                (invoice.issue_date, item.amount)
+            )
+    return [
+        Candidate(
+            subscription=sub,
+            next_charge=min((d for d, _ in found_by_sub[sub.id]), default=None)
+            if sub.id in found_by_sub
+            else sub.next_charge_date,
+            pending_amount=sum((a for _, a in found_by_sub.get(sub.id, [])), Decimal(0)),
+            pending_count=len(found_by_sub.get(sub.id, [])),
+        )
+        for sub in subs
+    ]
+
+
+def _charges_behind(pending: list[PendingInvoice]) -> list[Any]:
+    """Every pending item, by subscription: the table under the pending invoices."""
+    items = [item for invoice in pending for item in invoice.items]
+    return sorted(items, key=lambda c: (c.subscription_id, c.period_start, c.kind.value))
+
+
+def _created_invoices(request: Request, account_id: int, generated: str | None) -> list[Invoice]:
+    if not generated:
+        return []
+    db = ctx(request).db
+    created = [found(invoicing.get_invoice, db, i) for i in _ids(generated.split(","))]
+    return [inv for inv in created if inv.account_id == account_id]
+
+
+def _ids(raw: list[str]) -> list[int]:
+    return [int(v) for v in raw if v.strip().isdigit()]
+
+
+def _defaults() -> dict[str, Any]:
+    return {
+        "name": "",
+        "email": "",
+        "currency": "EUR",
+        "billing_day": "",
+        "partial_charges": PartialCharges.ON_ORDER_DAY.value,
+        "invoice_grouping": InvoiceGrouping.CONSOLIDATED.value,
+        "payment_terms_days": 30,
+        "tax_rate": "0",
+        "status": "active",
+    }
+
+
+def _read_account(form: Form) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "name": form.required("name"),
+        "email": form.required("email"),
+        "currency": form.required("currency").upper(),
+        "billing_day": form.integer("billing_day", optional=True),
+        "partial_charges": form.text("partial_charges") or PartialCharges.ON_ORDER_DAY.value,
+        "invoice_grouping": form.text("invoice_grouping") or InvoiceGrouping.CONSOLIDATED.value,
+        "payment_terms_days": form.integer("payment_terms_days"),
+        "tax_rate": form.decimal("tax_rate", default=Decimal(0)),
+    }
+    for name, enum in (("partial_charges", PartialCharges), ("invoice_grouping", InvoiceGrouping)):
+        if values[name] not in {e.value for e in enum}:
+            form.errors[name] = "Choose one of the options."
+    return values
+
+
+def _account_form(
+    request: Request,
+    account: Account | None,
+    values: Any,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "accounts/form.html",
+        status_code=status_code,
+        account=account,
+        section="overview",
+        values=values,
+        errors=errors or {},
+        partial_charges=list(PartialCharges),
+        groupings=list(InvoiceGrouping),
+    )

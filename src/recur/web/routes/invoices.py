@@ -1,0 +1,97 @@
+"""Billing > Invoices: the list, an invoice, its PDF, and marking it paid."""
+
+from datetime import date
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+
+from recur.domain.catalogue import InvoiceSource, InvoiceStatus
+from recur.domain.errors import DomainError
+from recur.pdf import render_invoice_pdf
+from recur.services import accounts, invoicing
+from recur.services.invoicing import InvoiceFilter
+from recur.services.users import UserInfo
+from recur.web.auth import check_csrf, ctx, operator, viewer
+from recur.web.errors import found
+from recur.web.forms import sentence
+from recur.web.templating import flash, render
+
+router = APIRouter()
+
+PAGE_SIZE = 25
+
+
+def _date_or_none(raw: str | None) -> date | None:
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+@router.get("/invoices")
+def invoice_list(
+    request: Request,
+    number: str | None = None,
+    account_id: str | None = None,
+    status: str | None = None,
+    source: str | None = None,
+    issued_from: str | None = None,
+    issued_to: str | None = None,
+    cursor: str | None = None,
+    user: UserInfo = Depends(viewer),
+) -> Response:
+    db = ctx(request).db
+    where = InvoiceFilter(
+        account_id=int(account_id) if account_id and account_id.isdigit() else None,
+        status=InvoiceStatus(status) if status in set(InvoiceStatus) else None,
+        source=InvoiceSource(source) if source in set(InvoiceSource) else None,
+        issued_from=_date_or_none(issued_from),
+        issued_to=_date_or_none(issued_to),
+        number=number or None,
+    )
+    page = invoicing.list_invoices(db, where, limit=PAGE_SIZE, cursor=cursor or None)
+    return render(
+        request,
+        "invoices/list.html",
+        page=page,
+        where=where,
+        accounts=accounts.list_accounts(db, limit=100).items,
+        statuses=list(InvoiceStatus),
+        sources=list(InvoiceSource),
+    )
+
+
+@router.get("/invoices/{invoice_id}")
+def invoice_page(request: Request, invoice_id: int, user: UserInfo = Depends(viewer)) -> Response:
+    invoice = found(invoicing.get_invoice, ctx(request).db, invoice_id)
+    return render(request, "invoices/page.html", invoice=invoice, error=None)
+
+
+@router.get("/invoices/{invoice_id}/pdf")
+def invoice_pdf(request: Request, invoice_id: int, user: UserInfo = Depends(viewer)) -> Response:
+    context = ctx(request)
+    invoice = found(invoicing.get_invoice, context.db, invoice_id)
+    pdf = render_invoice_pdf(invoice, seller_name=context.settings.seller_name)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{invoice.number}.pdf"'},
+    )
+
+
+@router.post("/invoices/{invoice_id}/pay", dependencies=[Depends(check_csrf)])
+def invoice_pay(request: Request, invoice_id: int, user: UserInfo = Depends(operator)) -> Response:
+    db = ctx(request).db
+    try:
+        invoice = invoicing.mark_paid(db, invoice_id, actor=f"user:{user.email}")
+    except DomainError as error:
+        invoice = found(invoicing.get_invoice, db, invoice_id)
+        return render(
+            request,
+            "invoices/page.html",
+            status_code=409,
+            invoice=invoice,
+            error=sentence(error.message),
+        )
+    flash(request, f"{invoice.number} is marked as paid.")
+    return RedirectResponse(f"/invoices/{invoice_id}", status_code=303)

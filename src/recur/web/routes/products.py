@@ -1,0 +1,108 @@
+"""Billing > Products: the catalogue and its pricing options."""
+
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+
+from recur.domain.catalogue import BillingCycle, BillingType
+from recur.domain.errors import DomainError
+from recur.services import catalogue
+from recur.services.catalogue import PricingOptionSpec, ProductSpec
+from recur.services.users import UserInfo
+from recur.web.auth import admin, check_csrf, ctx, viewer
+from recur.web.forms import Form
+from recur.web.templating import render
+
+router = APIRouter()
+
+PRODUCT_FIELDS = {
+    "sku",
+    "name",
+    "code",
+    "billing_period",
+    "billing_type",
+    "unit_price",
+    "setup_fee",
+    "currency",
+    "term_months",
+    "billing_day",
+}
+
+
+@router.get("/products")
+def product_list(
+    request: Request, cursor: str | None = None, user: UserInfo = Depends(viewer)
+) -> Response:
+    page = catalogue.list_products(ctx(request).db, limit=50, cursor=cursor or None)
+    return render(request, "products/list.html", page=page)
+
+
+@router.get("/products/new")
+def product_new(request: Request, user: UserInfo = Depends(admin)) -> Response:
+    values = {
+        "taxable": "on",
+        "code": "monthly",
+        "billing_period": "monthly",
+        "billing_type": "prepaid",
+        "currency": "EUR",
+        "setup_fee": "0",
+        "auto_renew": "on",
+    }
+    return _product_form(request, values)
+
+
+@router.post("/products", dependencies=[Depends(check_csrf)])
+async def product_create(request: Request, user: UserInfo = Depends(admin)) -> Response:
+    form = Form(await request.form())
+    spec = _read_product(form)
+    if form.ok and spec is not None:
+        try:
+            catalogue.create_product(ctx(request).db, spec, actor=f"user:{user.email}")
+            return RedirectResponse("/products", status_code=303)
+        except DomainError as error:
+            form.add_domain_error(error, PRODUCT_FIELDS)
+    return _product_form(request, form.data, form.errors, status_code=422)
+
+
+def _read_product(form: Form) -> ProductSpec | None:
+    sku, name, code = form.required("sku"), form.required("name"), form.required("code")
+    period, kind = form.text("billing_period"), form.text("billing_type")
+    if period not in set(BillingCycle):
+        form.errors["billing_period"] = "Choose a billing period."
+    if kind not in set(BillingType):
+        form.errors["billing_type"] = "Choose prepaid or postpaid."
+    unit_price = form.decimal("unit_price")
+    setup_fee = form.decimal("setup_fee", default=Decimal(0))
+    currency = form.required("currency").upper()
+    term = form.integer("term_months", optional=True)
+    billing_day = form.integer("billing_day", optional=True)
+    if not form.ok or unit_price is None or setup_fee is None:
+        return None
+    option = PricingOptionSpec(
+        code=code,
+        billing_period=BillingCycle(period),
+        billing_type=BillingType(kind),
+        unit_price=unit_price,
+        currency=currency,
+        setup_fee=setup_fee,
+        term_months=term,
+        auto_renew=form.flag("auto_renew"),
+        billing_day=billing_day,
+    )
+    return ProductSpec(sku=sku, name=name, pricing_options=[option], taxable=form.flag("taxable"))
+
+
+def _product_form(
+    request: Request, values: Any, errors: dict[str, str] | None = None, status_code: int = 200
+) -> Response:
+    return render(
+        request,
+        "products/form.html",
+        status_code=status_code,
+        values=values,
+        errors=errors or {},
+        periods=list(BillingCycle),
+        types=list(BillingType),
+    )

@@ -1,0 +1,38 @@
+"""Billing > Billing runs: what the billing service did, and running it now."""
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+
+from recur.domain.errors import DomainError
+from recur.services import billing_run
+from recur.services.users import UserInfo
+from recur.web.auth import check_csrf, ctx, operator, viewer
+from recur.web.forms import sentence
+from recur.web.templating import flash, render
+
+router = APIRouter()
+
+
+@router.get("/billing-runs")
+def run_list(
+    request: Request, cursor: str | None = None, user: UserInfo = Depends(viewer)
+) -> Response:
+    page = billing_run.list_billing_runs(ctx(request).db, limit=25, cursor=cursor or None)
+    return render(request, "runs/list.html", page=page)
+
+
+@router.post("/billing-runs", dependencies=[Depends(check_csrf)])
+def run_now(request: Request, user: UserInfo = Depends(operator)) -> Response:
+    context = ctx(request)
+    today = context.clock.today()
+    try:
+        run = billing_run.run_billing(context.db, today, today, triggered_by=f"user:{user.email}")
+    except DomainError as error:
+        flash(request, sentence(error.message))
+    else:
+        flash(
+            request,
+            f"Billing run #{run.id} as of {today.isoformat()} {run.status}: "
+            f"{run.invoices_issued} invoice(s) issued, {run.errors_count} error(s).",
+        )
+    return RedirectResponse("/billing-runs", status_code=303)

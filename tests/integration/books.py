@@ -1,0 +1,59 @@
+"""Checks that hold for any database the services have written, whatever happened.
+
+Every issued invoice is whole (it has items; subtotal = sum of items; total =
+subtotal + tax), every ledger row belongs to exactly one item of the same
+charge and every item to one ledger row, and numbers are gap-free per year.
+"""
+
+import re
+from collections import defaultdict
+from datetime import timedelta
+from decimal import Decimal
+
+from recur.db.session import Database
+
+from .factories import invoices, items, ledger
+
+_NUMBER = re.compile(r"^INV-(\d{4})-(\d{6})$")
+
+
+def assert_books_balanced(db: Database) -> None:
+    issued = invoices(db)
+    for invoice in issued:
+        assert invoice.items, f"{invoice.number} has no items"
+        assert invoice.subtotal == sum((Decimal(i.amount) for i in invoice.items), Decimal(0))
+        assert invoice.total == invoice.subtotal + invoice.tax
+        assert [i.position for i in invoice.items] == list(range(1, len(invoice.items) + 1))
+    assert_numbers_gap_free(db)
+    assert_ledger_matches_items(db)
+
+
+def assert_numbers_gap_free(db: Database) -> None:
+    by_year: dict[int, list[int]] = defaultdict(list)
+    for invoice in invoices(db):
+        match = _NUMBER.match(invoice.number)
+        assert match, invoice.number
+        year, serial = int(match[1]), int(match[2])
+        assert year == invoice.issue_date.year, invoice.number
+        by_year[year].append(serial)
+    for year, serials in by_year.items():
+        assert sorted(serials) == list(range(1, len(serials) + 1)), f"numbers of {year}"
+
+
+def assert_ledger_matches_items(db: Database) -> None:
+    rows = ledger(db)
+    by_item = {row.invoice_item_id: row for row in rows}
+    assert len(by_item) == len(rows), "two ledger rows point at one item"
+    keys = [(r.subscription_id, r.kind, r.period_start) for r in rows]
+    assert len(set(keys)) == len(keys), "a period is in the ledger twice"
+    all_items = items(db)
+    assert {i.id for i in all_items} == set(by_item), "an item without ledger row or vice versa"
+    for item in all_items:
+        row = by_item[item.id]
+        assert (row.subscription_id, row.kind, row.period_start) == (
+            item.subscription_id,
+            item.kind,
+            item.period_start,
+        )
+        # The item shows the period inclusive; one-off charges cover their start day.
+        assert row.period_end - timedelta(days=1) == item.period_end

@@ -1,0 +1,174 @@
+"""Bad input gets a clear domain error and changes nothing (SPEC §6)."""
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from recur.db.models import AuditEvent, BilledPeriod, Invoice, InvoiceItem, Subscription
+from recur.db.session import Database
+from recur.domain.catalogue import BillingCycle, BillingType
+from recur.domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from recur.services import accounts, billing_run, catalogue, invoicing, subscriptions
+
+D = Decimal
+TODAY = date(2027, 1, 15)
+
+
+def _world(db: Database) -> dict[str, int]:
+    option = catalogue.PricingOptionSpec(
+        "m", BillingCycle.MONTHLY, BillingType.PREPAID, D("10"), "EUR"
+    )
+    usd = catalogue.PricingOptionSpec(
+        "m-usd", BillingCycle.MONTHLY, BillingType.PREPAID, D("10"), "USD"
+    )
+    product = catalogue.create_product(db, catalogue.ProductSpec("SKU", "Seat", [option, usd]), "t")
+    a = accounts.create_account(
+        db, accounts.AccountSpec("A", "a@x.test", "EUR", billing_day=1), "t"
+    ).id
+    b = accounts.create_account(db, accounts.AccountSpec("B", "b@x.test", "EUR"), "t").id
+
+    def order(account: int, start: date) -> int:
+        spec = subscriptions.SubscriptionSpec(account, product.pricing_options[0].id, 1, start)
+        return subscriptions.create_subscription(db, spec, "t").id
+
+    ended = order(a, date(2027, 2, 1))
+    subscriptions.cancel_subscription(db, ended, "now", TODAY, "t")  # not started: nothing to bill
+    return {
+        "a": a,
+        "b": b,
+        "a_sub": order(a, date(2027, 1, 1)),
+        "b_sub": order(b, date(2027, 1, 1)),
+        "ended": ended,
+        "usd_option": product.pricing_options[1].id,
+    }
+
+
+def _counts(db: Database) -> tuple[int, ...]:
+    with db.transaction() as session:
+        return tuple(
+            session.scalar(select(func.count()).select_from(model)) or 0
+            for model in (Invoice, InvoiceItem, BilledPeriod, Subscription, AuditEvent)
+        )
+
+
+CASES: list[tuple[str, type[DomainError], str, Callable[[Database, dict[str, int]], object]]] = [
+    (
+        "empty selection",
+        InvalidInput,
+        "empty_selection",
+        lambda db, w: invoicing.generate_for_account(db, w["a"], [], TODAY, "t"),
+    ),
+    (
+        "subscription of another account",
+        InvalidInput,
+        "subscription_of_another_account",
+        lambda db, w: invoicing.generate_for_account(
+            db, w["a"], [w["a_sub"], w["b_sub"]], TODAY, "t"
+        ),
+    ),
+    (
+        "nothing pending",
+        Conflict,
+        "nothing_pending",
+        lambda db, w: invoicing.generate_for_account(
+            db, w["a"], [w["a_sub"], w["ended"]], TODAY, "t"
+        ),
+    ),
+    (
+        "unknown subscription",
+        NotFound,
+        "subscription_not_found",
+        lambda db, w: invoicing.generate_for_account(db, w["a"], [w["a_sub"], 9999], TODAY, "t"),
+    ),
+    (
+        "unknown account",
+        NotFound,
+        "account_not_found",
+        lambda db, w: invoicing.generate_for_account(db, 9999, [w["a_sub"]], TODAY, "t"),
+    ),
+    (
+        "unknown single subscription",
+        NotFound,
+        "subscription_not_found",
+        lambda db, w: invoicing.generate_for_subscription(db, 9999, TODAY, "t"),
+    ),
+    (
+        "wrong currency",
+        InvalidInput,
+        "currency_mismatch",
+        lambda db, w: subscriptions.create_subscription(
+            db, subscriptions.SubscriptionSpec(w["a"], w["usd_option"], 1, TODAY), "t"
+        ),
+    ),
+    (
+        "zero quantity",
+        InvalidInput,
+        "invalid_quantity",
+        lambda db, w: subscriptions.create_subscription(
+            db, subscriptions.SubscriptionSpec(w["a"], w["usd_option"], 0, TODAY), "t"
+        ),
+    ),
+    (
+        "run in the future",
+        InvalidInput,
+        "as_of_in_future",
+        lambda db, w: billing_run.run_billing(db, date(2027, 1, 16), TODAY, "t"),
+    ),
+    (
+        "billing day out of range",
+        InvalidInput,
+        "invalid_billing_day",
+        lambda db, w: accounts.create_account(
+            db, accounts.AccountSpec("C", "c@x.test", "EUR", billing_day=31), "t"
+        ),
+    ),
+    (
+        "unknown currency",
+        InvalidInput,
+        "unknown_currency",
+        lambda db, w: accounts.create_account(
+            db, accounts.AccountSpec("C", "c@x.test", "XYZ"), "t"
+        ),
+    ),
+    (
+        "idempotency key reused with another selection",
+        InvalidInput,
+        "idempotency_key_reused",
+        lambda db, w: invoicing.generate_for_account(
+            db, w["b"], [w["b_sub"]], TODAY, "t", idempotency_key="used"
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "error", "code", "action"), CASES, ids=[c[0] for c in CASES])
+def test_bad_input_is_refused_and_writes_nothing(
+    db: Database,
+    case: str,
+    error: type[DomainError],
+    code: str,
+    action: Callable[[Database, dict[str, int]], object],
+) -> None:
+    world = _world(db)
+    # A key first used for account B's own selection, so reusing it for another one is refused.
+    invoicing.generate_for_subscription(db, world["b_sub"], TODAY, "t")
+    invoicing.generate_for_account(
+        db, world["a"], [world["a_sub"]], TODAY, "t", idempotency_key="used"
+    )
+    before = _counts(db)
+    with pytest.raises(error) as raised:
+        action(db, world)
+    assert raised.value.code == code
+    assert raised.value.message  # a sentence for people
+    assert _counts(db) == before
+
+
+def test_refusal_names_every_offending_subscription(db: Database) -> None:
+    world = _world(db)
+    with pytest.raises(NotFound) as raised:
+        invoicing.generate_for_account(db, world["a"], [9998, world["a_sub"], 9999], TODAY, "t")
+    assert "9998" in raised.value.message
+    assert "9999" in raised.value.message
