@@ -160,7 +160,7 @@ def _selected_states(
     rows = session.execute(
         select(Subscription.id, Subscription.account_id).where(Subscription.id.in_(selection))
     )
-    owners = {sub_id: owner for sub_id, owner in rows}
+    owners = {row.id: row.account_id for row in rows}
     missing = [sid for sid in selection if sid not in owners]
     if missing:
         raise NotFound("subscription_not_found", f"subscriptions {_ids(missing)} do not exist")
