@@ -1,19 +1,98 @@
 """The web application: REST API under /api/v1 and the back office, on one server."""
 
-from fastapi import FastAPI
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from recur.api.schemas import StatusOut
 from recur.context import AppContext, context_from_settings
+from recur.db.migrate import is_current
+from recur.scheduler import BillingSchedule
+from recur.services.tokens import ENV_TOKEN_NAME, Role, ensure_token
 from recur.settings import Settings
+
+log = logging.getLogger("recur.app")
+
+DESCRIPTION = """Subscription billing: catalogue, accounts, subscriptions, pending invoices,
+manual and automatic generation. Every `/api/v1` route needs `Authorization: Bearer TOKEN`
+(`recur token create`); errors answer `{"error": {"code", "message"}}`."""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     ctx: AppContext = context_from_settings(settings)
-    app = FastAPI(title="Recur", version="0.1.0", docs_url="/docs", openapi_url="/openapi.json")
+    app = FastAPI(
+        title="Recur",
+        version="0.1.0",
+        description=DESCRIPTION,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+        lifespan=_lifespan,
+    )
     app.state.ctx = ctx
+    _install_health(app)
 
     from recur.api import install as install_api
+    from recur.api import install_http_errors
     from recur.web import install as install_web
 
     install_api(app)
     install_web(app)
+    install_http_errors(app)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    ctx: AppContext = app.state.ctx
+    _ensure_env_token(ctx)
+    schedule: BillingSchedule | None = None
+    if ctx.settings.scheduler.lower() not in ("off", "0", "false", "no"):
+        schedule = BillingSchedule(ctx.db, ctx.clock, ctx.settings.billing_interval)
+        schedule.start()
+    try:
+        yield
+    finally:
+        if schedule is not None:
+            schedule.shutdown()
+        ctx.db.dispose()
+
+
+def _ensure_env_token(ctx: AppContext) -> None:
+    """RECUR_API_TOKEN becomes (or refreshes) the admin token named "env"."""
+    if not ctx.settings.api_token:
+        return
+    try:
+        ensure_token(ctx.db, ENV_TOKEN_NAME, ctx.settings.api_token, Role.ADMIN, "system")
+    except Exception:  # e.g. the schema is not migrated yet: /readyz says so
+        log.exception("could not register RECUR_API_TOKEN")
+
+
+def _install_health(app: FastAPI) -> None:
+    @app.get("/healthz", tags=["health"], response_model=StatusOut)
+    def healthz() -> StatusOut:
+        """The process is up."""
+        return StatusOut(status="ok")
+
+    @app.get(
+        "/readyz",
+        tags=["health"],
+        response_model=StatusOut,
+        responses={503: {"model": StatusOut, "description": "Not ready"}},
+    )
+    def readyz() -> JSONResponse:
+        """The database answers and its schema is the newest migration."""
+        ctx: AppContext = app.state.ctx
+        try:
+            with ctx.db.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            current = is_current(ctx.db.engine)
+        except Exception:
+            log.warning("readiness check failed", exc_info=True)
+            return JSONResponse({"status": "database_unavailable"}, status_code=503)
+        if not current:
+            return JSONResponse({"status": "migrations_pending"}, status_code=503)
+        return JSONResponse({"status": "ok"})

@@ -8,7 +8,7 @@ exactly once, and every amount has the currency's minor-unit places.
 import calendar
 from datetime import date, timedelta
 from decimal import Decimal
-from itertools import islice
+from itertools import islice, pairwise
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -34,7 +34,7 @@ from recur.domain.money import minor_unit
 from .factories import account, after_billing, terms
 
 FAST = settings(max_examples=150, deadline=None)
-RECURRING_CYCLES = [c for c in BillingCycle if c is not BillingCycle.ONE_TIME]
+RECURRING_CYCLES: list[BillingCycle] = [c for c in BillingCycle if c is not BillingCycle.ONE_TIME]
 HORIZON = timedelta(days=4 * 366)
 #: Enough charges to cover any generated end date (at most 60 monthly periods).
 MANY = 80
@@ -95,7 +95,7 @@ def test_periods_tile_the_service_time_without_gap_or_overlap(
         assert charges == []
         return
     assert charges[0].period_start == subscription.start_date
-    for before, after in zip(charges, charges[1:], strict=False):
+    for before, after in pairwise(charges):
         assert before.period_end == after.period_start
     assert all(c.period_start < c.period_end for c in charges)
     if end is not None:

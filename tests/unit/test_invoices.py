@@ -222,11 +222,11 @@ class TestManualMerge:
 
 class TestGrouping:
     # Two subscriptions of product 1 (10.00 and 5.00) and one of product 2 (7.00), all on 11 Jan.
-    STATES: list[SubscriptionState] = [
+    STATES: tuple[SubscriptionState, ...] = (
         (terms(subscription_id=1, product_id=1, unit_price="10.00"), BilledState()),
         (terms(subscription_id=2, product_id=1, unit_price="5.00"), BilledState()),
         (terms(subscription_id=3, product_id=2, unit_price="7.00"), BilledState()),
-    ]
+    )
     RUN = date(2027, 1, 11)
 
     def test_consolidated_one_invoice_per_issue_date(self) -> None:

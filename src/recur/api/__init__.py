@@ -1,7 +1,24 @@
-"""REST API (JSON) under /api/v1."""
+"""REST API (JSON) under /api/v1: thin routers over the services."""
 
-from fastapi import FastAPI
+from fastapi import APIRouter, Depends, FastAPI
+
+from recur.api import accounts, billing_runs, invoices, products, subscriptions, test_clock
+from recur.api.deps import get_principal
+from recur.api.errors import install_http_errors
+from recur.clock import TestClock
+from recur.context import AppContext
+
+PREFIX = "/api/v1"
+
+__all__ = ["PREFIX", "install", "install_http_errors"]
 
 
 def install(app: FastAPI) -> None:
-    """Mount the API routers on the application."""
+    """Mount the API routers on the application; every route needs a bearer token."""
+    ctx: AppContext = app.state.ctx
+    api = APIRouter(prefix=PREFIX, dependencies=[Depends(get_principal)])
+    for module in (products, accounts, subscriptions, invoices, billing_runs):
+        api.include_router(module.router)
+    if isinstance(ctx.clock, TestClock):
+        api.include_router(test_clock.router)
+    app.include_router(api)

@@ -168,7 +168,9 @@ class Invoice(Base):
         CheckConstraint(one_of("status", InvoiceStatus), name="status"),
         CheckConstraint(one_of("source", InvoiceSource), name="source"),
         CheckConstraint("due_date >= issue_date", name="due_after_issue"),
-        CheckConstraint("total = subtotal + tax", name="total"),
+        # Rounded to the columns' 4 places: SQLite keeps NUMERIC as binary floats, where
+        # 100.06 + 0.01 != 100.07; on PostgreSQL the difference is exact either way.
+        CheckConstraint("round(total - subtotal - tax, 4) = 0", name="total"),
         Index("ix_invoices_account_issue", "account_id", "issue_date"),
     )
 

@@ -87,22 +87,23 @@ def group_into_invoices(
     account: AccountTerms, charges: Iterable[Charge], issue_date_of: Callable[[Charge], date]
 ) -> list[PendingInvoice]:
     """One invoice per issue date and, as the account's grouping says, per product or subscription."""
-    groups: dict[tuple[date, int], list[Charge]] = {}
+    # Currency is part of the key although subscriptions must be in the account's
+    # currency: an invoice can never mix two currencies, whatever the data says.
+    groups: dict[tuple[date, str, int], list[Charge]] = {}
     for charge in charges:
-        groups.setdefault((issue_date_of(charge), _group_id(account.grouping, charge)), []).append(
-            charge
-        )
+        key = (issue_date_of(charge), charge.currency, _group_id(account.grouping, charge))
+        groups.setdefault(key, []).append(charge)
     invoices = []
-    for (issue_date, _), items in sorted(groups.items(), key=lambda kv: kv[0]):
+    for (issue_date, currency, _), items in sorted(groups.items(), key=lambda kv: kv[0]):
         items.sort(key=item_order)
         invoices.append(
             PendingInvoice(
                 account_id=account.account_id,
-                currency=account.currency,
+                currency=currency,
                 issue_date=issue_date,
                 due_date=issue_date + timedelta(days=account.payment_terms_days),
                 items=tuple(items),
-                totals=invoice_totals(items, account.tax_rate, account.currency),
+                totals=invoice_totals(items, account.tax_rate, currency),
             )
         )
     return invoices

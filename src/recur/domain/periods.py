@@ -60,6 +60,8 @@ class PeriodSchedule:
 
         Infinite unless the schedule has an end date; every period ends by it.
         """
+        if self.months == 0:
+            return  # a one-time price has no periods
         if resume_at is not None and self.end_date is not None and resume_at >= self.end_date:
             return
         anchor = self.anchor

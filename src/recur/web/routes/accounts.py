@@ -209,6 +209,7 @@ class GenerateDialog:
     key: str
     selected: list[int] | None = None
     error: str | None = None
+    open: bool = True
 
     def __post_init__(self) -> None:
         self.selected = list(self.selected or [])
@@ -236,12 +237,14 @@ def _pending_page(
     preview = found(invoicing.pending_for_account, db, account_id, today)
     subs = subscriptions.list_subscriptions(db, account_id=account_id, limit=100).items
     candidates = _candidates(subs, preview.invoices)
+    # The pop-up is rendered closed on every page, with its own key, so it opens without a round trip.
+    dialog = dialog or GenerateDialog(key=str(uuid.uuid4()), open=False)
     return render(
         request,
         "accounts/pending.html",
         status_code=status_code,
         account=preview.account,
-        section="generate" if dialog else "pending",
+        section="generate" if dialog.open else "pending",
         preview=preview,
         behind=_charges_behind(preview.invoices),
         subs_by_id={s.id: s for s in subs},

@@ -204,7 +204,7 @@ def upgrade() -> None:
         sa.CheckConstraint("status IN ('unpaid', 'paid', 'void')", name=op.f("ck_invoices_status")),
         sa.CheckConstraint("type IN ('invoice', 'credit')", name=op.f("ck_invoices_type")),
         sa.CheckConstraint("due_date >= issue_date", name=op.f("ck_invoices_due_after_issue")),
-        sa.CheckConstraint("total = subtotal + tax", name=op.f("ck_invoices_total")),
+        sa.CheckConstraint("round(total - subtotal - tax, 4) = 0", name=op.f("ck_invoices_total")),
         sa.ForeignKeyConstraint(
             ["account_id"], ["accounts.id"], name=op.f("fk_invoices_account_id_accounts")
         ),

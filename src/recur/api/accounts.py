@@ -1,0 +1,127 @@
+"""/accounts: customers, their pending invoices and manual generation."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+
+from recur.api import presenters as present
+from recur.api.deps import Caller, Ctx, Today
+from recur.api.errors import ApiRoute, documented
+from recur.api.idempotency import IdempotencyKey, respond
+from recur.api.params import AsOf, Cursor, IdPath, Limit, check_day
+from recur.api.schemas import (
+    AccountIn,
+    AccountOut,
+    AccountPatch,
+    AccountPendingOut,
+    GenerateIn,
+    GenerateOut,
+    ListOut,
+)
+from recur.domain.errors import InvalidInput
+from recur.services import accounts, invoicing
+
+router = APIRouter(prefix="/accounts", tags=["accounts"], route_class=ApiRoute)
+
+_NOT_NULL = {"name", "email", "currency", "partial_charges", "invoice_grouping"} | {
+    "payment_terms_days",
+    "tax_rate",
+    "status",
+}
+
+
+@router.post("", status_code=201, response_model=AccountOut, responses=documented(403))
+def create_account(
+    body: AccountIn, request: Request, ctx: Ctx, caller: Caller, key: IdempotencyKey = None
+) -> JSONResponse:
+    spec = accounts.AccountSpec(**body.model_dump())
+    return respond(
+        ctx,
+        request,
+        caller,
+        key,
+        body,
+        201,
+        lambda: present.account(accounts.create_account(ctx.db, spec, caller.actor)),
+    )
+
+
+@router.get("", response_model=ListOut[AccountOut], responses=documented())
+def list_accounts(
+    ctx: Ctx,
+    search: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    return present.page(accounts.list_accounts(ctx.db, search, limit, cursor), present.account)
+
+
+@router.get("/{account_id}", response_model=AccountOut, responses=documented(404))
+def get_account(account_id: IdPath, ctx: Ctx) -> AccountOut:
+    return present.account(accounts.get_account(ctx.db, account_id))
+
+
+@router.patch(
+    "/{account_id}", response_model=AccountOut, responses=documented(403, 404, 409)
+)
+def update_account(
+    account_id: IdPath,
+    body: AccountPatch,
+    request: Request,
+    ctx: Ctx,
+    caller: Caller,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
+    changes = body.model_dump(exclude_unset=True)
+    nulls = sorted(k for k, v in changes.items() if v is None and k in _NOT_NULL)
+    if nulls:
+        raise InvalidInput("null_field", f"{', '.join(nulls)} cannot be null")
+    return respond(
+        ctx,
+        request,
+        caller,
+        key,
+        body,
+        200,
+        lambda: present.account(accounts.update_account(ctx.db, account_id, changes, caller.actor)),
+    )
+
+
+@router.get(
+    "/{account_id}/pending-invoices", response_model=AccountPendingOut, responses=documented(404)
+)
+def account_pending(
+    account_id: IdPath, ctx: Ctx, today: Today, as_of: AsOf = None
+) -> AccountPendingOut:
+    day = check_day(as_of, "as_of") or today
+    pending = invoicing.pending_for_account(ctx.db, account_id, day)
+    return AccountPendingOut(
+        as_of=day,
+        data=[present.pending_invoice(p) for p in pending.invoices],
+        subscriptions=[present.subscription(s, today) for s in pending.subscriptions],
+    )
+
+
+@router.post(
+    "/{account_id}/invoices/generate",
+    status_code=201,
+    response_model=GenerateOut,
+    responses=documented(403, 404, 409),
+)
+def generate_for_account(
+    account_id: IdPath,
+    body: GenerateIn,
+    request: Request,
+    ctx: Ctx,
+    caller: Caller,
+    today: Today,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
+    def produce() -> GenerateOut:
+        issued = invoicing.generate_for_account(
+            ctx.db, account_id, body.subscription_ids, today, caller.actor, key
+        )
+        return GenerateOut(invoices=[present.invoice(i) for i in issued])
+
+    return respond(ctx, request, caller, key, body, 201, produce)

@@ -1,0 +1,81 @@
+"""/invoices: issued invoices, their PDF, and payment."""
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+
+from recur.api import presenters as present
+from recur.api.deps import Caller, Ctx
+from recur.api.errors import ApiRoute, documented
+from recur.api.idempotency import IdempotencyKey, respond
+from recur.api.params import Cursor, IdPath, IdQuery, Limit, check_day
+from recur.api.schemas import InvoiceOut, ListOut
+from recur.domain.catalogue import InvoiceSource, InvoiceStatus
+from recur.services import invoicing
+
+router = APIRouter(prefix="/invoices", tags=["invoices"], route_class=ApiRoute)
+
+DateFilter = Annotated[date | None, Query(description="Inclusive")]
+
+
+@router.get("", response_model=ListOut[InvoiceOut], responses=documented())
+def list_invoices(
+    ctx: Ctx,
+    account_id: IdQuery = None,
+    status: InvoiceStatus | None = None,
+    source: InvoiceSource | None = None,
+    issued_from: DateFilter = None,
+    issued_to: DateFilter = None,
+    number: Annotated[str | None, Query(max_length=20)] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    where = invoicing.InvoiceFilter(
+        account_id=account_id,
+        status=status,
+        source=source,
+        issued_from=check_day(issued_from, "issued_from"),
+        issued_to=check_day(issued_to, "issued_to"),
+        number=number.replace("\x00", "") if number else None,
+    )
+    return present.page(invoicing.list_invoices(ctx.db, where, limit, cursor), present.invoice)
+
+
+@router.get("/{invoice_id}", response_model=InvoiceOut, responses=documented(404))
+def get_invoice(invoice_id: IdPath, ctx: Ctx) -> InvoiceOut:
+    return present.invoice(invoicing.get_invoice(ctx.db, invoice_id))
+
+
+@router.get(
+    "/{invoice_id}/pdf",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/pdf": {}}, "description": "The invoice as PDF"},
+        **documented(404),
+    },
+)
+async def invoice_pdf(invoice_id: IdPath, ctx: Ctx) -> Response:
+    from recur.pdf import render_invoice_pdf  # loading WeasyPrint takes a while: only when asked
+
+    invoice = await run_in_threadpool(invoicing.get_invoice, ctx.db, invoice_id)
+    pdf = await run_in_threadpool(render_invoice_pdf, invoice, ctx.settings.seller_name)
+    headers = {"Content-Disposition": f'inline; filename="{invoice.number}.pdf"'}
+    return Response(pdf, media_type="application/pdf", headers=headers)
+
+
+@router.post("/{invoice_id}/pay", response_model=InvoiceOut, responses=documented(403, 404, 409))
+def pay_invoice(
+    invoice_id: IdPath, request: Request, ctx: Ctx, caller: Caller, key: IdempotencyKey = None
+) -> JSONResponse:
+    return respond(
+        ctx,
+        request,
+        caller,
+        key,
+        None,
+        200,
+        lambda: present.invoice(invoicing.mark_paid(ctx.db, invoice_id, caller.actor)),
+    )

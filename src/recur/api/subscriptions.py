@@ -1,0 +1,122 @@
+"""/subscriptions: ordering, cancelling, a subscription's pending invoices and generation."""
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from recur.api import presenters as present
+from recur.api.deps import Caller, Ctx, Today
+from recur.api.errors import ApiRoute, documented
+from recur.api.idempotency import IdempotencyKey, respond
+from recur.api.params import AsOf, Cursor, IdPath, IdQuery, Limit, check_day
+from recur.api.schemas import (
+    CancelIn,
+    GenerateOut,
+    ListOut,
+    PendingOut,
+    SubscriptionIn,
+    SubscriptionOut,
+)
+from recur.domain.catalogue import SubscriptionStatus
+from recur.services import invoicing, subscriptions
+
+router = APIRouter(prefix="/subscriptions", tags=["subscriptions"], route_class=ApiRoute)
+
+
+@router.post(
+    "", status_code=201, response_model=SubscriptionOut, responses=documented(403, 404, 409)
+)
+def create_subscription(
+    body: SubscriptionIn,
+    request: Request,
+    ctx: Ctx,
+    caller: Caller,
+    today: Today,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
+    spec = subscriptions.SubscriptionSpec(**body.model_dump())
+
+    def produce() -> SubscriptionOut:
+        sub = subscriptions.create_subscription(ctx.db, spec, caller.actor)
+        return present.subscription(sub, today)
+
+    return respond(ctx, request, caller, key, body, 201, produce)
+
+
+@router.get("", response_model=ListOut[SubscriptionOut], responses=documented())
+def list_subscriptions(
+    ctx: Ctx,
+    today: Today,
+    account_id: IdQuery = None,
+    status: SubscriptionStatus | None = None,
+    product_id: IdQuery = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    found = subscriptions.list_subscriptions(
+        ctx.db, account_id, status, product_id, limit=limit, cursor=cursor
+    )
+    return present.page(found, lambda sub: present.subscription(sub, today))
+
+
+@router.get("/{subscription_id}", response_model=SubscriptionOut, responses=documented(404))
+def get_subscription(subscription_id: IdPath, ctx: Ctx, today: Today) -> SubscriptionOut:
+    return present.subscription(subscriptions.get_subscription(ctx.db, subscription_id), today)
+
+
+@router.post(
+    "/{subscription_id}/cancel",
+    response_model=SubscriptionOut,
+    responses=documented(403, 404, 409),
+)
+def cancel_subscription(
+    subscription_id: IdPath,
+    body: CancelIn,
+    request: Request,
+    ctx: Ctx,
+    caller: Caller,
+    today: Today,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
+    def produce() -> SubscriptionOut:
+        sub = subscriptions.cancel_subscription(
+            ctx.db, subscription_id, body.at, today, caller.actor
+        )
+        return present.subscription(sub, today)
+
+    return respond(ctx, request, caller, key, body, 200, produce)
+
+
+@router.get(
+    "/{subscription_id}/pending-invoices", response_model=PendingOut, responses=documented(404)
+)
+def subscription_pending(
+    subscription_id: IdPath, ctx: Ctx, today: Today, as_of: AsOf = None
+) -> PendingOut:
+    day = check_day(as_of, "as_of") or today
+    pending = invoicing.pending_for_subscription(ctx.db, subscription_id, day)
+    return PendingOut(as_of=day, data=[present.pending_invoice(p) for p in pending])
+
+
+@router.post(
+    "/{subscription_id}/invoices/generate",
+    status_code=201,
+    response_model=GenerateOut,
+    responses=documented(403, 404, 409),
+)
+def generate_for_subscription(
+    subscription_id: IdPath,
+    request: Request,
+    ctx: Ctx,
+    caller: Caller,
+    today: Today,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
+    def produce() -> GenerateOut:
+        issued = invoicing.generate_for_subscription(
+            ctx.db, subscription_id, today, caller.actor, key
+        )
+        return GenerateOut(invoices=[present.invoice(i) for i in issued])
+
+    return respond(ctx, request, caller, key, None, 201, produce)

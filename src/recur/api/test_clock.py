@@ -1,0 +1,31 @@
+"""/test/clock: move today (only with RECUR_TEST_CLOCK=1; otherwise the route does not exist)."""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from recur.api.deps import Caller, Ctx
+from recur.api.errors import ApiRoute, documented
+from recur.api.idempotency import IdempotencyKey, respond
+from recur.api.schemas import ClockIn, ClockOut
+from recur.clock import TestClock
+
+router = APIRouter(prefix="/test/clock", tags=["test clock"], route_class=ApiRoute)
+
+
+@router.get("", response_model=ClockOut, responses=documented())
+def read_clock(ctx: Ctx, caller: Caller) -> ClockOut:
+    return ClockOut(today=ctx.clock.today())
+
+
+@router.put("", response_model=ClockOut, responses=documented(403))
+def set_clock(
+    body: ClockIn, request: Request, ctx: Ctx, caller: Caller, key: IdempotencyKey = None
+) -> JSONResponse:
+    clock = ctx.clock
+    assert isinstance(clock, TestClock)  # the router is only mounted with a test clock
+
+    def produce() -> ClockOut:
+        clock.set(body.today)
+        return ClockOut(today=clock.today())
+
+    return respond(ctx, request, caller, key, body, 200, produce)
