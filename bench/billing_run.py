@@ -320,9 +320,62 @@ def build(url: str, accounts: int, subs_per_account: int, preview_subs: int, as_
     with db.engine.begin() as conn:
         for table in ("products", "pricing_options", "accounts", "subscriptions"):
             conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
-        conn.execute(text("ANALYZE"))
+        seed_history(conn, add_months(as_of, -1))
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE"))
     db.dispose()
     return subscriptions, 1
+
+
+def seed_history(conn: Connection, issued: date) -> None:
+    """Last month's invoices: one per account, an item and a ledger row per billed
+    subscription. A live database has history; an empty `invoices` table would also
+    leave the foreign-key checks of the run with cached sequential-scan plans."""
+    conn.execute(
+        text(
+            "INSERT INTO invoices (number, account_id, issue_date, due_date, currency, type, status,"
+            " source, subtotal, tax, total)"
+            " SELECT 'INV-' || extract(year FROM CAST(:issued AS date)) || '-'"
+            " || lpad(CAST(row_number() OVER (ORDER BY a.id) AS text), 6, '0'), a.id, :issued,"
+            " CAST(:issued AS date) + a.payment_terms_days, a.currency, 'invoice', 'paid', 'automatic', 0, 0, 0"
+            " FROM accounts a ORDER BY a.id"
+        ),
+        {"issued": issued},
+    )
+    conn.execute(
+        text(
+            "INSERT INTO invoice_items (invoice_id, position, subscription_id, kind, description,"
+            " period_start, period_end, quantity, unit_price, proration, amount, taxable)"
+            " SELECT i.id, row_number() OVER (PARTITION BY s.account_id ORDER BY s.id), s.id, 'recurring',"
+            " p.name || ' (' || o.billing_period || ')',"
+            " CAST(s.recurring_billed_until - make_interval(months => s.term_months) AS date),"
+            " s.recurring_billed_until - 1, s.quantity, o.unit_price, 1, round(o.unit_price * s.quantity, 2),"
+            " p.taxable"
+            " FROM subscriptions s JOIN invoices i ON i.account_id = s.account_id"
+            " JOIN pricing_options o ON o.id = s.pricing_option_id JOIN products p ON p.id = o.product_id"
+            " WHERE s.recurring_billed_until IS NOT NULL ORDER BY s.id"
+        )
+    )
+    conn.execute(
+        text(
+            "INSERT INTO billed_periods (subscription_id, kind, period_start, period_end, invoice_item_id)"
+            " SELECT subscription_id, kind, period_start, period_end + 1, id FROM invoice_items ORDER BY id"
+        )
+    )
+    conn.execute(
+        text(
+            "UPDATE invoices i SET subtotal = t.amount, total = t.amount"
+            " FROM (SELECT invoice_id, sum(amount) AS amount FROM invoice_items GROUP BY invoice_id) t"
+            " WHERE t.invoice_id = i.id"
+        )
+    )
+    conn.execute(
+        text(
+            "INSERT INTO invoice_sequences (year, last_number)"
+            " SELECT extract(year FROM CAST(:issued AS date)), count(*) FROM invoices"
+        ),
+        {"issued": issued},
+    )
 
 
 def verify_sample(url: str, as_of: date, size: int = 300) -> Counter[int]:

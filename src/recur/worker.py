@@ -8,7 +8,6 @@ Also runnable as `python -m recur.worker`.
 
 import logging
 import signal
-import sys
 from datetime import date
 from types import FrameType
 from typing import Annotated
@@ -78,4 +77,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

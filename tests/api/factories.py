@@ -38,7 +38,9 @@ def created(client: TestClient, path: str, body: dict[str, Any]) -> dict[str, An
 
 
 def option_id(client: TestClient, sku: str = "O365-E3", **option: Any) -> int:
-    return int(created(client, "/products", product_body(sku, **option))["pricing_options"][0]["id"])
+    return int(
+        created(client, "/products", product_body(sku, **option))["pricing_options"][0]["id"]
+    )
 
 
 def subscription(

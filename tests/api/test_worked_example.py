@@ -8,7 +8,10 @@ from tests.api.factories import account_body, created, product_body, set_today
 
 
 def summary(invoice: dict[str, Any]) -> tuple[Any, ...]:
-    items = [(i["subscription_id"], i["kind"], i["period_start"], i["period_end"], i["amount"]) for i in invoice["items"]]
+    items = [
+        (i["subscription_id"], i["kind"], i["period_start"], i["period_end"], i["amount"])
+        for i in invoice["items"]
+    ]
     return (invoice["issue_date"], invoice["subtotal"], invoice["tax"], invoice["total"], items)
 
 
@@ -57,8 +60,8 @@ def test_acme_worked_example(client: TestClient) -> None:
             "54.00",
             "279.00",
             [
-                (s3, "recurring", "2027-01-11", "2027-02-10", "100.00"),
                 (s1, "recurring", "2027-02-11", "2027-03-10", "125.00"),
+                (s3, "recurring", "2027-01-11", "2027-02-10", "100.00"),
             ],
         ),
     ]
@@ -86,8 +89,8 @@ def test_acme_worked_example(client: TestClient) -> None:
         ("2027-03-11", "225.00", "54.00", "279.00"),
     ]
     assert [(i["subscription_id"], i["period_start"]) for i in pending["data"][1]["items"]] == [
-        (s3, "2027-02-11"),
         (s1, "2027-03-11"),
+        (s3, "2027-02-11"),
     ]
 
     set_today(client, "2027-01-20")

@@ -62,9 +62,7 @@ def get_account(account_id: IdPath, ctx: Ctx) -> AccountOut:
     return present.account(accounts.get_account(ctx.db, account_id))
 
 
-@router.patch(
-    "/{account_id}", response_model=AccountOut, responses=documented(403, 404, 409)
-)
+@router.patch("/{account_id}", response_model=AccountOut, responses=documented(403, 404, 409))
 def update_account(
     account_id: IdPath,
     body: AccountPatch,

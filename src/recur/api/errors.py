@@ -1,6 +1,7 @@
 """Every API error, mapped once to `{"error": {"code", "message"}}` and its HTTP status."""
 
-from collections.abc import Awaitable, Callable, Sequence
+import inspect
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -71,7 +72,7 @@ class ApiRoute(APIRoute):
     Scoped to the API's routes, so the back office keeps its own error pages.
     """
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def handle(request: Request) -> Response:
@@ -83,6 +84,11 @@ class ApiRoute(APIRoute):
                 return error_response(422, "invalid_request", validation_message(error.errors()))
             except ApiError as error:
                 return error_response(error.status, error.code, error.message, error.headers)
+            except StarletteHTTPException as error:
+                if error.status_code != 400:
+                    raise
+                # FastAPI's "There was an error parsing the body" (say, not UTF-8)
+                return error_response(422, "invalid_request", str(error.detail))
 
         return handle
 
@@ -98,8 +104,10 @@ def install_http_errors(app: FastAPI) -> None:
         assert isinstance(error, StarletteHTTPException)
         if request.url.path.startswith(API_PREFIX):
             code = _code_for(error.status_code)
-            return error_response(error.status_code, code, str(error.detail), error.headers)
-        return await previous(request, error)  # type: ignore[no-any-return]
+            headers = dict(error.headers) if error.headers else None
+            return error_response(error.status_code, code, str(error.detail), headers)
+        answer = previous(request, error)
+        return await answer if inspect.isawaitable(answer) else answer
 
     async def on_crash(request: Request, error: Exception) -> Response:
         if not request.url.path.startswith(API_PREFIX):

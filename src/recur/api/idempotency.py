@@ -55,7 +55,7 @@ def respond(
     except BaseException:
         idempotency.release(ctx.db, scope, key)
         raise
-    first = idempotency.StoredResponse(response.status_code, json.loads(response.body))
+    first = idempotency.StoredResponse(response.status_code, json.loads(bytes(response.body)))
     idempotency.complete(ctx.db, scope, key, first)
     return response
 

@@ -1,6 +1,6 @@
 """From the services' objects to the API's bodies: amounts as strings in the currency's places."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -33,6 +33,13 @@ def price(amount: Decimal, currency: str) -> str:
     return str(to_price(amount, currency))
 
 
+def instant(value: datetime | None) -> datetime | None:
+    """Timestamps are UTC; SQLite gives them back without their zone."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
 def page(result: Page[Any], present: Any) -> dict[str, Any]:
     return {
         "data": [present(item) for item in result.items],
@@ -45,8 +52,8 @@ def pricing_option(option: PricingOption) -> s.PricingOptionOut:
     return s.PricingOptionOut(
         id=option.id,
         code=option.code,
-        billing_period=option.billing_period,  # type: ignore[arg-type]
-        billing_type=option.billing_type,  # type: ignore[arg-type]
+        billing_period=option.billing_period,
+        billing_type=option.billing_type,
         unit_price=price(option.unit_price, option.currency),
         setup_fee=price(option.setup_fee, option.currency),
         currency=option.currency,
@@ -74,11 +81,11 @@ def account(item: Account) -> s.AccountOut:
         email=item.email,
         currency=item.currency,
         billing_day=item.billing_day,
-        partial_charges=item.partial_charges,  # type: ignore[arg-type]
-        invoice_grouping=item.invoice_grouping,  # type: ignore[arg-type]
+        partial_charges=item.partial_charges,
+        invoice_grouping=item.invoice_grouping,
         payment_terms_days=item.payment_terms_days,
         tax_rate=str(Decimal(item.tax_rate).normalize().quantize(Decimal("0.01"))),
-        status=item.status,  # type: ignore[arg-type]
+        status=item.status,
     )
 
 
@@ -148,15 +155,15 @@ def invoice(item: Invoice) -> s.InvoiceOut:
         issue_date=item.issue_date,
         due_date=item.due_date,
         currency=currency,
-        type=item.type,  # type: ignore[arg-type]
-        status=item.status,  # type: ignore[arg-type]
-        source=item.source,  # type: ignore[arg-type]
+        type=item.type,
+        status=item.status,
+        source=item.source,
         generated_by=item.generated_by,
         billing_run_id=item.billing_run_id,
         subtotal=money(item.subtotal, currency),
         tax=money(item.tax, currency),
         total=money(item.total, currency),
-        paid_at=item.paid_at,
+        paid_at=instant(item.paid_at),
         items=[invoice_item(i, currency) for i in item.items],
     )
 
@@ -168,15 +175,18 @@ def billing_run(run: BillingRun) -> s.BillingRunOut:
         worker=run.worker,
         triggered_by=run.triggered_by,
         status=run.status,
-        started_at=run.started_at,
-        finished_at=run.finished_at,
+        started_at=instant(run.started_at),
+        finished_at=instant(run.finished_at),
         accounts_processed=run.accounts_processed,
         invoices_issued=run.invoices_issued,
         charges_issued=run.charges_issued,
         errors_count=run.errors_count,
         errors=[
             s.BillingRunErrorOut(
-                account_id=e.account_id, code=e.code, message=e.message, occurred_at=e.occurred_at
+                account_id=e.account_id,
+                code=e.code,
+                message=e.message,
+                occurred_at=instant(e.occurred_at),
             )
             for e in run.errors
         ],

@@ -24,7 +24,9 @@ def create_product(
         sku=body.sku,
         name=body.name,
         taxable=body.taxable,
-        pricing_options=[catalogue.PricingOptionSpec(**o.model_dump()) for o in body.pricing_options],
+        pricing_options=[
+            catalogue.PricingOptionSpec(**o.model_dump()) for o in body.pricing_options
+        ],
     )
     return respond(
         ctx,

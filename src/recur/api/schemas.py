@@ -46,9 +46,19 @@ def _in_calendar(value: date) -> date:
     return value
 
 
-Code = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_printable)]
-Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_printable)]
-Email = Annotated[str, Field(min_length=3, max_length=320), AfterValidator(_printable)]
+# Some character that is neither NUL nor blank (the services strip what they store).
+_VISIBLE = r"^[^\x00]*[^\x00\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00]*$"
+Code = Annotated[
+    str, Field(min_length=1, max_length=64, pattern=_VISIBLE), AfterValidator(_printable)
+]
+Name = Annotated[
+    str, Field(min_length=1, max_length=200, pattern=_VISIBLE), AfterValidator(_printable)
+]
+Email = Annotated[
+    str,
+    Field(min_length=3, max_length=320, pattern=r"^[^\x00]*@[^\x00]*$"),
+    AfterValidator(_printable),
+]
 
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]

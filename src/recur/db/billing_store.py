@@ -7,12 +7,14 @@ lock the account row first, then read its subscriptions and billed cursors.
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date
+from typing import Any
 
-from sqlalchemy import Select, exists, insert, select, update
+from sqlalchemy import Float, Numeric, Row, Select, String, exists, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from recur.db.models import (
     Account,
+    Base,
     BilledPeriod,
     Invoice,
     InvoiceItem,
@@ -69,9 +71,31 @@ def account_terms(account: Account) -> AccountTerms:
     )
 
 
-def _state_query() -> Select[tuple[Subscription, PricingOption, Product, Account]]:
+def _state_query() -> Select[Any]:
+    """The columns the engine reads (no ORM objects: a run loads thousands per batch)."""
     return (
-        select(Subscription, PricingOption, Product, Account)
+        select(
+            Subscription.id,
+            Subscription.account_id,
+            Subscription.quantity,
+            Subscription.start_date,
+            Subscription.end_date,
+            Subscription.status,
+            Subscription.recurring_billed_until,
+            Subscription.setup_billed,
+            Subscription.one_time_billed,
+            Product.id.label("product_id"),
+            Product.name.label("product_name"),
+            Product.taxable,
+            PricingOption.currency,
+            PricingOption.billing_period,
+            PricingOption.billing_type,
+            PricingOption.unit_price,
+            PricingOption.setup_fee,
+            PricingOption.billing_day.label("option_billing_day"),
+            Account.billing_day.label("account_billing_day"),
+            Account.partial_charges,
+        )
         .join(PricingOption, Subscription.pricing_option_id == PricingOption.id)
         .join(Product, PricingOption.product_id == Product.id)
         .join(Account, Subscription.account_id == Account.id)
@@ -95,11 +119,36 @@ def subscription_states(
     if due_by is not None:
         query = query.where(Subscription.next_charge_date <= due_by)
     states: dict[int, list[SubscriptionState]] = defaultdict(list)
-    for sub, option, product, account in session.execute(query):
-        states[account.id].append(
-            (subscription_terms(sub, option, product, account), billed_state(sub))
-        )
+    for row in session.execute(query):
+        states[row.account_id].append(_state_of_row(row))
     return states
+
+
+def _state_of_row(row: Row[Any]) -> SubscriptionState:
+    """What `subscription_terms` and `billed_state` make of the same columns."""
+    terms = SubscriptionTerms(
+        subscription_id=row.id,
+        account_id=row.account_id,
+        product_id=row.product_id,
+        product_name=row.product_name,
+        taxable=row.taxable,
+        currency=row.currency,
+        cycle=BillingCycle(row.billing_period),
+        billing_type=BillingType(row.billing_type),
+        unit_price=row.unit_price,
+        setup_fee=row.setup_fee,
+        quantity=row.quantity,
+        start_date=row.start_date,
+        billing_day=(
+            row.option_billing_day
+            if row.option_billing_day is not None
+            else row.account_billing_day
+        ),
+        partial_charges=PartialCharges(row.partial_charges),
+        end_date=row.end_date,
+        suspended=row.status == SubscriptionStatus.SUSPENDED,
+    )
+    return terms, _billed(row.recurring_billed_until, row.setup_billed, row.one_time_billed)
 
 
 def subscription_terms(
@@ -126,10 +175,14 @@ def subscription_terms(
 
 
 def billed_state(sub: Subscription) -> BilledState:
-    once = {ChargeKind.SETUP} if sub.setup_billed else set()
-    if sub.one_time_billed:
+    return _billed(sub.recurring_billed_until, sub.setup_billed, sub.one_time_billed)
+
+
+def _billed(recurring_until: date | None, setup_billed: bool, one_time_billed: bool) -> BilledState:
+    once = {ChargeKind.SETUP} if setup_billed else set()
+    if one_time_billed:
         once.add(ChargeKind.ONE_TIME)
-    return BilledState(sub.recurring_billed_until, frozenset(once))
+    return BilledState(recurring_until, frozenset(once))
 
 
 def next_charge_date(terms: SubscriptionTerms, billed: BilledState) -> date | None:
@@ -161,43 +214,62 @@ def issue_invoices(
 
     Bulk statements keep a run's round trips per batch, not per item. The ledger's
     unique key makes a second issue of any period fail the whole transaction.
+    On PostgreSQL the ids are reserved first and each table gets one INSERT … SELECT
+    FROM unnest(arrays): a short statement whatever the batch size, where a
+    multi-row VALUES of thousands of parameters costs more to parse than to write.
     """
     if not drafts:
         return []
     numbers = _numbers_for(session, drafts)
-    invoice_ids = list(
-        session.scalars(
-            insert(Invoice).returning(Invoice.id, sort_by_parameter_order=True),
-            [
-                _invoice_row(d, n, source, generated_by, billing_run_id)
-                for d, n in zip(drafts, numbers, strict=True)
-            ],
+    invoice_rows = [
+        _invoice_row(d, n, source, generated_by, billing_run_id)
+        for d, n in zip(drafts, numbers, strict=True)
+    ]
+    charges = [charge for draft in drafts for charge in draft.items]
+    postgres = _is_postgres(session)
+    if postgres:
+        invoice_ids, item_ids = _reserve_ids(
+            session, (Invoice, len(drafts)), (InvoiceItem, len(charges))
         )
-    )
+        for row, invoice_id in zip(invoice_rows, invoice_ids, strict=True):
+            row["id"] = invoice_id
+        _insert_unnest(session, Invoice, invoice_rows)
+    else:
+        invoice_ids = list(
+            session.scalars(
+                insert(Invoice).returning(Invoice.id, sort_by_parameter_order=True), invoice_rows
+            )
+        )
     item_rows = [
         _item_row(invoice_id, position, charge)
         for invoice_id, draft in zip(invoice_ids, drafts, strict=True)
         for position, charge in enumerate(draft.items, start=1)
     ]
-    charges = [charge for draft in drafts for charge in draft.items]
-    item_ids = list(
-        session.scalars(
-            insert(InvoiceItem).returning(InvoiceItem.id, sort_by_parameter_order=True), item_rows
+    if postgres:
+        for row, item_id in zip(item_rows, item_ids, strict=True):
+            row["id"] = item_id
+        _insert_unnest(session, InvoiceItem, item_rows)
+    else:
+        item_ids = list(
+            session.scalars(
+                insert(InvoiceItem).returning(InvoiceItem.id, sort_by_parameter_order=True),
+                item_rows,
+            )
         )
-    )
-    session.execute(
-        insert(BilledPeriod),
-        [
-            {
-                "subscription_id": c.subscription_id,
-                "kind": c.kind.value,
-                "period_start": c.period_start,
-                "period_end": c.period_end,
-                "invoice_item_id": item_id,
-            }
-            for c, item_id in zip(charges, item_ids, strict=True)
-        ],
-    )
+    ledger_rows: list[dict[str, object]] = [
+        {
+            "subscription_id": c.subscription_id,
+            "kind": c.kind.value,
+            "period_start": c.period_start,
+            "period_end": c.period_end,
+            "invoice_item_id": item_id,
+        }
+        for c, item_id in zip(charges, item_ids, strict=True)
+    ]
+    if postgres:
+        _insert_unnest(session, BilledPeriod, ledger_rows)
+    else:
+        session.execute(insert(BilledPeriod), ledger_rows)
     _advance_cursors(session, charges, terms_by_subscription)
     return invoice_ids
 
@@ -255,7 +327,7 @@ def _advance_cursors(
     issued: dict[int, list[Charge]] = defaultdict(list)
     for charge in charges:
         issued[charge.subscription_id].append(charge)
-    rows = []
+    rows: list[dict[str, object]] = []
     for sub_id, sub_charges in issued.items():
         terms, billed = states[sub_id]
         after = advance(billed, sub_charges)
@@ -268,4 +340,82 @@ def _advance_cursors(
                 "next_charge_date": next_charge_date(terms, after),
             }
         )
-    session.execute(update(Subscription), rows)
+    if _is_postgres(session):
+        _update_unnest(session, Subscription, rows)
+    else:
+        session.execute(update(Subscription), rows)
+
+
+# --- PostgreSQL bulk statements -------------------------------------------------------
+
+
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _reserve_ids(session: Session, *wanted: tuple[type[Base], int]) -> list[list[int]]:
+    """`n` new ids from each model's id sequence, ascending, in one round trip."""
+    arrays = ", ".join(
+        f"ARRAY(SELECT nextval(CAST(pg_get_serial_sequence('{model.__tablename__}', 'id')"
+        f" AS regclass)) FROM generate_series(1, :n{i}))"
+        for i, (model, _) in enumerate(wanted)
+    )
+    row = session.execute(text(f"SELECT {arrays}"), {f"n{i}": n for i, (_, n) in enumerate(wanted)})
+    return [sorted(ids) for ids in row.one()]
+
+
+def _unnest(
+    session: Session, model: type[Base], columns: Sequence[str], rows: Sequence[dict[str, object]]
+) -> tuple[str, dict[str, list[object]]]:
+    """`unnest(CAST(:c0 AS type[]), …)` over the rows' columns, and its parameters.
+
+    Arrays are of the unparameterised base types (text, numeric): the assignment to
+    each column still applies its length and precision, as a plain INSERT would.
+    """
+    table = model.__table__
+    dialect = session.get_bind().dialect
+    casts = []
+    for i, name in enumerate(columns):
+        column_type = table.c[name].type
+        if isinstance(column_type, String):
+            base = "TEXT"
+        elif isinstance(column_type, Numeric) and not isinstance(column_type, Float):
+            base = "NUMERIC"
+        else:
+            base = column_type.compile(dialect=dialect)
+        casts.append(f"CAST(:c{i} AS {base}[])")
+    params = {f"c{i}": [row[name] for row in rows] for i, name in enumerate(columns)}
+    return f"unnest({', '.join(casts)})", params
+
+
+def _insert_unnest(session: Session, model: type[Base], rows: Sequence[dict[str, object]]) -> None:
+    """INSERT the rows (all with the same keys) as one statement."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    quote = session.get_bind().dialect.identifier_preparer.quote
+    source, params = _unnest(session, model, columns, rows)
+    session.execute(
+        text(
+            f"INSERT INTO {quote(model.__tablename__)} ({', '.join(map(quote, columns))}) "
+            f"SELECT * FROM {source}"
+        ),
+        params,
+    )
+
+
+def _update_unnest(session: Session, model: type[Base], rows: Sequence[dict[str, object]]) -> None:
+    """UPDATE rows by id (all rows with the same keys, "id" among them) as one statement."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    quote = session.get_bind().dialect.identifier_preparer.quote
+    source, params = _unnest(session, model, columns, rows)
+    assignments = ", ".join(f"{quote(c)} = u.{quote(c)}" for c in columns if c != "id")
+    session.execute(
+        text(
+            f"UPDATE {quote(model.__tablename__)} AS t SET {assignments} "
+            f"FROM {source} AS u({', '.join(map(quote, columns))}) WHERE t.id = u.id"
+        ),
+        params,
+    )

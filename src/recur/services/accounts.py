@@ -188,14 +188,14 @@ def account_summaries(db: Database, account_ids: list[int]) -> dict[int, Account
     if not account_ids:
         return {}
     with db.transaction() as session:
-        balances = dict(
+        balances: dict[int, Decimal] = dict(
             session.execute(
                 select(Invoice.account_id, func.sum(Invoice.total))
                 .where(Invoice.account_id.in_(account_ids), Invoice.status == InvoiceStatus.UNPAID)
                 .group_by(Invoice.account_id)
-            ).tuples()
+            ).tuples().all()
         )
-        next_dates = dict(
+        next_dates: dict[int, date | None] = dict(
             session.execute(
                 select(Subscription.account_id, func.min(Subscription.next_charge_date))
                 .where(
@@ -203,7 +203,7 @@ def account_summaries(db: Database, account_ids: list[int]) -> dict[int, Account
                     Subscription.status != SubscriptionStatus.SUSPENDED,
                 )
                 .group_by(Subscription.account_id)
-            ).tuples()
+            ).tuples().all()
         )
     return {
         account_id: AccountSummary(

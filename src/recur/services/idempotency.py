@@ -74,8 +74,8 @@ def reserve(
 
 def _attempt(
     db: Database, scope: str, key: str, fingerprint: str, stale_after: timedelta
-) -> StoredResponse | None | _Busy:
-    def work(session: Session) -> StoredResponse | None | _Busy:
+) -> StoredResponse | _Busy | None:
+    def work(session: Session) -> StoredResponse | _Busy | None:
         now = datetime.now(UTC)
         row = session.get(IdempotencyKey, (scope, key), with_for_update=True)
         if row is None:

@@ -25,6 +25,17 @@ _FIELD_OF_CODE = {
     "invalid_payment_terms_days": "payment_terms_days",
 }
 
+# Where the service's message speaks to API clients (field names, null), the form says it in words.
+_WORDS_OF_CODE = {
+    "invalid_billing_day": "Enter a day from 1 to 28, or leave it empty to bill on each start day.",
+    "invalid_email": "Enter an e-mail address, such as billing@example.com.",
+    "invalid_currency": "Enter a three-letter ISO 4217 code, such as EUR.",
+    "unknown_currency": "This is not an ISO 4217 currency code; try EUR, USD or GBP.",
+    "invalid_tax_rate": "Enter a percentage from 0 to 100 with at most 2 decimals.",
+    "invalid_payment_terms_days": "Enter a number of days from 0 to 365.",
+    "invalid_quantity": "Enter a whole number of at least 1.",
+}
+
 
 @dataclass
 class Form:
@@ -86,7 +97,8 @@ class Form:
     def add_domain_error(self, error: DomainError, fields: set[str]) -> None:
         """Put a service's refusal next to its field, or above the form if it names none."""
         name = field_of(error.code)
-        self.errors[name if name in fields else "_form"] = sentence(error.message)
+        words = _WORDS_OF_CODE.get(error.code) or sentence(error.message)
+        self.errors[name if name in fields else "_form"] = words
 
     @property
     def ok(self) -> bool:
