@@ -8,6 +8,7 @@ issued, no thread may see an error other than the refusals the SPEC names, and
 numbers stay gap-free.
 """
 
+import contextlib
 import random
 import threading
 import time
@@ -15,20 +16,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from recur.db.models import Account, Invoice
 from recur.db.session import Database
 from recur.domain.catalogue import BillingCycle, BillingType, InvoiceGrouping
 from recur.domain.errors import Conflict, InvalidInput
+from recur.services import invoicing
 from recur.services.billing_run import run_billing
 from recur.services.invoicing import generate_for_account, generate_for_subscription
 
 from .books import assert_books_balanced
-from .factories import ACTOR, account, invoices, items, ledger, product, subscribe
+from .factories import ACTOR, LedgerRow, account, invoices, items, ledger, product, subscribe
 
 T = date(2027, 3, 15)
 THREADS = 8
@@ -208,7 +212,12 @@ def test_the_same_idempotency_key_at_once_issues_one_invoice(
         failures: list[BaseException] = []
         start = threading.Barrier(2)
 
-        def generate(key: str = f"retry-{round_}") -> None:
+        def generate(
+            key: str,
+            start: threading.Barrier,
+            results: list[list[int]],
+            failures: list[BaseException],
+        ) -> None:
             db = Database(postgres_url)
             try:
                 start.wait()
@@ -220,7 +229,8 @@ def test_the_same_idempotency_key_at_once_issues_one_invoice(
                 db.dispose()
 
         before = len(invoices(pg_db, acct))
-        in_threads(generate, [(), ()])
+        same = (f"retry-{round_}", start, results, failures)
+        in_threads(generate, [same, same])
 
         assert failures == []
         first, second = results
@@ -232,11 +242,24 @@ def test_the_same_idempotency_key_at_once_issues_one_invoice(
 
 @pytest.mark.postgres
 def test_one_key_for_two_accounts_at_once_is_refused_not_crashed(
-    pg_db: Database, postgres_url: str
+    pg_db: Database, postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Both requests pass the key check before either commits; the second must still be
+    told the key is taken (422), not crash on the key's primary key."""
     shop = open_shop(pg_db)
     outcomes: list[object] = []
-    start = threading.Barrier(2)
+    start, both_issuing = threading.Barrier(2), threading.Barrier(2, timeout=5)
+    issue = invoicing.issue_invoices
+
+    raced: list[bool] = []
+
+    def issue_together(*args: Any, **kwargs: Any) -> list[int]:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_issuing.wait()
+            raced.append(True)
+        return issue(*args, **kwargs)
+
+    monkeypatch.setattr(invoicing, "issue_invoices", issue_together)
 
     def generate(acct: int) -> None:
         db = Database(postgres_url)
@@ -250,11 +273,13 @@ def test_one_key_for_two_accounts_at_once_is_refused_not_crashed(
 
     in_threads(generate, [(shop.accounts[0],), (shop.accounts[1],)])
 
+    assert raced == [True, True], "the two requests did not overlap"
     refused = [o for o in outcomes if isinstance(o, BaseException)]
     assert len(refused) == 1
     assert isinstance(refused[0], InvalidInput), repr(refused[0])
     assert refused[0].code == "idempotency_key_reused"
     assert len([inv for inv in invoices(pg_db) if inv.source == "manual"]) == 1
+    assert_books_balanced(pg_db)
 
 
 @pytest.mark.postgres
@@ -280,6 +305,33 @@ def test_a_run_waits_for_an_account_a_generation_holds(pg_db: Database) -> None:
     assert len(ledger(pg_db)) == 3  # January, February, March 2027
 
 
+def bill_a_period_twice(session: Session, row: LedgerRow, item_id: int) -> None:
+    """Raw SQL, past the services: a second item of the same charge, then its ledger row."""
+    copy = session.execute(
+        text(
+            "INSERT INTO invoice_items (invoice_id, position, subscription_id, kind,"
+            " description, period_start, period_end, quantity, unit_price, proration,"
+            " amount, taxable) SELECT invoice_id, position + 1, subscription_id, kind,"
+            " description, period_start, period_end, quantity, unit_price, proration,"
+            " amount, taxable FROM invoice_items WHERE id = :id RETURNING id"
+        ),
+        {"id": item_id},
+    ).scalar_one()
+    session.execute(
+        text(
+            "INSERT INTO billed_periods (subscription_id, kind, period_start,"
+            " period_end, invoice_item_id) VALUES (:sub, :kind, :start, :end, :item)"
+        ),
+        {
+            "sub": row.subscription_id,
+            "kind": row.kind,
+            "start": row.period_start,
+            "end": row.period_end,
+            "item": copy,
+        },
+    )
+
+
 def test_the_database_refuses_a_second_ledger_row_for_a_period(db: Database) -> None:
     acct = account(db)
     subscribe(db, acct, product(db, "Plan"), date(2027, 1, 1))
@@ -287,32 +339,9 @@ def test_the_database_refuses_a_second_ledger_row_for_a_period(db: Database) -> 
     (row,) = ledger(db)
     (item,) = items(db)
 
-    with pytest.raises(IntegrityError, match="(?i)unique|uq_billed_periods_once"):  # noqa: PT012
-        with db.transaction() as session:
-            # a second item of the same charge, then its ledger row: the key refuses it
-            copy = session.execute(
-                text(
-                    "INSERT INTO invoice_items (invoice_id, position, subscription_id, kind,"
-                    " description, period_start, period_end, quantity, unit_price, proration,"
-                    " amount, taxable) SELECT invoice_id, position + 1, subscription_id, kind,"
-                    " description, period_start, period_end, quantity, unit_price, proration,"
-                    " amount, taxable FROM invoice_items WHERE id = :id RETURNING id"
-                ),
-                {"id": item.id},
-            ).scalar_one()
-            session.execute(
-                text(
-                    "INSERT INTO billed_periods (subscription_id, kind, period_start,"
-                    " period_end, invoice_item_id) VALUES (:sub, :kind, :start, :end, :item)"
-                ),
-                {
-                    "sub": row.subscription_id,
-                    "kind": row.kind,
-                    "start": row.period_start,
-                    "end": row.period_end,
-                    "item": copy,
-                },
-            )
+    with pytest.raises(IntegrityError, match=r"(?i)unique|uq_billed_periods_once"):
+        db.run(lambda session: bill_a_period_twice(session, row, item.id))
+
     assert len(ledger(db)) == 1
     assert len(items(db)) == 1
     with db.transaction() as session:

@@ -44,7 +44,11 @@ def seed_acme(db: Database, name: str = "Acme Ltd") -> Acme:
     backup = _product(db, "BACKUP-1TB", "Cloud Backup 1 TB", BillingType.PREPAID, "20.00", "50.00")
     azure = _product(db, "AZURE", "Azure usage", BillingType.POSTPAID, "100.00", "0")
     spec = AccountSpec(
-        name=name, email="billing@acme.example", currency="EUR", billing_day=11, tax_rate=Decimal(24)
+        name=name,
+        email="billing@acme.example",
+        currency="EUR",
+        billing_day=11,
+        tax_rate=Decimal(24),
     )
     account = accounts.create_account(db, spec, actor="seed")
 

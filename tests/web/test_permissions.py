@@ -102,7 +102,12 @@ def test_an_admin_adds_a_product_and_a_user(admin: tuple[TestClient, str]) -> No
     assert "Microsoft 365 Business Premium" in client.get("/products").text
     response = client.post(
         "/users",
-        data={"csrf_token": token, "email": "ops2@example.com", "role": "operator", "password": "x"},
+        data={
+            "csrf_token": token,
+            "email": "ops2@example.com",
+            "role": "operator",
+            "password": "x",
+        },
     )
     assert response.status_code == 422
     assert "at least 8 characters" in response.text

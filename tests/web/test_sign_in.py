@@ -23,7 +23,8 @@ def test_sign_in_sets_a_signed_http_only_lax_cookie_and_returns_to_the_page(
     assert response.status_code == 303
     assert response.headers["location"] == "/invoices"
     cookie = response.headers["set-cookie"].lower()
-    assert "httponly" in cookie and "samesite=lax" in cookie
+    assert "httponly" in cookie
+    assert "samesite=lax" in cookie
     assert PASSWORD.lower() not in cookie
     assert app_client.get("/invoices").status_code == 200
 
@@ -80,6 +81,10 @@ def test_a_user_created_on_the_command_line_can_sign_in(app_client: TestClient) 
     token = csrf_of(app_client.get("/login").text)
     response = app_client.post(
         "/login",
-        data={"email": "new.person@example.com", "password": "s3cret-password", "csrf_token": token},
+        data={
+            "email": "new.person@example.com",
+            "password": "s3cret-password",
+            "csrf_token": token,
+        },
     )
     assert response.status_code == 303

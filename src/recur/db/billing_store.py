@@ -45,20 +45,32 @@ def lock_account(session: Session, account_id: int) -> Account | None:
 
 
 def claim_due_accounts(
-    session: Session, as_of: date, limit: int, skip: Iterable[int] = ()
+    session: Session,
+    as_of: date,
+    limit: int,
+    skip: Iterable[int] = (),
+    wait: bool = False,
+    after: int | None = None,
 ) -> list[int]:
     """Lock up to `limit` accounts with charges due by `as_of`, skipping those another
-    worker holds (FOR UPDATE SKIP LOCKED), so that workers share a run without waiting."""
+    worker holds (FOR UPDATE SKIP LOCKED), so that workers share a run without waiting.
+
+    With `wait`, block on held accounts instead: the run's last pass, so that an
+    account a manual generation held is billed once it commits, not left behind.
+    `after` (an account id) continues a sweep in id order where the last batch ended,
+    so that a run's claims do not rescan the accounts it has already billed."""
     due = exists().where(
         Subscription.account_id == Account.id,
         Subscription.next_charge_date <= as_of,
         Subscription.status != SubscriptionStatus.SUSPENDED,
     )
     query = select(Account.id).where(due).order_by(Account.id).limit(limit)
+    if after is not None:
+        query = query.where(Account.id > after)
     skipped = list(skip)
     if skipped:
         query = query.where(Account.id.not_in(skipped))
-    return list(session.execute(query.with_for_update(skip_locked=True)).scalars())
+    return list(session.execute(query.with_for_update(skip_locked=not wait)).scalars())
 
 
 def account_terms(account: Account) -> AccountTerms:

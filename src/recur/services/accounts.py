@@ -193,7 +193,9 @@ def account_summaries(db: Database, account_ids: list[int]) -> dict[int, Account
                 select(Invoice.account_id, func.sum(Invoice.total))
                 .where(Invoice.account_id.in_(account_ids), Invoice.status == InvoiceStatus.UNPAID)
                 .group_by(Invoice.account_id)
-            ).tuples().all()
+            )
+            .tuples()
+            .all()
         )
         next_dates: dict[int, date | None] = dict(
             session.execute(
@@ -203,7 +205,9 @@ def account_summaries(db: Database, account_ids: list[int]) -> dict[int, Account
                     Subscription.status != SubscriptionStatus.SUSPENDED,
                 )
                 .group_by(Subscription.account_id)
-            ).tuples().all()
+            )
+            .tuples()
+            .all()
         )
     return {
         account_id: AccountSummary(

@@ -59,6 +59,10 @@ def run_billing(
     run_id = _start_run(db, as_of, triggered_by)
     failed: set[int] = set()
     claims: Counter[int] = Counter()
+    twice: set[int] = set()
+    # Batches sweep the accounts in id order from `after`, so that no claim rescans
+    # the accounts already billed; an empty sweep starts again from the first.
+    after: int | None = None
     interrupted = False
     try:
         while True:
@@ -67,11 +71,20 @@ def run_billing(
                 break
             # An account comes back only if something became due while we ran
             # (say, a back-dated order); twice is enough, never loop on one.
-            skip = failed | {a for a, n in claims.items() if n >= 2}
-            claimed = _bill_batch(db, run_id, as_of, batch_size, skip, failed)
+            skip = failed | twice
+            claimed = _bill_batch(db, run_id, as_of, batch_size, skip, failed, after=after)
+            if not claimed and after is not None:
+                after = None  # the end of this sweep: look again from the first account
+                continue
+            if not claimed:
+                # SKIP LOCKED passed over accounts others hold (a manual generation, another
+                # worker): wait for them; once released, whatever is still due is billed.
+                claimed = _bill_batch(db, run_id, as_of, batch_size, skip, failed, wait=True)
             if not claimed:
                 break
             claims.update(claimed)
+            twice.update(a for a in claimed if claims[a] >= 2)
+            after = max(claimed)
     except BaseException:
         _finish_run(db, run_id, "failed")
         raise
@@ -92,13 +105,23 @@ def run_billing(
 
 
 def _bill_batch(
-    db: Database, run_id: int, as_of: date, batch_size: int, skip: set[int], failed: set[int]
+    db: Database,
+    run_id: int,
+    as_of: date,
+    batch_size: int,
+    skip: set[int],
+    failed: set[int],
+    wait: bool = False,
+    after: int | None = None,
 ) -> list[int]:
-    """Claim and bill one batch; returns the claimed account ids (empty: the run is done)."""
+    """Claim and bill one batch (of accounts after `after`); returns the claimed account
+    ids (empty: none left)."""
     claimed: list[int] = []
 
     def work(session: Session) -> None:
-        claimed[:] = claim_due_accounts(session, as_of, batch_size, skip=skip)
+        claimed[:] = claim_due_accounts(
+            session, as_of, batch_size, skip=skip, wait=wait, after=after
+        )
         if claimed:
             _issue_due(session, run_id, claimed, as_of, failed)
 

@@ -1,7 +1,7 @@
 """Office > Accounts: the list, an account's pages, and manual generation for an account."""
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -207,12 +207,9 @@ class GenerateDialog:
     """The Generate Invoices pop-up's state: its idempotency key and the Selected list."""
 
     key: str
-    selected: list[int] | None = None
+    selected: list[int] = field(default_factory=list)
     error: str | None = None
     open: bool = True
-
-    def __post_init__(self) -> None:
-        self.selected = list(self.selected or [])
 
 
 @dataclass(frozen=True)

@@ -33,12 +33,13 @@ def subscription_list(
     user: UserInfo = Depends(viewer),
 ) -> Response:
     db = ctx(request).db
-    filters = {
-        "account_id": int(account_id) if account_id and account_id.isdigit() else None,
-        "product_id": int(product_id) if product_id and product_id.isdigit() else None,
-        "status": SubscriptionStatus(status) if status in set(SubscriptionStatus) else None,
-    }
-    page = subscriptions.list_subscriptions(db, **filters, limit=PAGE_SIZE, cursor=cursor or None)
+    account = int(account_id) if account_id and account_id.isdigit() else None
+    product = int(product_id) if product_id and product_id.isdigit() else None
+    state = SubscriptionStatus(status) if status in set(SubscriptionStatus) else None
+    page = subscriptions.list_subscriptions(
+        db, account, state, product, limit=PAGE_SIZE, cursor=cursor or None
+    )
+    filters = {"account_id": account, "product_id": product, "status": state}
     return render(
         request,
         "subscriptions/list.html",
