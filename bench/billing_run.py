@@ -33,6 +33,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -84,8 +85,18 @@ CATALOGUE: list[tuple[str, str, bool, list[tuple[str, str, str, str, str, int | 
             ("annual", "annual", "prepaid", "135.00", "0", None, 8),
         ],
     ),
-    ("BACKUP-1TB", "Cloud Backup 1 TB", True, [("monthly", "monthly", "prepaid", "20.00", "50.00", None, 10)]),
-    ("AZURE-USAGE", "Azure usage", True, [("monthly", "monthly", "postpaid", "100.00", "0", None, 12)]),
+    (
+        "BACKUP-1TB",
+        "Cloud Backup 1 TB",
+        True,
+        [("monthly", "monthly", "prepaid", "20.00", "50.00", None, 10)],
+    ),
+    (
+        "AZURE-USAGE",
+        "Azure usage",
+        True,
+        [("monthly", "monthly", "postpaid", "100.00", "0", None, 12)],
+    ),
     (
         "VM-STD",
         "Virtual machine (standard)",
@@ -95,7 +106,12 @@ CATALOGUE: list[tuple[str, str, bool, list[tuple[str, str, str, str, str, int | 
             ("quarterly", "quarterly", "prepaid", "130.00", "25.00", None, 4),
         ],
     ),
-    ("DOMAIN", "Domain registration", True, [("annual", "annual", "prepaid", "15.00", "0", None, 4)]),
+    (
+        "DOMAIN",
+        "Domain registration",
+        True,
+        [("annual", "annual", "prepaid", "15.00", "0", None, 4)],
+    ),
     (
         "SUPPORT",
         "Premium support",
@@ -105,13 +121,33 @@ CATALOGUE: list[tuple[str, str, bool, list[tuple[str, str, str, str, str, int | 
             ("semiannual", "semiannual", "postpaid", "1500.00", "0", None, 2),
         ],
     ),
-    ("SSL-EV", "SSL certificate (EV)", True, [("annual", "annual", "prepaid", "79.00", "10.00", None, 3)]),
+    (
+        "SSL-EV",
+        "SSL certificate (EV)",
+        True,
+        [("annual", "annual", "prepaid", "79.00", "10.00", None, 3)],
+    ),
     # a product-specific billing day overrides the account's
-    ("EMAIL-ARCH", "Email archive 50 GB", True, [("monthly-d1", "monthly", "prepaid", "4.20", "0", 1, 10)]),
-    ("SEC-SUITE", "Security suite", True, [("monthly", "monthly", "prepaid", "8.75", "15.00", None, 4)]),
+    (
+        "EMAIL-ARCH",
+        "Email archive 50 GB",
+        True,
+        [("monthly-d1", "monthly", "prepaid", "4.20", "0", 1, 10)],
+    ),
+    (
+        "SEC-SUITE",
+        "Security suite",
+        True,
+        [("monthly", "monthly", "prepaid", "8.75", "15.00", None, 4)],
+    ),
 ]
 # currency, rate from EUR, minor unit, share of accounts
-CURRENCIES = [("EUR", "1", 2, 60), ("USD", "1.08", 2, 25), ("JPY", "162", 0, 10), ("KWD", "0.333", 3, 5)]
+CURRENCIES = [
+    ("EUR", "1", 2, 60),
+    ("USD", "1.08", 2, 25),
+    ("JPY", "162", 0, 10),
+    ("KWD", "0.333", 3, 5),
+]
 
 
 @dataclass(frozen=True)
@@ -143,7 +179,7 @@ def build_catalogue(conn: Connection) -> dict[str, list[Option]]:
     option_id = 0
     for product_id, (sku, name, taxable, options) in enumerate(CATALOGUE, start=1):
         conn.execute(
-            insert(Product.__table__),
+            insert(Product),
             [{"id": product_id, "sku": sku, "name": name, "taxable": taxable}],
         )
         rows = []
@@ -182,14 +218,16 @@ def build_catalogue(conn: Connection) -> dict[str, list[Option]]:
                         "active": True,
                     }
                 )
-        conn.execute(insert(PricingOption.__table__), rows)
+        conn.execute(insert(PricingOption), rows)
     return by_currency
 
 
 # --- accounts and subscriptions ---------------------------------------------------
 
 
-def _terms(sub_id: int, account: AccountRow, option: Option, quantity: int, start: date, end: date | None) -> SubscriptionTerms:
+def _terms(
+    sub_id: int, account: AccountRow, option: Option, quantity: int, start: date, end: date | None
+) -> SubscriptionTerms:
     return SubscriptionTerms(
         subscription_id=sub_id,
         account_id=account.id,
@@ -264,7 +302,9 @@ def subscription_row(
     }
 
 
-def account_row(rng: random.Random, account_id: int, name: str) -> tuple[dict[str, Any], AccountRow]:
+def account_row(
+    rng: random.Random, account_id: int, name: str
+) -> tuple[dict[str, Any], AccountRow]:
     currency = rng.choices([c for c, *_ in CURRENCIES], weights=[c[3] for c in CURRENCIES])[0]
     billing_day = None if rng.random() < 0.3 else rng.randint(1, 28)
     partial = PartialCharges.NEXT_BILLING_DAY if rng.random() < 0.2 else PartialCharges.ON_ORDER_DAY
@@ -284,7 +324,9 @@ def account_row(rng: random.Random, account_id: int, name: str) -> tuple[dict[st
     return row, AccountRow(account_id, currency, billing_day, partial)
 
 
-def build(url: str, accounts: int, subs_per_account: int, preview_subs: int, as_of: date, seed: int) -> tuple[int, int]:
+def build(
+    url: str, accounts: int, subs_per_account: int, preview_subs: int, as_of: date, seed: int
+) -> tuple[int, int]:
     """The data set; returns (subscriptions, id of the preview account). Streams in chunks."""
     rng = random.Random(seed)
     db = Database(url)
@@ -292,7 +334,9 @@ def build(url: str, accounts: int, subs_per_account: int, preview_subs: int, as_
     with db.engine.begin() as conn:
         options = build_catalogue(conn)
     # account 1 is the preview account: many subscriptions, consolidated
-    plan: Iterator[tuple[int, int]] = iter([(1, preview_subs)] + [(i, subs_per_account) for i in range(2, accounts + 2)])
+    plan: Iterator[tuple[int, int]] = iter(
+        [(1, preview_subs)] + [(i, subs_per_account) for i in range(2, accounts + 2)]
+    )
     sub_id = 0
     done = False
     while not done:
@@ -314,12 +358,16 @@ def build(url: str, accounts: int, subs_per_account: int, preview_subs: int, as_
                 sub_rows.append(subscription_row(rng, sub_id, acct, options[acct.currency], as_of))
         if account_rows:
             with db.engine.begin() as conn:
-                conn.execute(insert(Account.__table__), account_rows)
-                conn.execute(insert(Subscription.__table__), sub_rows)
+                conn.execute(insert(Account), account_rows)
+                conn.execute(insert(Subscription), sub_rows)
             subscriptions += len(sub_rows)
     with db.engine.begin() as conn:
         for table in ("products", "pricing_options", "accounts", "subscriptions"):
-            conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
+            conn.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+                )
+            )
         seed_history(conn, add_months(as_of, -1))
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))
@@ -396,8 +444,12 @@ def verify_sample(url: str, as_of: date, size: int = 300) -> Counter[int]:
             billed = billed_state(sub)
             expected = next_charge_date(terms, billed)
             if sub.next_charge_date != expected:
-                raise SystemExit(f"subscription {sub.id}: next_charge_date {sub.next_charge_date} != engine's {expected}")
-            due[sum(1 for c in due_charges(terms, billed, as_of) if c.kind is ChargeKind.RECURRING)] += 1
+                raise SystemExit(
+                    f"subscription {sub.id}: next_charge_date {sub.next_charge_date} != engine's {expected}"
+                )
+            due[
+                sum(1 for c in due_charges(terms, billed, as_of) if c.kind is ChargeKind.RECURRING)
+            ] += 1
     db.dispose()
     return due
 
@@ -444,21 +496,24 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         later = add_months(as_of, 3)
         started = time.perf_counter()
         run = run_billing(db, later, later, "bench catch-up", batch_size=args.batch_size)
-        result["catch_up"] = {"seconds": time.perf_counter() - started, "as_of": later.isoformat(), "run": _run_figures(db, run.id)}
+        result["catch_up"] = {
+            "seconds": time.perf_counter() - started,
+            "as_of": later.isoformat(),
+            "run": _run_figures(db, run.id),
+        }
     db.dispose()
     return result
 
 
 def _run_figures(db: Database, run_id: int) -> dict[str, int]:
     with db.transaction() as session:
-        kinds = dict(
-            session.execute(
-                select(InvoiceItem.kind, func.count())
-                .join(Invoice, InvoiceItem.invoice_id == Invoice.id)
-                .where(Invoice.billing_run_id == run_id)
-                .group_by(InvoiceItem.kind)
-            ).all()
-        )
+        rows = session.execute(
+            select(InvoiceItem.kind, func.count())
+            .join(Invoice, InvoiceItem.invoice_id == Invoice.id)
+            .where(Invoice.billing_run_id == run_id)
+            .group_by(InvoiceItem.kind)
+        ).tuples()
+        kinds: dict[str, int] = dict(rows.all())
     run = _get_run(db, run_id)
     return {
         "accounts": run["accounts_processed"],
@@ -471,7 +526,11 @@ def _run_figures(db: Database, run_id: int) -> dict[str, int]:
 
 def _get_run(db: Database, run_id: int) -> dict[str, Any]:
     with db.engine.connect() as conn:
-        row = conn.execute(text("SELECT * FROM billing_runs WHERE id = :id"), {"id": run_id}).mappings().one()
+        row = (
+            conn.execute(text("SELECT * FROM billing_runs WHERE id = :id"), {"id": run_id})
+            .mappings()
+            .one()
+        )
         return dict(row)
 
 
@@ -498,7 +557,9 @@ def _preview(db: Database, account_id: int, as_of: date, calls: int) -> dict[str
 
 def recreate_database(server_url: str) -> str:
     base = make_url(normalise_url(server_url))
-    admin = base.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    admin = base.set(drivername="postgresql", database="postgres").render_as_string(
+        hide_password=False
+    )
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
@@ -511,7 +572,9 @@ def run_size(args: argparse.Namespace, accounts: int, main: bool) -> dict[str, A
     as_of = date.fromisoformat(args.as_of)
     url = recreate_database(args.database_url)
     started = time.perf_counter()
-    subs, preview_account = build(url, accounts, args.subs_per_account, args.preview_subs, as_of, args.seed)
+    subs, preview_account = build(
+        url, accounts, args.subs_per_account, args.preview_subs, as_of, args.seed
+    )
     build_seconds = time.perf_counter() - started
     due = verify_sample(url, as_of)
     print(
@@ -520,9 +583,24 @@ def run_size(args: argparse.Namespace, accounts: int, main: bool) -> dict[str, A
         + ", ".join(f"{k}: {v}" for k, v in sorted(due.items())),
         flush=True,
     )
-    child = [sys.executable, __file__, "--measure", "--bench-url", url, "--as-of", args.as_of, "--batch-size", str(args.batch_size)]
+    child = [
+        sys.executable,
+        __file__,
+        "--measure",
+        "--bench-url",
+        url,
+        "--as-of",
+        args.as_of,
+        "--batch-size",
+        str(args.batch_size),
+    ]
     if main:
-        child += ["--preview-account", str(preview_account), "--preview-calls", str(args.preview_calls)]
+        child += [
+            "--preview-account",
+            str(preview_account),
+            "--preview-calls",
+            str(args.preview_calls),
+        ]
         if args.catch_up:
             child.append("--catch-up")
         if args.profile:
@@ -536,21 +614,48 @@ def run_size(args: argparse.Namespace, accounts: int, main: bool) -> dict[str, A
 
 
 def machine() -> str:
-    mem_kb = next(int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal"))
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
-    return f"{os.cpu_count()} CPUs ({cpu}), {mem_kb / 1024 / 1024:.1f} GiB RAM, Python {platform.python_version()}, {platform.platform()}"
+    meminfo = Path("/proc/meminfo").read_text().splitlines()
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    mem_kb = next(int(line.split()[1]) for line in meminfo if line.startswith("MemTotal"))
+    cpu = next((ln.split(":", 1)[1].strip() for ln in cpuinfo if ln.startswith("model name")), "?")
+    return (
+        f"{os.cpu_count()} CPUs ({cpu}), {mem_kb / 1024 / 1024:.1f} GiB RAM, "
+        f"Python {platform.python_version()}, {platform.platform()}"
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--accounts", type=int, default=20_000, help="accounts (default 20000)")
-    parser.add_argument("--subs-per-account", type=int, default=5, help="subscriptions per account (default 5)")
-    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help=f"accounts per run batch (default {BATCH_SIZE})")
-    parser.add_argument("--database-url", default=os.environ.get("RECUR_TEST_POSTGRES_URL") or os.environ.get("RECUR_DATABASE_URL"), help="a PostgreSQL server; recur_bench is (re)created on it")
-    parser.add_argument("--memory-accounts", type=int, default=5_000, help="a smaller size run first to compare memory (default 5000; 0: skip)")
-    parser.add_argument("--preview-subs", type=int, default=1_000, help="subscriptions of the preview account")
+    parser.add_argument(
+        "--subs-per-account", type=int, default=5, help="subscriptions per account (default 5)"
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=BATCH_SIZE,
+        help=f"accounts per run batch (default {BATCH_SIZE})",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("RECUR_TEST_POSTGRES_URL") or os.environ.get("RECUR_DATABASE_URL"),
+        help="a PostgreSQL server; recur_bench is (re)created on it",
+    )
+    parser.add_argument(
+        "--memory-accounts",
+        type=int,
+        default=5_000,
+        help="a smaller size run first to compare memory (default 5000; 0: skip)",
+    )
+    parser.add_argument(
+        "--preview-subs", type=int, default=1_000, help="subscriptions of the preview account"
+    )
     parser.add_argument("--preview-calls", type=int, default=50)
-    parser.add_argument("--catch-up", action="store_true", help="then a run three months later (catch-up)")
+    parser.add_argument(
+        "--catch-up", action="store_true", help="then a run three months later (catch-up)"
+    )
     parser.add_argument("--profile", metavar="FILE", help="profile the run with cProfile into FILE")
     parser.add_argument("--as-of", default=AS_OF.isoformat())
     parser.add_argument("--seed", type=int, default=2027)
@@ -563,7 +668,9 @@ def main() -> None:
         print(json.dumps(measure(args), default=str))
         return
     if not args.database_url:
-        parser.error("no database: pass --database-url or set RECUR_TEST_POSTGRES_URL (make bench does)")
+        parser.error(
+            "no database: pass --database-url or set RECUR_TEST_POSTGRES_URL (make bench does)"
+        )
     if not make_url(normalise_url(args.database_url)).drivername.startswith("postgresql"):
         parser.error("the benchmark needs PostgreSQL")
 
@@ -592,8 +699,10 @@ def main() -> None:
             f"({size['run']['periods'] / size['seconds']:.0f} periods/s)"
         )
     if len(sizes) == 2:
-        growth = (sizes[1]["rss_peak_mb"] - sizes[0]["rss_peak_mb"])
-        print(f"peak RSS growth from {sizes[0]['accounts']:,} to {sizes[1]['accounts']:,} accounts: {growth:+.1f} MB")
+        growth = sizes[1]["rss_peak_mb"] - sizes[0]["rss_peak_mb"]
+        print(
+            f"peak RSS growth from {sizes[0]['accounts']:,} to {sizes[1]['accounts']:,} accounts: {growth:+.1f} MB"
+        )
     if "preview" in result:
         p = result["preview"]
         print(

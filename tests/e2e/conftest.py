@@ -16,8 +16,7 @@ from playwright.sync_api import Browser, Playwright, sync_playwright
 from recur.db.migrate import upgrade
 from recur.db.session import Database
 from recur.services import users
-from tests.web.acme import Acme, seed_acme, seed_users
-from tests.web.conftest import FAST_HASHER
+from tests.web.acme import FAST_HASHER, Acme, seed_acme, seed_users
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"

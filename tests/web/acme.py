@@ -4,6 +4,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from argon2 import PasswordHasher
+
 from recur.db.session import Database
 from recur.domain.catalogue import BillingCycle, BillingType
 from recur.services import accounts, billing_run, catalogue, subscriptions, users
@@ -15,6 +17,9 @@ PASSWORD = "correct horse battery"
 OPERATOR = "operator@example.com"
 VIEWER = "viewer@example.com"
 ADMIN = "admin@example.com"
+
+# Argon2 at its production cost takes ~0.4 s a hash here; the tests need no such cost.
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 @dataclass(frozen=True)

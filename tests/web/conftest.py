@@ -5,20 +5,24 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from recur.app import create_app
 from recur.db.session import Database
 from recur.services import users
 from recur.settings import Settings
-from tests.web.acme import ADMIN, OPERATOR, PASSWORD, VIEWER, Acme, seed_acme, seed_users
+from tests.web.acme import (
+    ADMIN,
+    FAST_HASHER,
+    OPERATOR,
+    PASSWORD,
+    VIEWER,
+    Acme,
+    seed_acme,
+    seed_users,
+)
 
 TODAY = date(2027, 1, 15)
-
-
-# Argon2 at its production cost takes ~0.4 s a hash here; the tests need no such cost.
-FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 @pytest.fixture(autouse=True)

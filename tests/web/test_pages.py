@@ -246,7 +246,7 @@ def test_mark_paid_and_run_billing(operator: tuple[TestClient, str], acme: Acme)
     response = client.post("/billing-runs", data={"csrf_token": token})
     assert response.status_code == 303
     runs = client.get("/billing-runs").text
-    assert "Billing run #2 as of 2027-01-15 completed: 0 invoice(s) issued" in runs
+    assert "Billing run #2 as of 15 Jan 2027 completed: nothing was due." in runs
 
 
 def test_unknown_things_get_a_page_not_a_trace(operator: tuple[TestClient, str]) -> None:

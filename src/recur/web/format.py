@@ -1,6 +1,6 @@
 """How money, dates and periods read to people (Babel, locale en), for pages and PDFs."""
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
@@ -41,9 +41,11 @@ def day(value: date | None) -> str:
 
 
 def timestamp(value: datetime | None) -> str:
+    """A moment in UTC (how the database keeps them): 15 Jan 2027, 09:30 UTC."""
     if value is None:
         return ""
-    return str(format_datetime(value, format="d MMM yyyy, HH:mm", locale=LOCALE))
+    utc = value.astimezone(UTC) if value.tzinfo else value
+    return f"{format_datetime(utc, format='d MMM yyyy, HH:mm', locale=LOCALE)} UTC"
 
 
 def period(first: date, last: date) -> str:

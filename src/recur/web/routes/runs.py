@@ -6,6 +6,7 @@ from fastapi.responses import RedirectResponse, Response
 from recur.domain.errors import DomainError
 from recur.services import billing_run
 from recur.services.users import UserInfo
+from recur.web import format as fmt
 from recur.web.auth import check_csrf, ctx, operator, viewer
 from recur.web.forms import sentence
 from recur.web.templating import flash, render
@@ -30,9 +31,11 @@ def run_now(request: Request, user: UserInfo = Depends(operator)) -> Response:
     except DomainError as error:
         flash(request, sentence(error.message))
     else:
+        issued = {0: "nothing was due", 1: "1 invoice issued"}.get(
+            run.invoices_issued, f"{run.invoices_issued} invoices issued"
+        )
+        errors = f", {run.errors_count} account(s) failed" if run.errors_count else ""
         flash(
-            request,
-            f"Billing run #{run.id} as of {today.isoformat()} {run.status}: "
-            f"{run.invoices_issued} invoice(s) issued, {run.errors_count} error(s).",
+            request, f"Billing run #{run.id} as of {fmt.day(today)} {run.status}: {issued}{errors}."
         )
     return RedirectResponse("/billing-runs", status_code=303)
