@@ -40,7 +40,9 @@ def postgres_session_url() -> str:
     """A migrated database of this test process's own (one per xdist worker)."""
     base = make_url(_postgres_base_url())
     name = f"recur_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
-    admin = base.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    admin = base.set(drivername="postgresql", database="postgres").render_as_string(
+        hide_password=False
+    )
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')

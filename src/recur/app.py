@@ -12,7 +12,8 @@ from recur.api.schemas import StatusOut
 from recur.context import AppContext, context_from_settings
 from recur.db.migrate import is_current
 from recur.scheduler import BillingSchedule
-from recur.services.tokens import ENV_TOKEN_NAME, Role, ensure_token
+from recur.services.roles import Role
+from recur.services.tokens import ENV_TOKEN_NAME, ensure_token
 from recur.settings import Settings
 
 log = logging.getLogger("recur.app")

@@ -19,7 +19,8 @@ from recur.domain.catalogue import (
     InvoiceGrouping,
     PartialCharges,
 )
-from recur.services import accounts, billing_run, catalogue, invoicing, subscriptions
+from recur.services import accounts, billing_run, catalogue, invoicing, subscriptions, users
+from recur.services.roles import Role
 
 ACTOR = "demo"
 
@@ -173,6 +174,22 @@ _ORDERS = [
     (4, "SUPPORT-Q", "quarterly", 1, 7, 4),
     (4, "ONBOARDING", "once", 2, 1, 10),
 ]
+
+
+# Demo sign-ins, one per role; printed by `recur demo` (and so by `make run`).
+DEMO_USERS = [
+    ("admin@recur.local", "recur-admin", Role.ADMIN),
+    ("operator@recur.local", "recur-operator", Role.OPERATOR),
+    ("viewer@recur.local", "recur-viewer", Role.VIEWER),
+]
+
+
+def ensure_demo_users(db: Database) -> None:
+    """Create the demo sign-ins that do not exist yet."""
+    existing = {u.email for u in users.list_users(db)}
+    for email, password, role in DEMO_USERS:
+        if email not in existing:
+            users.create_user(db, email, role, password, ACTOR)
 
 
 def demo_loaded(db: Database) -> bool:

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from recur.services.tokens import Role
+from recur.services.roles import Role
 from tests.api.conftest import bearer
 from tests.api.factories import (
     account_body,

@@ -8,7 +8,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from recur.api.errors import ApiError
 from recur.context import AppContext
-from recur.services.tokens import Principal, Role, authenticate
+from recur.services.roles import Role
+from recur.services.tokens import Principal, authenticate
 
 _bearer = HTTPBearer(auto_error=False, description="An API token: `recur token create`")
 _READS = {"GET", "HEAD", "OPTIONS"}

@@ -55,7 +55,7 @@ def list_subscriptions(
     cursor: Cursor = None,
 ) -> dict[str, Any]:
     found = subscriptions.list_subscriptions(
-        ctx.db, account_id, status, product_id, limit=limit, cursor=cursor
+        ctx.db, account_id, status, product_id, limit=limit, cursor=cursor, today=today
     )
     return present.page(found, lambda sub: present.subscription(sub, today))
 

@@ -10,7 +10,7 @@ from recur.cli.app import app, context, domain_errors
 from recur.cli.table import print_table
 from recur.db.migrate import upgrade
 from recur.db.models import Invoice
-from recur.demo import demo_loaded, invoice_count, load_demo
+from recur.demo import DEMO_USERS, demo_loaded, ensure_demo_users, invoice_count, load_demo
 from recur.domain.invoices import PendingInvoice
 from recur.presentation import day, money, period, price
 from recur.services import accounts, billing_run, invoicing
@@ -38,12 +38,15 @@ def demo() -> None:
     """Load a realistic demo catalogue, accounts and a year of billing history (once)."""
     ctx = context()
     if demo_loaded(ctx.db):
-        typer.echo("demo data already loaded; nothing to do")
-        return
-    load_demo(ctx.db, ctx.clock.today())
-    typer.echo(
-        f"demo loaded: {invoice_count(ctx.db)} invoices of history up to {ctx.clock.today()}"
-    )
+        typer.echo("demo data already loaded")
+    else:
+        load_demo(ctx.db, ctx.clock.today())
+        count = invoice_count(ctx.db)
+        typer.echo(f"demo loaded: {count} invoices of history up to {ctx.clock.today()}")
+    ensure_demo_users(ctx.db)
+    typer.echo("sign in to the back office with one of:")
+    for email, password, role in DEMO_USERS:
+        typer.echo(f"  {role:<9} {email}  password: {password}")
 
 
 @billing_app.command("run")

@@ -8,7 +8,8 @@ from recur.cli.app import app, context, domain_errors
 from recur.db.migrate import is_current, upgrade
 from recur.db.session import is_sqlite
 from recur.logging_setup import configure_logging
-from recur.services.tokens import Role, create_token
+from recur.services.roles import Role
+from recur.services.tokens import create_token
 from recur.worker import worker
 
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)

@@ -4,6 +4,7 @@ import typer
 
 from recur.cli.app import app, context, domain_errors
 from recur.services import users
+from recur.services.roles import Role
 
 user_app = typer.Typer(help="Back-office users.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
@@ -13,7 +14,7 @@ app.add_typer(user_app, name="user")
 @domain_errors
 def create(
     email: str = typer.Argument(..., help="The user's e-mail address (their sign-in name)."),
-    role: users.Role = typer.Option(users.Role.OPERATOR, "--role", help="What the user may do."),
+    role: Role = typer.Option(Role.OPERATOR, "--role", help="What the user may do."),
     password: str | None = typer.Option(
         None, "--password", help="The password; asked for (twice, hidden) when not given."
     ),

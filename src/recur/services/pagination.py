@@ -12,6 +12,7 @@ from recur.domain.errors import InvalidInput
 T = TypeVar("T")
 
 MAX_LIMIT = 100
+MAX_OFFSET = 2**31 - 1  # what every database accepts in OFFSET
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ def decode_cursor(cursor: str | None) -> int:
         offset = int(value)
     except (ValueError, UnicodeDecodeError) as error:
         raise InvalidInput("invalid_cursor", "the cursor is not one this API returned") from error
-    if kind != "o" or offset < 0:
+    if kind != "o" or not 0 <= offset <= MAX_OFFSET:
         raise InvalidInput("invalid_cursor", "the cursor is not one this API returned")
     return offset
 

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, and_, select
 from sqlalchemy.orm import Session, joinedload
 
 from recur.db.audit import record
@@ -99,6 +99,19 @@ def term_end(sub: Subscription, today: date) -> date | None:
     while add_months(sub.start_date, n * sub.term_months) <= today:
         n += 1
     return add_months(sub.start_date, n * sub.term_months)
+
+
+def _has_status(status: SubscriptionStatus, today: date | None) -> ColumnElement[bool]:
+    """SQL for `effective_status(sub, today) == status`."""
+    if status not in (SubscriptionStatus.ACTIVE, SubscriptionStatus.EXPIRED):
+        return Subscription.status == status.value
+    if today is None:
+        raise ValueError("filtering on active or expired needs today's date")
+    ended = and_(Subscription.end_date.is_not(None), Subscription.end_date <= today)
+    is_active = Subscription.status == SubscriptionStatus.ACTIVE.value
+    return (
+        and_(is_active, ended) if status is SubscriptionStatus.EXPIRED else and_(is_active, ~ended)
+    )
 
 
 def effective_status(sub: Subscription, today: date) -> SubscriptionStatus:
@@ -198,12 +211,14 @@ def list_subscriptions(
     product_id: int | None = None,
     limit: int = 50,
     cursor: str | None = None,
+    today: date | None = None,
 ) -> Page[Subscription]:
+    """Subscriptions, filtered; `status` means the effective status as of `today`."""
     query = _with_details(select(Subscription)).order_by(Subscription.id)
     if account_id is not None:
         query = query.where(Subscription.account_id == account_id)
     if status is not None:
-        query = query.where(Subscription.status == SubscriptionStatus(status).value)
+        query = query.where(_has_status(SubscriptionStatus(status), today))
     if product_id is not None:
         query = query.join(PricingOption).where(PricingOption.product_id == product_id)
     with db.transaction() as session:

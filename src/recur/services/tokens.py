@@ -4,7 +4,6 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,23 +12,10 @@ from recur.db.audit import record
 from recur.db.models import ApiToken
 from recur.db.session import Database
 from recur.domain.errors import InvalidInput
+from recur.services.roles import Role
 from recur.services.validation import check_text
 
 ENV_TOKEN_NAME = "env"
-
-
-class Role(StrEnum):
-    """What a token may do: viewers read, operators run billing, admins also edit the catalogue."""
-
-    VIEWER = "viewer"
-    OPERATOR = "operator"
-    ADMIN = "admin"
-
-    def allows(self, needed: "Role") -> bool:
-        return _RANK[self] >= _RANK[needed]
-
-
-_RANK = {Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,6 @@
 """Back-office users: who may sign in, and with which role."""
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -12,6 +11,7 @@ from recur.db.audit import record
 from recur.db.models import User
 from recur.db.session import Database
 from recur.domain.errors import Conflict, InvalidInput, NotFound
+from recur.services.roles import Role
 from recur.services.validation import check_text
 
 MIN_PASSWORD_LENGTH = 8
@@ -19,20 +19,6 @@ MIN_PASSWORD_LENGTH = 8
 _hasher = PasswordHasher()
 # Verified against when the e-mail is unknown, so a miss costs as long as a hit.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
-
-
-class Role(StrEnum):
-    """What a user may do: viewers read, operators bill, admins also run the catalogue and users."""
-
-    ADMIN = "admin"
-    OPERATOR = "operator"
-    VIEWER = "viewer"
-
-    def allows(self, needed: "Role") -> bool:
-        return _RANK[self] >= _RANK[needed]
-
-
-_RANK = {Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from fastapi import Depends, Request
 
 from recur.context import AppContext
-from recur.services.users import Role, UserInfo, find_user
+from recur.services.roles import Role
+from recur.services.users import UserInfo, find_user
 from recur.web.errors import Forbidden, SignInRequired
 
 SESSION_USER = "uid"

@@ -7,7 +7,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from recur.services.users import Role, UserInfo
+from recur.services.roles import Role
+from recur.services.users import UserInfo
 from recur.web import format as fmt
 from recur.web.auth import CSRF_FIELD, csrf_token, ctx
 

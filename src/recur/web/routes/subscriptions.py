@@ -37,7 +37,13 @@ def subscription_list(
     product = int(product_id) if product_id and product_id.isdigit() else None
     state = SubscriptionStatus(status) if status in set(SubscriptionStatus) else None
     page = subscriptions.list_subscriptions(
-        db, account, state, product, limit=PAGE_SIZE, cursor=cursor or None
+        db,
+        account,
+        state,
+        product,
+        limit=PAGE_SIZE,
+        cursor=cursor or None,
+        today=ctx(request).clock.today(),
     )
     filters = {"account_id": account, "product_id": product, "status": state}
     return render(

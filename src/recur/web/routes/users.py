@@ -7,7 +7,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from recur.domain.errors import DomainError
 from recur.services import users
-from recur.services.users import Role, UserInfo
+from recur.services.roles import Role
+from recur.services.users import UserInfo
 from recur.web.auth import admin, check_csrf, ctx
 from recur.web.forms import Form
 from recur.web.templating import flash, render
