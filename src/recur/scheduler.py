@@ -13,6 +13,7 @@ from datetime import date
 from recur.clock import Clock
 from recur.db.models import BillingRun
 from recur.db.session import Database
+from recur.services import idempotency
 from recur.services.billing_run import BATCH_SIZE, run_billing
 
 log = logging.getLogger("recur.scheduler")
@@ -63,6 +64,7 @@ class BillingSchedule:
         while not self._stop.is_set():
             try:
                 on_run(self.run_once())
+                idempotency.purge_expired(self.db)
             except Exception:  # e.g. the database is down: try again next interval
                 log.exception("scheduled billing run failed")
             self._stop.wait(self.interval)

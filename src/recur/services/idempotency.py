@@ -126,3 +126,17 @@ def release(db: Database, scope: str, key: str) -> None:
         )
 
     db.run(work)
+
+
+KEPT_FOR = timedelta(days=7)  # at least the 24 hours clients may retry within
+
+
+def purge_expired(db: Database, now: datetime | None = None) -> int:
+    """Forget keys older than KEPT_FOR; returns how many went."""
+    cutoff = (now or datetime.now(UTC)) - KEPT_FOR
+
+    def work(session: Session) -> int:
+        result = session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < cutoff))
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    return db.run(work)
