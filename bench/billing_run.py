@@ -695,7 +695,7 @@ def main() -> None:
     for size in sizes:
         print(
             f"memory, {size['accounts']:,} accounts ({size['subscriptions']:,} subscriptions): "
-            f"peak RSS {size['rss_peak_mb']:.1f} MB, {size['rss_peak_mb'] - size['rss_before_mb']:+.1f} MB during the run "
+            f"peak RSS {size['rss_peak_mb']:.1f} MB ({size['rss_before_mb']:.1f} MB before the run) "
             f"({size['run']['periods'] / size['seconds']:.0f} periods/s)"
         )
     if len(sizes) == 2:
