@@ -22,6 +22,9 @@ from recur.domain.errors import Conflict, InvalidInput, NotFound
 from recur.services.pagination import Page, paginate
 
 
+MAX_QUANTITY = 100_000
+
+
 @dataclass(frozen=True)
 class SubscriptionSpec:
     account_id: int
@@ -32,8 +35,10 @@ class SubscriptionSpec:
 
 
 def create_subscription(db: Database, spec: SubscriptionSpec, actor: str) -> Subscription:
-    if spec.quantity < 1:
-        raise InvalidInput("invalid_quantity", "quantity must be a whole number of at least 1")
+    if not 1 <= spec.quantity <= MAX_QUANTITY:
+        raise InvalidInput(
+            "invalid_quantity", f"quantity must be a whole number from 1 to {MAX_QUANTITY:,}"
+        )
 
     def work(session: Session) -> Subscription:
         account = lock_account(session, spec.account_id)

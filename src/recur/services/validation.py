@@ -19,9 +19,16 @@ def check_billing_day(day: int | None, field: str = "billing_day") -> int | None
     return day
 
 
+# Below 10^9 with 6 places a price has at most 15 significant digits, which
+# every backend (SQLite's NUMERIC affinity included) stores exactly.
+MAX_PRICE = Decimal(10**9)
+
+
 def check_money(amount: Decimal, field: str, places: int = 6) -> Decimal:
     if not amount.is_finite() or amount < 0:
         raise InvalidInput(f"invalid_{field}", f"{field} must be a non-negative amount")
+    if amount >= MAX_PRICE:
+        raise InvalidInput(f"invalid_{field}", f"{field} must be below {MAX_PRICE:,}")
     exponent = amount.as_tuple().exponent
     if isinstance(exponent, int) and -exponent > places:
         raise InvalidInput(f"invalid_{field}", f"{field} may have at most {places} decimal places")
