@@ -21,7 +21,6 @@ from recur.domain.charges import SubscriptionTerms
 from recur.domain.errors import Conflict, InvalidInput, NotFound
 from recur.services.pagination import Page, paginate
 
-
 MAX_QUANTITY = 100_000
 
 
