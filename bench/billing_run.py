@@ -41,9 +41,8 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import Connection, make_url
 
 from recur.db.billing_store import (
-    billed_state,
     next_charge_date,
-    subscription_terms,
+    subscription_state,
 )
 from recur.db.migrate import upgrade
 from recur.db.models import (
@@ -431,17 +430,9 @@ def verify_sample(url: str, as_of: date, size: int = 300) -> Counter[int]:
     db = Database(url)
     due: Counter[int] = Counter()
     with db.transaction() as session:
-        rows = session.execute(
-            select(Subscription, PricingOption, Product, Account)
-            .join(PricingOption, Subscription.pricing_option_id == PricingOption.id)
-            .join(Product, PricingOption.product_id == Product.id)
-            .join(Account, Subscription.account_id == Account.id)
-            .order_by(func.random())
-            .limit(size)
-        )
-        for sub, option, product, account in rows:
-            terms = subscription_terms(sub, option, product, account)
-            billed = billed_state(sub)
+        rows = session.execute(select(Subscription).order_by(func.random()).limit(size)).scalars()
+        for sub in rows:
+            terms, billed = subscription_state(session, sub.id)
             expected = next_charge_date(terms, billed)
             if sub.next_charge_date != expected:
                 raise SystemExit(

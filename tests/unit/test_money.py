@@ -4,9 +4,11 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from recur.domain.errors import InvalidInput
-from recur.domain.money import exact_product, minor_unit, round_money, to_money
+from recur.domain.money import minor_unit, prorated_amount, round_money, to_money
 
 
 @pytest.mark.parametrize(("currency", "places"), [("EUR", 2), ("JPY", 0), ("KWD", 3)])
@@ -50,9 +52,32 @@ def test_an_exact_ratio_is_rounded_once() -> None:
     assert str(round_money(Fraction(Decimal("0.015")) / 3, "EUR")) == "0.01"
 
 
-def test_exact_product_keeps_the_exact_ratio() -> None:
-    assert exact_product(Decimal("20.00"), 1, Fraction(22, 31)) == Fraction(440, 31)
-    assert exact_product(Decimal("12.50"), 10, Fraction(1)) == Fraction(125)
+def test_a_prorated_amount_is_rounded_once_from_the_exact_ratio() -> None:
+    # 20.00 × 1 × 22/31 = 14.193548… → 14.19 (SPEC §2 example)
+    assert str(prorated_amount(Decimal("20.00"), 1, 22, 31, "EUR")) == "14.19"
+    assert str(prorated_amount(Decimal("12.50"), 10, 1, 1, "EUR")) == "125.00"
+    # 0.015 × 1 × 1/3 = 0.005 exactly: a tie, so up to 0.01.
+    assert str(prorated_amount(Decimal("0.015"), 1, 1, 3, "EUR")) == "0.01"
+    # 0.0125 × 3 × 1/1 = 0.0375 → KWD 0.038, JPY 0
+    assert str(prorated_amount(Decimal("0.0125"), 3, 1, 1, "KWD")) == "0.038"
+    assert str(prorated_amount(Decimal("0.0125"), 3, 1, 1, "JPY")) == "0"
+
+
+@given(
+    price=st.decimals(min_value=0, max_value=10**6, places=6),
+    quantity=st.integers(1, 10_000),
+    full_days=st.integers(1, 366),
+    data=st.data(),
+)
+def test_a_prorated_amount_equals_exact_rational_rounding(
+    price: Decimal, quantity: int, full_days: int, data: st.DataObject
+) -> None:
+    days = data.draw(st.integers(1, full_days))
+    exact = Fraction(price) * quantity * Fraction(days, full_days)
+    for currency in ("EUR", "JPY", "KWD"):
+        assert prorated_amount(price, quantity, days, full_days, currency) == round_money(
+            exact, currency
+        )
 
 
 def test_to_money_shows_an_exact_amount_with_the_currency_places() -> None:

@@ -32,7 +32,7 @@ from recur.domain.catalogue import (
     PartialCharges,
     SubscriptionStatus,
 )
-from recur.domain.charges import BilledState, Charge, SubscriptionTerms, unbilled_charges
+from recur.domain.charges import BilledState, Charge, SubscriptionTerms, next_planned_issue_date
 from recur.domain.invoices import AccountTerms, PendingInvoice, SubscriptionState
 from recur.domain.money import round_half_up
 
@@ -137,7 +137,7 @@ def subscription_states(
 
 
 def _state_of_row(row: Row[Any]) -> SubscriptionState:
-    """What `subscription_terms` and `billed_state` make of the same columns."""
+    """The engine's view of one row of `_state_query`."""
     terms = SubscriptionTerms(
         subscription_id=row.id,
         account_id=row.account_id,
@@ -163,31 +163,11 @@ def _state_of_row(row: Row[Any]) -> SubscriptionState:
     return terms, _billed(row.recurring_billed_until, row.setup_billed, row.one_time_billed)
 
 
-def subscription_terms(
-    sub: Subscription, option: PricingOption, product: Product, account: Account
-) -> SubscriptionTerms:
-    return SubscriptionTerms(
-        subscription_id=sub.id,
-        account_id=sub.account_id,
-        product_id=product.id,
-        product_name=product.name,
-        taxable=product.taxable,
-        currency=option.currency,
-        cycle=BillingCycle(option.billing_period),
-        billing_type=BillingType(option.billing_type),
-        unit_price=option.unit_price,
-        setup_fee=option.setup_fee,
-        quantity=sub.quantity,
-        start_date=sub.start_date,
-        billing_day=option.billing_day if option.billing_day is not None else account.billing_day,
-        partial_charges=PartialCharges(account.partial_charges),
-        end_date=sub.end_date,
-        suspended=sub.status == SubscriptionStatus.SUSPENDED,
+def subscription_state(session: Session, subscription_id: int) -> SubscriptionState:
+    """One subscription's engine inputs, whether or not it still owes anything."""
+    return _state_of_row(
+        session.execute(_state_query().where(Subscription.id == subscription_id)).one()
     )
-
-
-def billed_state(sub: Subscription) -> BilledState:
-    return _billed(sub.recurring_billed_until, sub.setup_billed, sub.one_time_billed)
 
 
 def _billed(recurring_until: date | None, setup_billed: bool, one_time_billed: bool) -> BilledState:
@@ -199,8 +179,7 @@ def _billed(recurring_until: date | None, setup_billed: bool, one_time_billed: b
 
 def next_charge_date(terms: SubscriptionTerms, billed: BilledState) -> date | None:
     """Planned issue date of the first unbilled charge; None when nothing is left."""
-    first = next(unbilled_charges(terms, billed), None)
-    return None if first is None else first.planned_issue_date
+    return next_planned_issue_date(terms, billed)
 
 
 def advance(billed: BilledState, charges: Iterable[Charge]) -> BilledState:

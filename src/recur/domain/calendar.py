@@ -1,7 +1,14 @@
 """Anchored month arithmetic: the n-th boundary is anchor + n months, clamped."""
 
-import calendar
 from datetime import date
+
+_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def days_in_month(year: int, month: int) -> int:
+    if month == 2 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0):
+        return 29
+    return _DAYS[month - 1]
 
 
 def add_months(anchor: date, months: int) -> date:
@@ -12,8 +19,10 @@ def add_months(anchor: date, months: int) -> date:
     """
     index = anchor.year * 12 + anchor.month - 1 + months
     year, month0 = divmod(index, 12)
-    last_day = calendar.monthrange(year, month0 + 1)[1]
-    return date(year, month0 + 1, min(anchor.day, last_day))
+    day = anchor.day
+    if day > 28:
+        day = min(day, days_in_month(year, month0 + 1))
+    return date(year, month0 + 1, day)
 
 
 def next_day_of_month(after: date, day: int) -> date:

@@ -12,7 +12,7 @@ from fractions import Fraction
 from itertools import takewhile
 
 from recur.domain.catalogue import BillingCycle, BillingType, ChargeKind, PartialCharges
-from recur.domain.money import exact_product, round_money
+from recur.domain.money import prorated_amount
 from recur.domain.periods import BillingPeriod, PeriodSchedule
 
 ONE_DAY = timedelta(days=1)
@@ -78,10 +78,15 @@ class Charge:
     planned_issue_date: date
     quantity: int
     unit_price: Decimal
-    proration: Fraction
+    days: int  # billed days of the period …
+    full_days: int  # … out of the full period's: the proration's terms
     amount: Decimal
     taxable: bool
     currency: str
+
+    @property
+    def proration(self) -> Fraction:
+        return Fraction(self.days, self.full_days)
 
     @property
     def period_last_day(self) -> date:
@@ -93,82 +98,124 @@ class Charge:
         return (self.subscription_id, self.kind, self.period_start)
 
 
-def unbilled_charges(terms: SubscriptionTerms, billed: BilledState) -> Iterator[Charge]:
-    """Every charge not yet billed, in order of planned issue date (infinite if renewing)."""
+# What is owed, before it is priced: a kind, a planned issue date and, for a
+# recurring charge, its period. Callers that only need dates never price.
+_Owed = tuple[ChargeKind, date, BillingPeriod | None]
+
+
+def _owed(terms: SubscriptionTerms, billed: BilledState) -> Iterator[_Owed]:
+    """Every charge not yet billed, unpriced, in order of planned issue date."""
     if terms.suspended or not terms.ever_in_service:
         return
     if terms.setup_fee > 0 and ChargeKind.SETUP not in billed.once:
-        yield _on_start(
-            terms, ChargeKind.SETUP, f"{terms.product_name} — setup fee", 1, terms.setup_fee
-        )
+        yield ChargeKind.SETUP, terms.start_date, None
     if terms.cycle is BillingCycle.ONE_TIME:
         if ChargeKind.ONE_TIME not in billed.once:
-            yield _on_start(
-                terms, ChargeKind.ONE_TIME, terms.product_name, terms.quantity, terms.unit_price
-            )
+            yield ChargeKind.ONE_TIME, terms.start_date, None
         return
     for period in terms.schedule.periods(billed.recurring_until):
-        yield _recurring(terms, period)
+        yield ChargeKind.RECURRING, planned_issue_date(terms, period), period
+
+
+def unbilled_charges(terms: SubscriptionTerms, billed: BilledState) -> Iterator[Charge]:
+    """Every charge not yet billed, in order of planned issue date (infinite if renewing)."""
+    price = _Pricing(terms)
+    for kind, planned, period in _owed(terms, billed):
+        yield price(kind, planned, period)
+
+
+def next_planned_issue_date(terms: SubscriptionTerms, billed: BilledState) -> date | None:
+    """When the first unbilled charge is planned; None when nothing is left to bill."""
+    first = next(_owed(terms, billed), None)
+    return None if first is None else first[1]
 
 
 def due_charges(terms: SubscriptionTerms, billed: BilledState, as_of: date) -> list[Charge]:
     """Unbilled charges planned on or before `as_of`: what a billing run issues."""
-    return list(takewhile(lambda c: c.planned_issue_date <= as_of, unbilled_charges(terms, billed)))
+    price = _Pricing(terms)
+    return [price(*owed) for owed in takewhile(lambda o: o[1] <= as_of, _owed(terms, billed))]
 
 
 def pending_charges(terms: SubscriptionTerms, billed: BilledState, as_of: date) -> list[Charge]:
     """Due charges plus all those on the first planned issue date after `as_of` (SPEC §5)."""
+    price = _Pricing(terms)
     pending: list[Charge] = []
     next_date: date | None = None
-    for charge in unbilled_charges(terms, billed):
-        if charge.planned_issue_date > as_of:
+    for kind, planned, period in _owed(terms, billed):
+        if planned > as_of:
             if next_date is None:
-                next_date = charge.planned_issue_date
-            elif charge.planned_issue_date != next_date:
+                next_date = planned
+            elif planned != next_date:
                 break
-        pending.append(charge)
+        pending.append(price(kind, planned, period))
     return pending
 
 
-def _on_start(
-    terms: SubscriptionTerms, kind: ChargeKind, description: str, quantity: int, price: Decimal
-) -> Charge:
-    return Charge(
-        subscription_id=terms.subscription_id,
-        account_id=terms.account_id,
-        product_id=terms.product_id,
-        kind=kind,
-        description=description,
-        period_start=terms.start_date,
-        period_end=terms.start_date + ONE_DAY,
-        planned_issue_date=terms.start_date,
-        quantity=quantity,
-        unit_price=price,
-        proration=Fraction(1),
-        amount=round_money(exact_product(price, quantity, Fraction(1)), terms.currency),
-        taxable=terms.taxable,
-        currency=terms.currency,
-    )
+class _Pricing:
+    """Turns owed charges of one subscription into priced `Charge`s."""
 
+    def __init__(self, terms: SubscriptionTerms) -> None:
+        self.terms = terms
+        self.recurring = f"{terms.product_name} ({terms.cycle.value})"
 
-def _recurring(terms: SubscriptionTerms, period: BillingPeriod) -> Charge:
-    ratio = period.proration
-    return Charge(
-        subscription_id=terms.subscription_id,
-        account_id=terms.account_id,
-        product_id=terms.product_id,
-        kind=ChargeKind.RECURRING,
-        description=f"{terms.product_name} ({terms.cycle.value})",
-        period_start=period.start,
-        period_end=period.end,
-        planned_issue_date=planned_issue_date(terms, period),
-        quantity=terms.quantity,
-        unit_price=terms.unit_price,
-        proration=ratio,
-        amount=round_money(exact_product(terms.unit_price, terms.quantity, ratio), terms.currency),
-        taxable=terms.taxable,
-        currency=terms.currency,
-    )
+    def __call__(self, kind: ChargeKind, planned: date, period: BillingPeriod | None) -> Charge:
+        terms = self.terms
+        if period is None:
+            setup = kind is ChargeKind.SETUP
+            price = terms.setup_fee if setup else terms.unit_price
+            return self._charge(
+                kind,
+                f"{terms.product_name} — setup fee" if setup else terms.product_name,
+                terms.start_date,
+                terms.start_date + ONE_DAY,
+                planned,
+                1 if setup else terms.quantity,
+                price,
+                1,
+                1,
+            )
+        return self._charge(
+            kind,
+            self.recurring,
+            period.start,
+            period.end,
+            planned,
+            terms.quantity,
+            terms.unit_price,
+            (period.end - period.start).days,
+            (period.full_end - period.full_start).days,
+        )
+
+    def _charge(
+        self,
+        kind: ChargeKind,
+        description: str,
+        start: date,
+        end: date,
+        planned: date,
+        quantity: int,
+        price: Decimal,
+        days: int,
+        full_days: int,
+    ) -> Charge:
+        terms = self.terms
+        return Charge(
+            subscription_id=terms.subscription_id,
+            account_id=terms.account_id,
+            product_id=terms.product_id,
+            kind=kind,
+            description=description,
+            period_start=start,
+            period_end=end,
+            planned_issue_date=planned,
+            quantity=quantity,
+            unit_price=price,
+            days=days,
+            full_days=full_days,
+            amount=prorated_amount(price, quantity, days, full_days, terms.currency),
+            taxable=terms.taxable,
+            currency=terms.currency,
+        )
 
 
 def planned_issue_date(terms: SubscriptionTerms, period: BillingPeriod) -> date:

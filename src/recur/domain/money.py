@@ -42,9 +42,20 @@ def to_money(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(quantum(currency), rounding=ROUND_HALF_UP)
 
 
-def exact_product(unit_price: Decimal, quantity: int, ratio: Fraction) -> Fraction:
-    """unit_price × quantity × ratio with no intermediate rounding."""
-    return Fraction(unit_price) * quantity * ratio
+def prorated_amount(
+    unit_price: Decimal, quantity: int, days: int, full_days: int, currency: str
+) -> Decimal:
+    """unit_price × quantity × days / full_days, rounded half up once, exactly.
+
+    Integer arithmetic on the price's exact ratio: the hot path of every billing
+    run and preview, so no Fraction objects.
+    """
+    places = minor_unit(currency)
+    price_num, price_den = unit_price.as_integer_ratio()
+    numerator = price_num * quantity * days * 10**places
+    denominator = price_den * full_days
+    units = (2 * abs(numerator) + denominator) // (2 * denominator)
+    return Decimal(-units if numerator < 0 else units).scaleb(-places)
 
 
 def to_price(price: Decimal, currency: str) -> Decimal:

@@ -52,9 +52,6 @@ class PeriodSchedule:
             return self.start_date
         return next_day_of_month(self.start_date, self.billing_day)
 
-    def boundary(self, n: int) -> date:
-        return add_months(self.anchor, n * self.months)
-
     def periods(self, resume_at: date | None = None) -> Iterator[BillingPeriod]:
         """Periods in order, from the one starting at `resume_at` (or the first).
 
@@ -68,22 +65,25 @@ class PeriodSchedule:
         if resume_at is None or resume_at < anchor:
             resume_at = self.start_date
             if anchor > self.start_date:
-                first = BillingPeriod(self.start_date, anchor, self.boundary(-1), anchor)
-                clipped = self._clip(first)
-                if clipped is None:
+                full_start = add_months(anchor, -self.months)
+                first = self._clip(BillingPeriod(self.start_date, anchor, full_start, anchor))
+                if first is None:
                     return
-                yield clipped
+                yield first
+        # Jump straight to the boundary at `resume_at` rather than walking from the start.
         n = max(0, months_between(anchor, resume_at) // self.months - 1)
-        while self.boundary(n) < resume_at:
+        start = add_months(anchor, n * self.months)
+        while start < resume_at:
             n += 1
+            start = add_months(anchor, n * self.months)
         while True:
-            start, end = self.boundary(n), self.boundary(n + 1)
-            regular = BillingPeriod(start, end, start, end)
-            clipped = self._clip(regular)
-            if clipped is None:
-                return
-            yield clipped
             n += 1
+            end = add_months(anchor, n * self.months)
+            period = self._clip(BillingPeriod(start, end, start, end))
+            if period is None:
+                return
+            yield period
+            start = end
 
     def _clip(self, period: BillingPeriod) -> BillingPeriod | None:
         """Cut the period at the end date; None once the period starts on or after it."""

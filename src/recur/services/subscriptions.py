@@ -8,12 +8,11 @@ from sqlalchemy.orm import Session, joinedload
 
 from recur.db.audit import record
 from recur.db.billing_store import (
-    billed_state,
     lock_account,
     next_charge_date,
-    subscription_terms,
+    subscription_state,
 )
-from recur.db.models import Account, PricingOption, Product, Subscription
+from recur.db.models import PricingOption, Subscription
 from recur.db.session import Database
 from recur.domain.calendar import add_months
 from recur.domain.catalogue import AccountStatus, BillingCycle, CancelAt, SubscriptionStatus
@@ -179,14 +178,13 @@ def _locked_subscription(session: Session, subscription_id: int) -> Subscription
 
 
 def _terms(session: Session, sub: Subscription) -> SubscriptionTerms:
-    option = session.get_one(PricingOption, sub.pricing_option_id)
-    product = session.get_one(Product, option.product_id)
-    account = session.get_one(Account, sub.account_id)
-    return subscription_terms(sub, option, product, account)
+    session.flush()
+    return subscription_state(session, sub.id)[0]
 
 
 def _refresh_next_charge(session: Session, sub: Subscription) -> None:
-    sub.next_charge_date = next_charge_date(_terms(session, sub), billed_state(sub))
+    session.flush()
+    sub.next_charge_date = next_charge_date(*subscription_state(session, sub.id))
 
 
 def get_subscription(db: Database, subscription_id: int) -> Subscription:
