@@ -534,7 +534,7 @@ def _preview(db: Database, account_id: int, as_of: date, calls: int) -> dict[str
         latencies.append((time.perf_counter() - started) * 1000)
     latencies.sort()
     return {
-        "subscriptions": len(pending.subscriptions),
+        "subscriptions": len(pending.subscription_ids),
         "invoices": len(pending.invoices),
         "items": sum(len(i.items) for i in pending.invoices),
         "p50_ms": statistics.median(latencies),

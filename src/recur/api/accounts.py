@@ -20,7 +20,7 @@ from recur.api.schemas import (
     ListOut,
 )
 from recur.domain.errors import InvalidInput
-from recur.services import accounts, invoicing
+from recur.services import accounts, invoicing, subscriptions
 
 router = APIRouter(prefix="/accounts", tags=["accounts"], route_class=ApiRoute)
 
@@ -97,7 +97,10 @@ def account_pending(
     return AccountPendingOut(
         as_of=day,
         data=[present.pending_invoice(p) for p in pending.invoices],
-        subscriptions=[present.subscription(s, today) for s in pending.subscriptions],
+        subscriptions=[
+            present.subscription(s, today)
+            for s in subscriptions.get_subscriptions(ctx.db, account_id, pending.subscription_ids)
+        ],
     )
 
 

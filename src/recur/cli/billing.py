@@ -129,9 +129,9 @@ def generate(
     ctx = context()
     today = ctx.clock.today()
     found = accounts.find_account(ctx.db, account)
-    selection = subscription or [
-        s.id for s in invoicing.pending_for_account(ctx.db, found.id, today).subscriptions
-    ]
+    selection = (
+        subscription or invoicing.pending_for_account(ctx.db, found.id, today).subscription_ids
+    )
     issued = invoicing.generate_for_account(ctx.db, found.id, selection, today, "cli")
     for inv in issued:
         typer.echo(f"issued {inv.number} dated {inv.issue_date}: {money(inv.total, inv.currency)}")

@@ -36,21 +36,19 @@ class AccountPending:
     account: Account
     as_of: date
     invoices: list[PendingInvoice]
-    subscriptions: list[Subscription]
+
+    @property
+    def subscription_ids(self) -> list[int]:
+        return sorted({sid for inv in self.invoices for sid in inv.subscription_ids})
 
 
 def pending_for_account(db: Database, account_id: int, as_of: date) -> AccountPending:
     with db.transaction() as session:
         account = _account(session, account_id)
         states = subscription_states(session, [account_id]).get(account_id, [])
-        invoices = pending_invoices(account_terms(account), states, as_of)
-        behind = sorted({sid for inv in invoices for sid in inv.subscription_ids})
-        subs = list(
-            session.scalars(
-                select(Subscription).where(Subscription.id.in_(behind)).order_by(Subscription.id)
-            )
+        return AccountPending(
+            account, as_of, pending_invoices(account_terms(account), states, as_of)
         )
-        return AccountPending(account, as_of, invoices, subs)
 
 
 def pending_for_subscription(

@@ -199,6 +199,16 @@ def get_subscription(db: Database, subscription_id: int) -> Subscription:
         return sub
 
 
+def get_subscriptions(db: Database, account_id: int, ids: list[int]) -> list[Subscription]:
+    """The account's subscriptions among `ids`, in id order."""
+    wanted = set(ids)
+    query = (
+        select(Subscription).where(Subscription.account_id == account_id).order_by(Subscription.id)
+    )
+    with db.transaction() as session:
+        return [sub for sub in session.scalars(query) if sub.id in wanted]
+
+
 def _with_details(query: Select[tuple[Subscription]]) -> Select[tuple[Subscription]]:
     return query.options(
         joinedload(Subscription.account),
