@@ -193,7 +193,7 @@ def ensure_demo_users(db: Database) -> None:
 
 
 def demo_loaded(db: Database) -> bool:
-    with db.transaction() as session:
+    with db.read() as session:
         return bool(session.scalar(select(func.count()).select_from(Account)))
 
 
@@ -282,7 +282,7 @@ def _replay_history(db: Database, first: date, today: date) -> None:
 
 
 def _next_due(db: Database) -> date | None:
-    with db.transaction() as session:
+    with db.read() as session:
         return session.scalar(select(func.min(Subscription.next_charge_date)))
 
 
@@ -292,5 +292,5 @@ def _subscription_of(db: Database, account_id: int, sku: str) -> int:
 
 
 def invoice_count(db: Database) -> int:
-    with db.transaction() as session:
+    with db.read() as session:
         return int(session.scalar(select(func.count()).select_from(Invoice)) or 0)

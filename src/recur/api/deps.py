@@ -1,5 +1,7 @@
 """What every API route needs: the context, today, and who is asking (bearer tokens)."""
 
+import threading
+import time
 from datetime import date
 from typing import Annotated
 
@@ -15,14 +17,41 @@ _bearer = HTTPBearer(auto_error=False, description="An API token: `recur token c
 _READS = {"GET", "HEAD", "OPTIONS"}
 
 
-def get_ctx(request: Request) -> AppContext:
+# Dependencies that do no I/O are `async`, so FastAPI runs them inline rather
+# than hopping to its thread pool for each one.
+async def get_ctx(request: Request) -> AppContext:
     ctx = request.app.state.ctx
     assert isinstance(ctx, AppContext)
     return ctx
 
 
-def get_today(ctx: Annotated[AppContext, Depends(get_ctx)]) -> date:
+async def get_today(ctx: Annotated[AppContext, Depends(get_ctx)]) -> date:
     return ctx.clock.today()
+
+
+class PrincipalCache:
+    """Recent token look-ups, so that a request does not read the token table each time.
+
+    A token refreshed at start (RECUR_API_TOKEN) is seen within `seconds`.
+    """
+
+    def __init__(self, seconds: float = 10.0, size: int = 10_000) -> None:
+        self.seconds, self.size = seconds, size
+        self._entries: dict[str, tuple[float, Principal | None]] = {}
+        self._lock = threading.Lock()
+
+    def lookup(self, ctx: AppContext, secret: str) -> Principal | None:
+        now = time.monotonic()
+        with self._lock:
+            entry = self._entries.get(secret)
+        if entry is not None and now - entry[0] < self.seconds:
+            return entry[1]
+        principal = authenticate(ctx.db, secret)
+        with self._lock:
+            if len(self._entries) >= self.size:  # unknown secrets must not grow it for ever
+                self._entries.clear()
+            self._entries[secret] = (now, principal)
+        return principal
 
 
 def get_principal(
@@ -38,7 +67,8 @@ def get_principal(
             "send a valid API token: Authorization: Bearer TOKEN",
             {"WWW-Authenticate": "Bearer"},
         )
-    principal = authenticate(ctx.db, credentials.credentials)
+    principals: PrincipalCache = request.app.state.principals
+    principal = principals.lookup(ctx, credentials.credentials)
     if principal is None:
         raise ApiError(
             401, "invalid_token", "the API token is not valid", {"WWW-Authenticate": "Bearer"}
@@ -48,7 +78,7 @@ def get_principal(
     return principal
 
 
-def require_admin(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+async def require_admin(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
     _require(principal, Role.ADMIN)
     return principal
 

@@ -138,7 +138,7 @@ def _reschedule(session: Session, account_id: int) -> None:
 
 
 def get_account(db: Database, account_id: int) -> Account:
-    with db.transaction() as session:
+    with db.read() as session:
         account = session.get(Account, account_id)
         if account is None:
             raise NotFound("account_not_found", f"account {account_id} does not exist")
@@ -152,13 +152,13 @@ def list_accounts(
     if search:
         pattern = f"%{search.strip()}%"
         query = query.where(or_(Account.name.ilike(pattern), Account.email.ilike(pattern)))
-    with db.transaction() as session:
+    with db.read() as session:
         return paginate(session, query, limit, cursor)
 
 
 def find_account(db: Database, reference: str) -> Account:
     """An account by id, or by its exact name (case-insensitive) for people at a terminal."""
-    with db.transaction() as session:
+    with db.read() as session:
         if reference.isdigit():
             account = session.get(Account, int(reference))
         else:
@@ -187,7 +187,7 @@ def account_summaries(db: Database, account_ids: list[int]) -> dict[int, Account
     """Open balance and next invoice date of a page of accounts: two grouped queries, not 2×N."""
     if not account_ids:
         return {}
-    with db.transaction() as session:
+    with db.read() as session:
         balances: dict[int, Decimal] = dict(
             session.execute(
                 select(Invoice.account_id, func.sum(Invoice.total))

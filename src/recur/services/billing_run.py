@@ -238,7 +238,7 @@ def _finish_run(db: Database, run_id: int, status: str) -> BillingRun:
 
 
 def get_billing_run(db: Database, run_id: int) -> BillingRun:
-    with db.transaction() as session:
+    with db.read() as session:
         run = session.scalar(
             select(BillingRun)
             .where(BillingRun.id == run_id)
@@ -253,5 +253,5 @@ def list_billing_runs(db: Database, limit: int = 50, cursor: str | None = None) 
     query = (
         select(BillingRun).options(selectinload(BillingRun.errors)).order_by(BillingRun.id.desc())
     )
-    with db.transaction() as session:
+    with db.read() as session:
         return paginate(session, query, limit, cursor)

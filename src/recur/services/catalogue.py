@@ -85,7 +85,7 @@ def _pricing_option(spec: PricingOptionSpec) -> PricingOption:
 
 
 def get_product(db: Database, product_id: int) -> Product:
-    with db.transaction() as session:
+    with db.read() as session:
         product = session.scalar(
             select(Product)
             .where(Product.id == product_id)
@@ -98,12 +98,12 @@ def get_product(db: Database, product_id: int) -> Product:
 
 def list_products(db: Database, limit: int = 50, cursor: str | None = None) -> Page[Product]:
     query = select(Product).options(selectinload(Product.pricing_options)).order_by(Product.id)
-    with db.transaction() as session:
+    with db.read() as session:
         return paginate(session, query, limit, cursor)
 
 
 def get_pricing_option(db: Database, option_id: int) -> PricingOption:
-    with db.transaction() as session:
+    with db.read() as session:
         option = session.scalar(
             select(PricingOption)
             .where(PricingOption.id == option_id)

@@ -43,7 +43,7 @@ class AccountPending:
 
 
 def pending_for_account(db: Database, account_id: int, as_of: date) -> AccountPending:
-    with db.transaction() as session:
+    with db.read() as session:
         account = _account(session, account_id)
         states = subscription_states(session, [account_id]).get(account_id, [])
         return AccountPending(
@@ -54,7 +54,7 @@ def pending_for_account(db: Database, account_id: int, as_of: date) -> AccountPe
 def pending_for_subscription(
     db: Database, subscription_id: int, as_of: date
 ) -> list[PendingInvoice]:
-    with db.transaction() as session:
+    with db.read() as session:
         sub = _subscription(session, subscription_id)
         account = session.get_one(Account, sub.account_id)
         states = subscription_states(session, [account.id], [sub.id]).get(account.id, [])
@@ -81,7 +81,7 @@ def generate_for_account(
 def generate_for_subscription(
     db: Database, subscription_id: int, today: date, actor: str, idempotency_key: str | None = None
 ) -> list[Invoice]:
-    with db.transaction() as session:
+    with db.read() as session:
         account_id = _subscription(session, subscription_id).account_id
     target = f"subscription:{subscription_id}"
     return _generate(db, account_id, [subscription_id], today, actor, target, idempotency_key)
@@ -102,7 +102,7 @@ def _generate(
     request = f"{target}:{','.join(map(str, selection))}"
     fingerprint = hashlib.sha256(request.encode()).hexdigest()
 
-    def work(session: Session) -> list[int]:
+    def work(session: Session) -> list[Invoice]:
         account = lock_account(session, account_id)
         if account is None:
             raise NotFound("account_not_found", f"account {account_id} does not exist")
@@ -114,7 +114,8 @@ def _generate(
                         "idempotency_key_reused",
                         "this Idempotency-Key was used with a different request",
                     )
-                return [int(i) for i in earlier.result["invoice_ids"]]  # type: ignore[attr-defined]
+                first = [int(i) for i in earlier.result["invoice_ids"]]  # type: ignore[attr-defined]
+                return _load_invoices(session, first)
         states = _selected_states(session, account_id, selection, today)
         drafts = manual_invoices(account_terms(account), states, today)
         by_sub = {terms.subscription_id: (terms, billed) for terms, billed in states}
@@ -138,17 +139,16 @@ def _generate(
             subscriptions=selection,
             invoices=ids,
         )
-        return ids
+        return _load_invoices(session, ids)
 
     try:
-        ids = db.run(work)
+        return db.run(work)
     except IntegrityError:
         if not idempotency_key:
             raise
         # The same key raced in on another account's lock: the winner's row now
         # answers this request (same result, or a refused reuse).
-        ids = db.run(work)
-    return _invoices_by_id(db, ids)
+        return db.run(work)
 
 
 def _selected_states(
@@ -184,11 +184,11 @@ def _ids(ids: list[int]) -> str:
     return ", ".join(str(i) for i in ids)
 
 
-def _invoices_by_id(db: Database, ids: list[int]) -> list[Invoice]:
-    with db.transaction() as session:
-        invoices = session.scalars(_with_items(select(Invoice).where(Invoice.id.in_(ids))))
-        by_id = {inv.id: inv for inv in invoices}
-        return [by_id[i] for i in ids]
+def _load_invoices(session: Session, ids: list[int]) -> list[Invoice]:
+    """The invoices with their items and account, in the order of `ids`."""
+    invoices = session.scalars(_with_items(select(Invoice).where(Invoice.id.in_(ids))))
+    by_id = {inv.id: inv for inv in invoices}
+    return [by_id[i] for i in ids]
 
 
 def _with_items(query: Select[tuple[Invoice]]) -> Select[tuple[Invoice]]:
@@ -235,12 +235,12 @@ def list_invoices(
         query = query.where(Invoice.issue_date <= where.issued_to)
     if where.number:
         query = query.where(Invoice.number.ilike(f"%{where.number.strip()}%"))
-    with db.transaction() as session:
+    with db.read() as session:
         return paginate(session, query, limit, cursor)
 
 
 def get_invoice(db: Database, invoice_id: int) -> Invoice:
-    with db.transaction() as session:
+    with db.read() as session:
         invoice = session.scalar(_with_items(select(Invoice).where(Invoice.id == invoice_id)))
         if invoice is None:
             raise NotFound("invoice_not_found", f"invoice {invoice_id} does not exist")
@@ -248,7 +248,7 @@ def get_invoice(db: Database, invoice_id: int) -> Invoice:
 
 
 def get_invoice_by_number(db: Database, number: str) -> Invoice:
-    with db.transaction() as session:
+    with db.read() as session:
         invoice = session.scalar(_with_items(select(Invoice).where(Invoice.number == number)))
         if invoice is None:
             raise NotFound("invoice_not_found", f"invoice {number} does not exist")
@@ -271,7 +271,7 @@ def mark_paid(db: Database, invoice_id: int, actor: str) -> Invoice:
 
 
 def open_balance(db: Database, account_id: int) -> Decimal:
-    with db.transaction() as session:
+    with db.read() as session:
         total = session.scalar(
             select(func.coalesce(func.sum(Invoice.total), 0)).where(
                 Invoice.account_id == account_id, Invoice.status == InvoiceStatus.UNPAID

@@ -188,7 +188,7 @@ def _refresh_next_charge(session: Session, sub: Subscription) -> None:
 
 
 def get_subscription(db: Database, subscription_id: int) -> Subscription:
-    with db.transaction() as session:
+    with db.read() as session:
         sub = session.scalar(
             _with_details(select(Subscription).where(Subscription.id == subscription_id))
         )
@@ -205,7 +205,7 @@ def get_subscriptions(db: Database, account_id: int, ids: list[int]) -> list[Sub
     query = (
         select(Subscription).where(Subscription.account_id == account_id).order_by(Subscription.id)
     )
-    with db.transaction() as session:
+    with db.read() as session:
         return [sub for sub in session.scalars(query) if sub.id in wanted]
 
 
@@ -233,5 +233,5 @@ def list_subscriptions(
         query = query.where(_has_status(SubscriptionStatus(status), today))
     if product_id is not None:
         query = query.join(PricingOption).where(PricingOption.product_id == product_id)
-    with db.transaction() as session:
+    with db.read() as session:
         return paginate(session, query, limit, cursor)

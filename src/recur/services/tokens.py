@@ -81,7 +81,7 @@ def ensure_token(db: Database, name: str, secret: str, role: Role, actor: str) -
 def authenticate(db: Database, secret: str) -> Principal | None:
     """The token's principal, or None if no token has this secret."""
     digest = hash_token(secret)
-    with db.transaction() as session:
+    with db.read() as session:
         row = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
         # The lookup is by hash; compare again in constant time for good measure.
         if row is None or not hmac.compare_digest(row.token_hash, digest):

@@ -69,7 +69,7 @@ def create_user(db: Database, email: str, role: Role | str, password: str, actor
 def authenticate(db: Database, email: str, password: str) -> UserInfo | None:
     """The user whose e-mail and password these are, or None (the same for either mistake)."""
     address = email.strip().lower()
-    with db.transaction() as session:
+    with db.transaction() as session:  # may re-hash the password
         user = session.scalar(select(User).where(func.lower(User.email) == address))
         if user is None:
             _verify(_DUMMY_HASH, password)
@@ -89,7 +89,7 @@ def _verify(password_hash: str, password: str) -> bool:
 
 
 def get_user(db: Database, user_id: int) -> UserInfo:
-    with db.transaction() as session:
+    with db.read() as session:
         user = session.get(User, user_id)
         if user is None:
             raise NotFound("user_not_found", f"user {user_id} does not exist")
@@ -97,11 +97,11 @@ def get_user(db: Database, user_id: int) -> UserInfo:
 
 
 def find_user(db: Database, user_id: int) -> UserInfo | None:
-    with db.transaction() as session:
+    with db.read() as session:
         user = session.get(User, user_id)
         return None if user is None else _info(user)
 
 
 def list_users(db: Database) -> list[UserInfo]:
-    with db.transaction() as session:
+    with db.read() as session:
         return [_info(u) for u in session.scalars(select(User).order_by(User.email))]

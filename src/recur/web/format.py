@@ -1,8 +1,15 @@
-"""How money, dates and periods read to people (Babel, locale en), for pages and PDFs."""
+"""How money, dates and periods read to people (Babel, locale en), for pages and PDFs.
+
+Babel takes tens of microseconds per call, and a page of 1,000 pending items makes
+thousands of calls with few distinct values, so the formatters are memoised: keyed
+by the exact text of the value (str of a Decimal keeps its sign and exponent), the
+output is the same as without the cache.
+"""
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
@@ -11,20 +18,36 @@ from recur.domain.money import minor_unit, to_money, to_price
 
 LOCALE = "en"
 ONE_DAY = timedelta(days=1)
+CACHED = 8192  # distinct values kept per formatter
 
 
 def money(amount: Decimal | int | None, currency: str) -> str:
     """An amount with the currency's ISO 4217 places: €1,234.50, ¥1,235, KWD 1.250."""
     if amount is None:
         return ""
-    value = to_money(Decimal(amount), currency)
-    return str(format_currency(value, currency, locale=LOCALE))
+    if not isinstance(amount, Decimal | int):  # e.g. a float: its str is not its exact value
+        return _money_of(Decimal(amount), currency)
+    return _money(str(amount), currency)
+
+
+def _money_of(value: Decimal, currency: str) -> str:
+    return str(format_currency(to_money(value, currency), currency, locale=LOCALE))
+
+
+@lru_cache(maxsize=CACHED)
+def _money(amount: str, currency: str) -> str:
+    return _money_of(Decimal(amount), currency)
 
 
 def price(amount: Decimal | None, currency: str) -> str:
     """A unit price: at least the currency's places, and its own finer ones (€0.0125)."""
     if amount is None:
         return ""
+    return _price(str(amount), currency)
+
+
+@lru_cache(maxsize=CACHED)
+def _price(amount: str, currency: str) -> str:
     value = to_price(Decimal(amount), currency)
     places = max(-int(value.as_tuple().exponent), minor_unit(currency))
     pattern = "¤#,##0" + ("." + "0" * places if places else "")
@@ -37,6 +60,11 @@ def day(value: date | None) -> str:
     """11 Jan 2027."""
     if value is None:
         return ""
+    return _day(value)
+
+
+@lru_cache(maxsize=CACHED, typed=True)
+def _day(value: date) -> str:
     return str(format_date(value, format="d MMM yyyy", locale=LOCALE))
 
 
@@ -64,12 +92,20 @@ def ratio(value: Fraction | Decimal) -> str:
     """A proration factor to 6 decimals, for reading only (1 reads as 1)."""
     if value == 1:
         return "1"
-    exact = (
-        Decimal(value.numerator) / Decimal(value.denominator)
-        if isinstance(value, Fraction)
-        else value
-    )
+    if isinstance(value, Fraction):
+        return _ratio(value.numerator, value.denominator)
+    return _decimal_ratio(str(value))
+
+
+@lru_cache(maxsize=CACHED)
+def _ratio(numerator: int, denominator: int) -> str:
+    exact = Decimal(numerator) / Decimal(denominator)
     return str(format_decimal(exact, format="0.000000", locale=LOCALE))
+
+
+@lru_cache(maxsize=CACHED)
+def _decimal_ratio(value: str) -> str:
+    return str(format_decimal(Decimal(value), format="0.000000", locale=LOCALE))
 
 
 def percent(value: Decimal) -> str:
