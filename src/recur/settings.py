@@ -1,5 +1,8 @@
 """Typed settings, read once from the environment (RECUR_*)."""
 
+import os
+import secrets
+import time
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -9,10 +12,32 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-def _default_database_url() -> str:
+def _data_dir() -> Path:
     folder = Path(user_data_dir("recur"))
     folder.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{folder / 'recur.sqlite3'}"
+    return folder
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{_data_dir() / 'recur.sqlite3'}"
+
+
+def _default_secret_key() -> str:
+    """A random key made once and kept beside the embedded database: no installation
+    ever signs its session cookies with a key that is public in the source."""
+    path = _data_dir() / "secret_key"
+    try:  # O_EXCL: of several processes starting at once, one writes and all read it
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(descriptor, "w") as key_file:
+            key_file.write(secrets.token_urlsafe(48))
+    for _ in range(100):  # the writer may still be between create and write
+        if key := path.read_text().strip():
+            return key
+        time.sleep(0.01)
+    raise RuntimeError(f"{path} is empty: delete it, or set RECUR_SECRET_KEY")
 
 
 class Settings(BaseSettings):
@@ -24,7 +49,7 @@ class Settings(BaseSettings):
     api_token: str | None = None
     scheduler: str = "on"
     billing_interval: int = 3600  # seconds between scheduled runs
-    secret_key: str = "dev-insecure-change-me"
+    secret_key: str = Field(default_factory=_default_secret_key)
     seller_name: str = "Recur Cloud Services"
 
 
