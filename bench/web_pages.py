@@ -459,7 +459,10 @@ def p95(values: list[float]) -> float:
 
 
 def report(
-    results: list[Result], checks: list[tuple[str, int, int, str]], preview: list[float]
+    results: list[Result],
+    checks: list[tuple[str, int, int, str]],
+    preview: list[float],
+    preview_subs: int,
 ) -> bool:
     ok = True
     print()
@@ -481,7 +484,8 @@ def report(
         ok = ok and not over
     print()
     print(
-        f"engine preview alone (pending_for_account, 1,000 subscriptions), {len(preview)} calls: "
+        f"engine preview alone (pending_for_account, {preview_subs:,} subscriptions), "
+        f"{len(preview)} calls: "
         f"p50 {statistics.median(preview):.1f} ms, p95 {p95(preview):.1f} ms"
     )
     print()
@@ -551,7 +555,7 @@ def main() -> None:
                     print("      " + " ".join(statement.split())[:400])
         checks = n_plus_one(client, sql, selected, s)
     preview = preview_alone(url, args.requests)
-    ok = report(results, checks, preview)
+    ok = report(results, checks, preview, args.preview_subs)
     if args.json:
         Path(args.json).write_text(
             json.dumps(

@@ -66,6 +66,19 @@ class Account(Base):
         CheckConstraint("payment_terms_days >= 0", name="payment_terms"),
         CheckConstraint("tax_rate >= 0 AND tax_rate <= 100", name="tax_rate"),
         CheckConstraint("length(currency) = 3", name="currency"),
+        # Substring search (ILIKE '%…%') on PostgreSQL: trigram indexes (migration 0002).
+        Index(
+            "ix_accounts_name_trgm",
+            "name",
+            postgresql_using="gin",
+            postgresql_ops={"name": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
+        Index(
+            "ix_accounts_email_trgm",
+            "email",
+            postgresql_using="gin",
+            postgresql_ops={"email": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -172,6 +185,14 @@ class Invoice(Base):
         # 100.06 + 0.01 != 100.07; on PostgreSQL the difference is exact either way.
         CheckConstraint("round(total - subtotal - tax, 4) = 0", name="total"),
         Index("ix_invoices_account_issue", "account_id", "issue_date"),
+        # The invoice list's order (issue_date DESC, id DESC), scanned backwards (migration 0002).
+        Index("ix_invoices_issue_date_id", "issue_date", "id"),
+        Index(
+            "ix_invoices_number_trgm",
+            "number",
+            postgresql_using="gin",
+            postgresql_ops={"number": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

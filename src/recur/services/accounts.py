@@ -215,3 +215,17 @@ def account_summaries(db: Database, account_ids: list[int]) -> dict[int, Account
         )
         for account_id in account_ids
     }
+
+
+def account_counts(db: Database, account_id: int) -> tuple[int, int]:
+    """(invoices issued, subscriptions) of an account: two counts on indexed columns."""
+    with db.read() as session:
+        invoices = session.scalar(
+            select(func.count()).select_from(Invoice).where(Invoice.account_id == account_id)
+        )
+        subs = session.scalar(
+            select(func.count())
+            .select_from(Subscription)
+            .where(Subscription.account_id == account_id)
+        )
+    return int(invoices or 0), int(subs or 0)

@@ -76,8 +76,7 @@ def account_overview(
     db = ctx(request).db
     account = found(accounts.get_account, db, account_id)
     summary = accounts.account_summaries(db, [account_id])[account_id]
-    issued = invoicing.list_invoices(db, InvoiceFilter(account_id=account_id), limit=1).total
-    subs = subscriptions.list_subscriptions(db, account_id=account_id, limit=1).total
+    issued, subs = accounts.account_counts(db, account_id)
     return render(
         request,
         "accounts/overview.html",
@@ -196,7 +195,7 @@ def account_invoices(
 ) -> Response:
     db = ctx(request).db
     account = found(accounts.get_account, db, account_id)
-    page = invoicing.list_invoices(
+    page = invoicing.list_invoice_rows(
         db, InvoiceFilter(account_id=account_id), limit=PAGE_SIZE, cursor=cursor or None
     )
     return render(request, "accounts/invoices.html", account=account, section="invoices", page=page)

@@ -49,7 +49,7 @@ def invoice_list(
         issued_to=_date_or_none(issued_to),
         number=number or None,
     )
-    page = invoicing.list_invoices(db, where, limit=PAGE_SIZE, cursor=cursor or None)
+    page = invoicing.list_invoice_rows(db, where, limit=PAGE_SIZE, cursor=cursor or None)
     return render(
         request,
         "invoices/list.html",

@@ -36,7 +36,7 @@ def subscription_list(
     account = int(account_id) if account_id and account_id.isdigit() else None
     product = int(product_id) if product_id and product_id.isdigit() else None
     state = SubscriptionStatus(status) if status in set(SubscriptionStatus) else None
-    page = subscriptions.list_subscriptions(
+    page = subscriptions.list_subscription_rows(
         db,
         account,
         state,

@@ -1,0 +1,81 @@
+"""Bulk writes for the issuing transaction: a round trip per table, whatever the batch size.
+
+PostgreSQL gets COPY, its fastest way in (constraints and foreign keys are checked
+as for INSERT); SQLite, an embedded single writer, plain executemany.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from recur.db.models import Base
+
+Rows = Sequence[dict[str, Any]]
+
+
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def reserve_ids(session: Session, model: type[Base], count: int) -> list[int]:
+    """`count` new primary keys for `model`, ascending, before its rows are written."""
+    if count == 0:
+        return []
+    table = model.__tablename__
+    if _is_postgres(session):
+        ids = session.execute(
+            text(
+                f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "
+                "FROM generate_series(1, :n)"
+            ),
+            {"n": count},
+        ).scalars()
+        return sorted(ids)
+    # SQLite: the transaction holds the write lock (BEGIN IMMEDIATE), so the
+    # highest id cannot move under us; rowids are allocated the same way.
+    highest = session.scalar(select(func.coalesce(func.max(model.id), 0)))  # type: ignore[attr-defined]
+    return list(range(int(highest or 0) + 1, int(highest or 0) + 1 + count))
+
+
+def insert_rows(session: Session, model: type[Base], rows: Rows) -> None:
+    """INSERT rows that all have the same keys."""
+    if not rows:
+        return
+    if not _is_postgres(session):
+        session.execute(insert(model), list(rows))
+        return
+    columns = list(rows[0])
+    _copy(session, model.__tablename__, columns, rows)
+
+
+def update_by_id(session: Session, model: type[Base], rows: Rows) -> None:
+    """UPDATE rows by their "id", each row with the same keys."""
+    if not rows:
+        return
+    if not _is_postgres(session):
+        session.execute(update(model), list(rows))
+        return
+    table = model.__tablename__
+    columns = list(rows[0])
+    staging = f"_recur_staged_{table}"
+    listed = ", ".join(columns)
+    # A per-connection scratch table with the columns' own types, emptied at commit.
+    session.execute(
+        text(
+            f"CREATE TEMP TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS "
+            f"AS SELECT {listed} FROM {table} WITH NO DATA"
+        )
+    )
+    _copy(session, staging, columns, rows)
+    assignments = ", ".join(f"{c} = s.{c}" for c in columns if c != "id")
+    session.execute(text(f"UPDATE {table} AS t SET {assignments} FROM {staging} AS s WHERE t.id = s.id"))
+
+
+def _copy(session: Session, table: str, columns: list[str], rows: Rows) -> None:
+    raw = session.connection().connection.dbapi_connection
+    assert raw is not None
+    with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[c] for c in columns])
