@@ -9,12 +9,12 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Float, Numeric, Row, Select, String, exists, insert, select, text, update
+from sqlalchemy import Row, Select, exists, select
 from sqlalchemy.orm import Session
 
+from recur.db import bulk
 from recur.db.models import (
     Account,
-    Base,
     BilledPeriod,
     Invoice,
     InvoiceItem,
@@ -34,7 +34,7 @@ from recur.domain.catalogue import (
 )
 from recur.domain.charges import BilledState, Charge, SubscriptionTerms, next_planned_issue_date
 from recur.domain.invoices import AccountTerms, PendingInvoice, SubscriptionState
-from recur.domain.money import round_half_up
+from recur.domain.money import round_ratio
 
 
 def lock_account(session: Session, account_id: int) -> Account | None:
@@ -132,7 +132,7 @@ def subscription_states(
         query = query.where(Subscription.next_charge_date <= due_by)
     states: dict[int, list[SubscriptionState]] = defaultdict(list)
     # Core, not the ORM: plain columns, no identity map, thousands of rows a batch.
-    for row in session.connection().execute(query):
+    for row in session.connection().execute(query).all():
         states[row.account_id].append(_state_of_row(row))
     return states
 
@@ -232,64 +232,49 @@ def issue_invoices(
 ) -> list[int]:
     """Persist drafts exactly as previewed, with numbers, the ledger and the cursors.
 
-    Bulk statements keep a run's round trips per batch, not per item. The ledger's
-    unique key makes a second issue of any period fail the whole transaction.
-    On PostgreSQL the ids are reserved first and each table gets one INSERT … SELECT
-    FROM unnest(arrays): a short statement whatever the batch size, where a
-    multi-row VALUES of thousands of parameters costs more to parse than to write.
+    Ids are reserved first so that each table is written in one bulk statement
+    (COPY on PostgreSQL): a batch costs a handful of round trips, not one per item.
+    The ledger's unique key makes a second issue of any period fail the whole
+    transaction.
     """
     if not drafts:
         return []
-    numbers = _numbers_for(session, drafts)
-    invoice_rows = [
-        _invoice_row(d, n, source, generated_by, billing_run_id)
-        for d, n in zip(drafts, numbers, strict=True)
-    ]
     charges = [charge for draft in drafts for charge in draft.items]
-    postgres = _is_postgres(session)
-    if postgres:
-        invoice_ids, item_ids = _reserve_ids(
-            session, (Invoice, len(drafts)), (InvoiceItem, len(charges))
-        )
-        for row, invoice_id in zip(invoice_rows, invoice_ids, strict=True):
-            row["id"] = invoice_id
-        _insert_unnest(session, Invoice, invoice_rows)
-    else:
-        invoice_ids = list(
-            session.scalars(
-                insert(Invoice).returning(Invoice.id, sort_by_parameter_order=True), invoice_rows
-            )
-        )
-    item_rows = [
-        _item_row(invoice_id, position, charge)
+    invoice_ids = bulk.reserve_ids(session, Invoice, len(drafts))
+    item_ids = bulk.reserve_ids(session, InvoiceItem, len(charges))
+    numbers = _numbers_for(session, drafts)
+    bulk.insert_rows(
+        session,
+        Invoice,
+        [
+            _invoice_row(invoice_id, draft, number, source, generated_by, billing_run_id)
+            for invoice_id, draft, number in zip(invoice_ids, drafts, numbers, strict=True)
+        ],
+    )
+    positions = (
+        (invoice_id, position, charge)
         for invoice_id, draft in zip(invoice_ids, drafts, strict=True)
         for position, charge in enumerate(draft.items, start=1)
-    ]
-    if postgres:
-        for row, item_id in zip(item_rows, item_ids, strict=True):
-            row["id"] = item_id
-        _insert_unnest(session, InvoiceItem, item_rows)
-    else:
-        item_ids = list(
-            session.scalars(
-                insert(InvoiceItem).returning(InvoiceItem.id, sort_by_parameter_order=True),
-                item_rows,
-            )
-        )
-    ledger_rows: list[dict[str, object]] = [
-        {
-            "subscription_id": c.subscription_id,
-            "kind": c.kind.value,
-            "period_start": c.period_start,
-            "period_end": c.period_end,
-            "invoice_item_id": item_id,
-        }
-        for c, item_id in zip(charges, item_ids, strict=True)
-    ]
-    if postgres:
-        _insert_unnest(session, BilledPeriod, ledger_rows)
-    else:
-        session.execute(insert(BilledPeriod), ledger_rows)
+    )
+    bulk.insert_rows(
+        session,
+        InvoiceItem,
+        [_item_row(item_id, *placed) for item_id, placed in zip(item_ids, positions, strict=True)],
+    )
+    bulk.insert_rows(
+        session,
+        BilledPeriod,
+        [
+            {
+                "subscription_id": c.subscription_id,
+                "kind": c.kind.value,
+                "period_start": c.period_start,
+                "period_end": c.period_end,
+                "invoice_item_id": item_id,
+            }
+            for c, item_id in zip(charges, item_ids, strict=True)
+        ],
+    )
     _advance_cursors(session, charges, terms_by_subscription)
     return invoice_ids
 
@@ -305,9 +290,15 @@ def _numbers_for(session: Session, drafts: Sequence[PendingInvoice]) -> list[str
 
 
 def _invoice_row(
-    draft: PendingInvoice, number: str, source: InvoiceSource, by: str | None, run_id: int | None
+    invoice_id: int,
+    draft: PendingInvoice,
+    number: str,
+    source: InvoiceSource,
+    by: str | None,
+    run_id: int | None,
 ) -> dict[str, object]:
     return {
+        "id": invoice_id,
         "number": number,
         "account_id": draft.account_id,
         "issue_date": draft.issue_date,
@@ -324,8 +315,9 @@ def _invoice_row(
     }
 
 
-def _item_row(invoice_id: int, position: int, charge: Charge) -> dict[str, object]:
+def _item_row(item_id: int, invoice_id: int, position: int, charge: Charge) -> dict[str, object]:
     return {
+        "id": item_id,
         "invoice_id": invoice_id,
         "position": position,
         "subscription_id": charge.subscription_id,
@@ -335,7 +327,7 @@ def _item_row(invoice_id: int, position: int, charge: Charge) -> dict[str, objec
         "period_end": charge.period_last_day,
         "quantity": charge.quantity,
         "unit_price": charge.unit_price,
-        "proration": round_half_up(charge.proration, 6),
+        "proration": round_ratio(charge.days, charge.full_days, 6),
         "amount": charge.amount,
         "taxable": charge.taxable,
     }
@@ -360,82 +352,4 @@ def _advance_cursors(
                 "next_charge_date": next_charge_date(terms, after),
             }
         )
-    if _is_postgres(session):
-        _update_unnest(session, Subscription, rows)
-    else:
-        session.execute(update(Subscription), rows)
-
-
-# --- PostgreSQL bulk statements -------------------------------------------------------
-
-
-def _is_postgres(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
-def _reserve_ids(session: Session, *wanted: tuple[type[Base], int]) -> list[list[int]]:
-    """`n` new ids from each model's id sequence, ascending, in one round trip."""
-    arrays = ", ".join(
-        f"ARRAY(SELECT nextval(CAST(pg_get_serial_sequence('{model.__tablename__}', 'id')"
-        f" AS regclass)) FROM generate_series(1, :n{i}))"
-        for i, (model, _) in enumerate(wanted)
-    )
-    row = session.execute(text(f"SELECT {arrays}"), {f"n{i}": n for i, (_, n) in enumerate(wanted)})
-    return [sorted(ids) for ids in row.one()]
-
-
-def _unnest(
-    session: Session, model: type[Base], columns: Sequence[str], rows: Sequence[dict[str, object]]
-) -> tuple[str, dict[str, list[object]]]:
-    """`unnest(CAST(:c0 AS type[]), …)` over the rows' columns, and its parameters.
-
-    Arrays are of the unparameterised base types (text, numeric): the assignment to
-    each column still applies its length and precision, as a plain INSERT would.
-    """
-    table = model.__table__
-    dialect = session.get_bind().dialect
-    casts = []
-    for i, name in enumerate(columns):
-        column_type = table.c[name].type
-        if isinstance(column_type, String):
-            base = "TEXT"
-        elif isinstance(column_type, Numeric) and not isinstance(column_type, Float):
-            base = "NUMERIC"
-        else:
-            base = column_type.compile(dialect=dialect)
-        casts.append(f"CAST(:c{i} AS {base}[])")
-    params = {f"c{i}": [row[name] for row in rows] for i, name in enumerate(columns)}
-    return f"unnest({', '.join(casts)})", params
-
-
-def _insert_unnest(session: Session, model: type[Base], rows: Sequence[dict[str, object]]) -> None:
-    """INSERT the rows (all with the same keys) as one statement."""
-    if not rows:
-        return
-    columns = list(rows[0])
-    quote = session.get_bind().dialect.identifier_preparer.quote
-    source, params = _unnest(session, model, columns, rows)
-    session.execute(
-        text(
-            f"INSERT INTO {quote(model.__tablename__)} ({', '.join(map(quote, columns))}) "
-            f"SELECT * FROM {source}"
-        ),
-        params,
-    )
-
-
-def _update_unnest(session: Session, model: type[Base], rows: Sequence[dict[str, object]]) -> None:
-    """UPDATE rows by id (all rows with the same keys, "id" among them) as one statement."""
-    if not rows:
-        return
-    columns = list(rows[0])
-    quote = session.get_bind().dialect.identifier_preparer.quote
-    source, params = _unnest(session, model, columns, rows)
-    assignments = ", ".join(f"{quote(c)} = u.{quote(c)}" for c in columns if c != "id")
-    session.execute(
-        text(
-            f"UPDATE {quote(model.__tablename__)} AS t SET {assignments} "
-            f"FROM {source} AS u({', '.join(map(quote, columns))}) WHERE t.id = u.id"
-        ),
-        params,
-    )
+    bulk.update_by_id(session, Subscription, rows)

@@ -5,8 +5,9 @@ as for INSERT); SQLite, an embedded single writer, plain executemany.
 """
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
+import psycopg
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
@@ -25,13 +26,14 @@ def reserve_ids(session: Session, model: type[Base], count: int) -> list[int]:
         return []
     table = model.__tablename__
     if _is_postgres(session):
+        # One row holding an array: n rows would cost a fetch each.
         ids = session.execute(
             text(
-                f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "
-                "FROM generate_series(1, :n)"
+                f"SELECT ARRAY(SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "
+                "FROM generate_series(1, :n))"
             ),
             {"n": count},
-        ).scalars()
+        ).scalar_one()
         return sorted(ids)
     # SQLite: the transaction holds the write lock (BEGIN IMMEDIATE), so the
     # highest id cannot move under us; rowids are allocated the same way.
@@ -70,12 +72,16 @@ def update_by_id(session: Session, model: type[Base], rows: Rows) -> None:
     )
     _copy(session, staging, columns, rows)
     assignments = ", ".join(f"{c} = s.{c}" for c in columns if c != "id")
-    session.execute(text(f"UPDATE {table} AS t SET {assignments} FROM {staging} AS s WHERE t.id = s.id"))
+    session.execute(
+        text(f"UPDATE {table} AS t SET {assignments} FROM {staging} AS s WHERE t.id = s.id")
+    )
 
 
 def _copy(session: Session, table: str, columns: list[str], rows: Rows) -> None:
-    raw = session.connection().connection.dbapi_connection
-    assert raw is not None
-    with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+    raw = cast(psycopg.Connection[Any], session.connection().connection.dbapi_connection)
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+    ):
         for row in rows:
             copy.write_row([row[c] for c in columns])

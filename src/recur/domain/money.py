@@ -37,6 +37,13 @@ def round_half_up(amount: Decimal | Fraction, places: int) -> Decimal:
     return Decimal(-units if scaled < 0 else units).scaleb(-places)
 
 
+def round_ratio(numerator: int, denominator: int, places: int) -> Decimal:
+    """numerator / denominator rounded half up to `places` decimals, in integers."""
+    scaled = numerator * 10**places
+    units = (2 * abs(scaled) + denominator) // (2 * denominator)
+    return Decimal(-units if scaled < 0 else units).scaleb(-places)
+
+
 def to_money(amount: Decimal, currency: str) -> Decimal:
     """An amount that is already exact, shown with the currency's number of places."""
     return amount.quantize(quantum(currency), rounding=ROUND_HALF_UP)
