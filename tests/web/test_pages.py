@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from recur.db.session import Database
-from recur.services import accounts
+from recur.services import accounts, subscriptions
 from recur.services.accounts import AccountSpec
 from tests.web.acme import OPERATOR, Acme
 
@@ -268,3 +268,31 @@ def test_the_money_of_other_currencies(
     html = client.get("/accounts").text
     assert "¥0" in html
     assert "KWD0.000" in html
+
+
+def test_a_damaged_page_link_gets_a_page_in_words(operator: tuple[TestClient, str]) -> None:
+    client, _ = operator
+    for url in ("/invoices?cursor=not-a-cursor", "/accounts/1/subscriptions?cursor=%40%40"):
+        response = client.get(url)
+        assert response.status_code == 422
+        assert "start again from the first page" in response.text
+        assert "Traceback" not in response.text
+
+
+def test_every_subscription_with_something_pending_is_offered_in_the_pop_up(
+    operator: tuple[TestClient, str], acme: Acme, database: Database
+) -> None:
+    """More subscriptions than a page of the Subscriptions tab: all of them can be selected."""
+    client, _ = operator
+    option = subscriptions.get_subscription(database, acme.s1).pricing_option_id
+    extra = [
+        subscriptions.create_subscription(
+            database,
+            subscriptions.SubscriptionSpec(acme.account_id, option, 1, date(2027, 1, 11)),
+            "t",
+        ).id
+        for _ in range(120)
+    ]
+    html = client.get(f"/accounts/{acme.account_id}/generate").text
+    offered = {int(i) for i in re.findall(r'name="candidate" value="(\d+)"', html)}
+    assert offered >= {acme.s1, acme.s2, acme.s3, *extra}

@@ -33,9 +33,15 @@ def decode_cursor(cursor: str | None) -> int:
         kind, _, value = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
         offset = int(value)
     except (ValueError, UnicodeDecodeError) as error:
-        raise InvalidInput("invalid_cursor", "the cursor is not one this API returned") from error
+        raise InvalidInput(
+            "invalid_cursor",
+            "this page link is out of date or damaged (unknown cursor); start again from the first page",
+        ) from error
     if kind != "o" or not 0 <= offset <= MAX_OFFSET:
-        raise InvalidInput("invalid_cursor", "the cursor is not one this API returned")
+        raise InvalidInput(
+            "invalid_cursor",
+            "this page link is out of date or damaged (unknown cursor); start again from the first page",
+        )
     return offset
 
 

@@ -8,9 +8,17 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
+from recur.domain.errors import Conflict, DomainError, InvalidInput, NotFound
+
 STATIC = Path(__file__).parent / "static"
 SESSION_COOKIE = "recur_session"
 SESSION_MAX_AGE = 12 * 3600  # a working day; then sign in again
+
+_ERROR_PAGES: dict[type[DomainError], tuple[int, str]] = {
+    NotFound: (404, "Not found"),
+    Conflict: (409, "Not possible now"),
+    InvalidInput: (422, "Cannot do that"),
+}
 
 
 def install(app: FastAPI) -> None:
@@ -40,6 +48,14 @@ def install(app: FastAPI) -> None:
         status, title = (403, "Not allowed") if isinstance(exc, Forbidden) else (404, "Not found")
         return render(request, "error.html", status_code=status, title=title, message=exc.message)
 
+    async def domain_error(request: Request, exc: Exception) -> Response:
+        # Forms show their errors next to their fields; anything that reaches here
+        # (a stale link, a tampered cursor) gets a page in words, never a stack trace.
+        assert isinstance(exc, DomainError)
+        status, title = _ERROR_PAGES.get(type(exc), (422, "Cannot do that"))
+        return render(request, "error.html", status_code=status, title=title, message=exc.message)
+
+    app.add_exception_handler(DomainError, domain_error)
     app.add_exception_handler(SignInRequired, sign_in_required)
     app.add_exception_handler(Forbidden, refused)
     app.add_exception_handler(PageNotFound, refused)

@@ -116,11 +116,16 @@ async def account_update(
 
 @router.get("/accounts/{account_id}/subscriptions")
 def account_subscriptions(
-    request: Request, account_id: int, user: UserInfo = Depends(viewer)
+    request: Request,
+    account_id: int,
+    cursor: str | None = None,
+    user: UserInfo = Depends(viewer),
 ) -> Response:
     db = ctx(request).db
     account = found(accounts.get_account, db, account_id)
-    subs = subscriptions.list_subscriptions(db, account_id=account_id, limit=100)
+    subs = found(
+        subscriptions.list_subscriptions, db, account_id=account_id, limit=100, cursor=cursor
+    )
     return render(
         request,
         "accounts/subscriptions.html",
@@ -231,7 +236,8 @@ def _pending_page(
     db = ctx(request).db
     today = ctx(request).clock.today()
     preview = found(invoicing.pending_for_account, db, account_id, today)
-    subs = subscriptions.list_subscriptions(db, account_id=account_id, limit=100).items
+    # Every subscription with something pending is a candidate, however many there are.
+    subs = subscriptions.get_subscriptions(db, account_id, preview.subscription_ids)
     candidates = _candidates(subs, preview.invoices)
     # The pop-up is rendered closed on every page, with its own key, so it opens without a round trip.
     dialog = dialog or GenerateDialog(key=str(uuid.uuid4()), open=False)
