@@ -177,6 +177,7 @@ def billing_run(run: BillingRun) -> s.BillingRunOut:
         status=run.status,
         started_at=instant(run.started_at),
         finished_at=instant(run.finished_at),
+        heartbeat_at=instant(run.heartbeat_at),
         accounts_processed=run.accounts_processed,
         invoices_issued=run.invoices_issued,
         charges_issued=run.charges_issued,

@@ -288,6 +288,7 @@ class BillingRunOut(BaseModel):
     status: str
     started_at: datetime
     finished_at: datetime | None
+    heartbeat_at: datetime | None
     accounts_processed: int
     invoices_issued: int
     charges_issued: int

@@ -289,6 +289,8 @@ class BillingRun(Base):
     status: Mapped[str] = mapped_column(String(12), default="running")
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Written with every batch; a running run whose heart stopped was killed.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     accounts_processed: Mapped[int] = mapped_column(Integer, default=0)
     invoices_issued: Mapped[int] = mapped_column(Integer, default=0)
     charges_issued: Mapped[int] = mapped_column(Integer, default=0)

@@ -12,9 +12,9 @@ import os
 import socket
 from collections import Counter
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from recur.db.billing_store import (
@@ -33,6 +33,9 @@ from recur.services.pagination import Page, paginate
 log = logging.getLogger("recur.billing")
 
 BATCH_SIZE = 100
+# A live run beats with every batch (seconds apart); this much silence means its
+# worker is gone.
+ABANDONED_AFTER = timedelta(minutes=10)
 
 
 def worker_name() -> str:
@@ -163,6 +166,7 @@ def _issue_due(
             accounts_processed=BillingRun.accounts_processed + len(account_ids),
             invoices_issued=BillingRun.invoices_issued + len(ids),
             charges_issued=BillingRun.charges_issued + sum(len(d.items) for d in drafts),
+            heartbeat_at=datetime.now(UTC),
         )
     )
 
@@ -207,12 +211,15 @@ def _record_failure_in(
 
 def _start_run(db: Database, as_of: date, triggered_by: str) -> int:
     def work(session: Session) -> int:
+        now = datetime.now(UTC)
+        _close_abandoned_runs(session, now)
         run = BillingRun(
             as_of=as_of,
             worker=worker_name(),
             triggered_by=triggered_by,
             status="running",
-            started_at=datetime.now(UTC),
+            started_at=now,
+            heartbeat_at=now,
             accounts_processed=0,
             invoices_issued=0,
             charges_issued=0,
@@ -223,6 +230,18 @@ def _start_run(db: Database, as_of: date, triggered_by: str) -> int:
         return run.id
 
     return db.run(work)
+
+
+def _close_abandoned_runs(session: Session, now: datetime) -> None:
+    """Runs whose worker was killed stay "running" with a silent heart: mark them
+    interrupted, ended at their last beat. Their whole batches stand; this run
+    bills whatever they left."""
+    last_beat = func.coalesce(BillingRun.heartbeat_at, BillingRun.started_at)
+    session.execute(
+        update(BillingRun)
+        .where(BillingRun.status == "running", last_beat < now - ABANDONED_AFTER)
+        .values(status="interrupted", finished_at=last_beat)
+    )
 
 
 def _finish_run(db: Database, run_id: int, status: str) -> BillingRun:
