@@ -6,8 +6,10 @@ from functools import cache, wraps
 from typing import ParamSpec, TypeVar
 
 import typer
+from sqlalchemy.exc import DBAPIError
 
 from recur.context import AppContext, context_from_settings
+from recur.db.migrate import is_current
 from recur.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 
 app = typer.Typer(help="Recur: subscription billing.", no_args_is_help=True, add_completion=False)
@@ -17,6 +19,7 @@ R = TypeVar("R")
 
 # Exit statuses, one per kind of domain error (sysexits-style), mapped here once.
 EXIT_STATUS: dict[type[DomainError], int] = {NotFound: 3, Conflict: 4, InvalidInput: 2}
+EXIT_NOT_MIGRATED = 5
 
 
 @cache
@@ -35,5 +38,12 @@ def domain_errors(command: Callable[P, R]) -> Callable[P, R]:
             typer.echo(f"error: {error.message} ({error.code})", err=True)
             status = next((s for kind, s in EXIT_STATUS.items() if isinstance(error, kind)), 1)
             sys.exit(status)
+        except DBAPIError:
+            if is_current(context().db.engine):
+                raise
+            typer.echo(
+                "error: the database schema is not up to date: run `recur db upgrade`", err=True
+            )
+            sys.exit(EXIT_NOT_MIGRATED)
 
     return wrapper

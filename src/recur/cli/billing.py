@@ -12,7 +12,7 @@ from recur.db.migrate import upgrade
 from recur.db.models import Invoice
 from recur.demo import DEMO_USERS, demo_loaded, ensure_demo_users, invoice_count, load_demo
 from recur.domain.invoices import PendingInvoice
-from recur.presentation import day, money, period, price
+from recur.presentation import day, money, period, price, ratio
 from recur.services import accounts, billing_run, invoicing
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -96,7 +96,7 @@ def pending(
                     period(c.period_start, c.period_last_day),
                     str(c.quantity),
                     price(c.unit_price, c.currency),
-                    f"{float(c.proration):.6f}",
+                    ratio(c.proration),
                     money(c.amount, c.currency),
                 ]
                 for c in inv.items
@@ -192,7 +192,7 @@ def _print_invoice(inv: Invoice) -> None:
                 period(item.period_start, item.period_end),
                 str(item.quantity),
                 price(item.unit_price, inv.currency),
-                str(item.proration),
+                ratio(item.proration),
                 money(item.amount, inv.currency),
             ]
             for item in inv.items

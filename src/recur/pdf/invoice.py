@@ -5,9 +5,9 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from recur import presentation as fmt
 from recur.db.models import Invoice
 from recur.settings import get_settings
-from recur.web import format as fmt
 
 _TEMPLATES = Path(__file__).parent / "templates"
 

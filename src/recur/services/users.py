@@ -1,6 +1,7 @@
 """Back-office users: who may sign in, and with which role."""
 
 from dataclasses import dataclass
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -17,8 +18,13 @@ from recur.services.validation import check_text
 MIN_PASSWORD_LENGTH = 8
 
 _hasher = PasswordHasher()
-# Verified against when the e-mail is unknown, so a miss costs as long as a hit.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the e-mail is unknown, so a miss costs as long as a hit.
+    Made on first use, not at import: hashing takes a few hundred milliseconds."""
+    return _hasher.hash("not-a-real-password")
 
 
 @dataclass(frozen=True)
@@ -72,7 +78,7 @@ def authenticate(db: Database, email: str, password: str) -> UserInfo | None:
     with db.transaction() as session:  # may re-hash the password
         user = session.scalar(select(User).where(func.lower(User.email) == address))
         if user is None:
-            _verify(_DUMMY_HASH, password)
+            _verify(_dummy_hash(), password)
             return None
         if not _verify(user.password_hash, password):
             return None

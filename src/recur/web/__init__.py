@@ -23,7 +23,7 @@ _ERROR_PAGES: dict[type[DomainError], tuple[int, str]] = {
 
 def install(app: FastAPI) -> None:
     """Mount the back office's routes, static files and session cookie on the application."""
-    # Imported here so that `recur.web.format` stays importable without the routes.
+    # Imported here so that importing `recur.web` does not load every route.
     from recur.web.errors import Forbidden, PageNotFound, SignInRequired
     from recur.web.routes import router
     from recur.web.templating import render

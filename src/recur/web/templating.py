@@ -7,9 +7,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from recur import presentation as fmt
 from recur.services.roles import Role
 from recur.services.users import UserInfo
-from recur.web import format as fmt
 from recur.web.auth import CSRF_FIELD, csrf_token, ctx
 
 TEMPLATES = Path(__file__).parent / "templates"

@@ -236,11 +236,15 @@ def _pending_page(
     db = ctx(request).db
     today = ctx(request).clock.today()
     preview = found(invoicing.pending_for_account, db, account_id, today)
-    # Every subscription with something pending is a candidate, however many there are.
-    subs = subscriptions.get_subscriptions(db, account_id, preview.subscription_ids)
-    candidates = _candidates(subs, preview.invoices)
-    # The pop-up is rendered closed on every page, with its own key, so it opens without a round trip.
     dialog = dialog or GenerateDialog(key=str(uuid.uuid4()), open=False)
+    # Every subscription with something pending is a candidate, however many there are;
+    # they are read only when the pop-up is shown.
+    subs = (
+        subscriptions.get_subscriptions(db, account_id, preview.subscription_ids)
+        if dialog.open
+        else []
+    )
+    candidates = _candidates(subs, preview.invoices)
     return render(
         request,
         "accounts/pending.html",

@@ -3,10 +3,10 @@
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
+from recur import presentation as fmt
 from recur.domain.errors import DomainError
 from recur.services import billing_run
 from recur.services.users import UserInfo
-from recur.web import format as fmt
 from recur.web.auth import check_csrf, ctx, operator, viewer
 from recur.web.forms import sentence
 from recur.web.templating import flash, render

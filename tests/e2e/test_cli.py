@@ -1,0 +1,93 @@
+"""The `recur` command, run as a user would: SPEC §8 from the terminal."""
+
+import os
+import subprocess
+import sys
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from recur.db.session import Database
+from recur.domain.catalogue import BillingCycle, BillingType
+from recur.services import accounts, catalogue, subscriptions
+
+RECUR = str(Path(sys.executable).parent / "recur")
+
+
+def recur(url: str, *args: str, today: str = "2027-01-15") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "RECUR_DATABASE_URL": url, "RECUR_TODAY": today}
+    return subprocess.run([RECUR, *args], env=env, capture_output=True, text=True, timeout=60)
+
+
+@pytest.fixture
+def acme_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    assert recur(url, "db", "upgrade").returncode == 0
+    db = Database(url)
+
+    def option(sku: str, name: str, price: str, kind: BillingType, setup: str = "0") -> int:
+        spec = catalogue.PricingOptionSpec(
+            "monthly", BillingCycle.MONTHLY, kind, Decimal(price), "EUR", Decimal(setup)
+        )
+        product = catalogue.create_product(db, catalogue.ProductSpec(sku, name, [spec]), "t")
+        return product.pricing_options[0].id
+
+    spec = accounts.AccountSpec(
+        "Acme Ltd", "ap@acme.test", "EUR", billing_day=11, tax_rate=Decimal(24)
+    )
+    account = accounts.create_account(db, spec, "t").id
+    for opt, qty, start in (
+        (option("O365", "Office 365 E3", "12.50", BillingType.PREPAID), 10, date(2027, 1, 11)),
+        (
+            option("BK", "Cloud Backup 1 TB", "20.00", BillingType.PREPAID, "50.00"),
+            1,
+            date(2027, 1, 20),
+        ),
+        (option("AZ", "Azure usage", "100.00", BillingType.POSTPAID), 1, date(2027, 1, 11)),
+    ):
+        subscriptions.create_subscription(
+            db, subscriptions.SubscriptionSpec(account, opt, qty, start), "t"
+        )
+    db.dispose()
+    return url
+
+
+def test_the_worked_example_from_the_terminal(acme_url: str) -> None:
+    run = recur(acme_url, "billing", "run", "--as-of", "2027-01-11")
+    assert run.returncode == 0, run.stderr
+    assert "1 invoices" in run.stdout
+
+    pending = recur(acme_url, "pending", "Acme Ltd")
+    assert pending.returncode == 0, pending.stderr
+    lines = pending.stdout.splitlines()
+    assert any("2027-01-20" in ln and "€79.60" in ln for ln in lines)
+    assert any("2027-02-11" in ln and "€279.00" in ln for ln in lines)
+    assert "0.709677" in pending.stdout  # S2's 22/31
+
+    generated = recur(acme_url, "generate", "Acme Ltd", "-s", "1", "-s", "3")
+    assert generated.returncode == 0, generated.stderr
+    assert generated.stdout.strip() == "issued INV-2027-000002 dated 2027-01-15: €279.00"
+
+    shown = recur(acme_url, "invoice", "INV-2027-000002")
+    assert "11 Feb 2027 – 10 Mar 2027" in shown.stdout
+    assert "€279.00" in shown.stdout
+
+    again = recur(acme_url, "generate", "Acme Ltd", "-s", "1")
+    assert again.returncode == 0  # S1's next period is pending: 11 Mar
+    assert "dated 2027-01-15" in again.stdout
+
+
+def test_errors_are_one_line_with_an_exit_status(acme_url: str, tmp_path: Path) -> None:
+    unknown = recur(acme_url, "generate", "Acme Ltd", "-s", "99")
+    assert (unknown.returncode, unknown.stderr.strip()) == (
+        3,
+        "error: subscriptions 99 do not exist (subscription_not_found)",
+    )
+    future = recur(acme_url, "billing", "run", "--as-of", "2027-02-01")
+    assert future.returncode == 2
+    assert "as_of_in_future" in future.stderr
+    fresh = recur(f"sqlite:///{tmp_path / 'empty.sqlite3'}", "pending", "Acme Ltd")
+    assert fresh.returncode == 5
+    assert "recur db upgrade" in fresh.stderr
