@@ -222,6 +222,10 @@ def advance(billed: BilledState, charges: Iterable[Charge]) -> BilledState:
     return BilledState(until, frozenset(once))
 
 
+# An invoice's number until the end of its issuing transaction (never committed).
+PROVISIONAL = "DRAFT-{}"
+
+
 def issue_invoices(
     session: Session,
     drafts: Sequence[PendingInvoice],
@@ -242,13 +246,19 @@ def issue_invoices(
     charges = [charge for draft in drafts for charge in draft.items]
     invoice_ids = bulk.reserve_ids(session, Invoice, len(drafts))
     item_ids = bulk.reserve_ids(session, InvoiceItem, len(charges))
-    numbers = _numbers_for(session, drafts)
     bulk.insert_rows(
         session,
         Invoice,
         [
-            _invoice_row(invoice_id, draft, number, source, generated_by, billing_run_id)
-            for invoice_id, draft, number in zip(invoice_ids, drafts, numbers, strict=True)
+            _invoice_row(
+                invoice_id,
+                draft,
+                PROVISIONAL.format(invoice_id),
+                source,
+                generated_by,
+                billing_run_id,
+            )
+            for invoice_id, draft in zip(invoice_ids, drafts, strict=True)
         ],
     )
     positions = (
@@ -276,6 +286,15 @@ def issue_invoices(
         ],
     )
     _advance_cursors(session, charges, terms_by_subscription)
+    # Numbers last: the year's sequence row is locked from here to commit, so
+    # concurrent issuers (workers, manual generations) wait on each other only
+    # for this statement and the commit, not for the whole batch.
+    numbers = _numbers_for(session, drafts)
+    bulk.update_by_id(
+        session,
+        Invoice,
+        [{"id": i, "number": n} for i, n in zip(invoice_ids, numbers, strict=True)],
+    )
     return invoice_ids
 
 

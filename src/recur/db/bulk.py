@@ -4,6 +4,7 @@ PostgreSQL gets COPY, its fastest way in (constraints and foreign keys are check
 as for INSERT); SQLite, an embedded single writer, plain executemany.
 """
 
+import zlib
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -61,7 +62,8 @@ def update_by_id(session: Session, model: type[Base], rows: Rows) -> None:
         return
     table = model.__tablename__
     columns = list(rows[0])
-    staging = f"_recur_staged_{table}"
+    # Named by its columns too: one scratch table per shape of update.
+    staging = f"_recur_staged_{table}_{zlib.crc32(','.join(columns).encode()):08x}"
     listed = ", ".join(columns)
     # A per-connection scratch table with the columns' own types, emptied at commit.
     session.execute(
