@@ -89,9 +89,11 @@ lint: install
 	$(LINT_SCRIPT)
 	exit $$rc
 
-# bench: the billing-run benchmark against a throwaway PostgreSQL.
+# bench: the billing-run benchmarks against a throwaway PostgreSQL: one process
+# (throughput, memory, preview latency), then one run shared by 1, 2 and 4 workers.
 bench: install system-deps
 	scripts/with-postgres.sh $(BIN)/python bench/billing_run.py
+	scripts/with-postgres.sh $(BIN)/python bench/workers.py
 
 # clean: caches and build leftovers (keeps .venv and the demo database).
 clean:

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from recur.db.models import BilledPeriod, BillingRun
 from recur.db.session import Database
+from recur.services.billing_run import BATCH_SIZE
 
 sys.path.insert(0, str(Path(__file__).parent))
 from billing_run import AS_OF, build, recreate_database
@@ -64,7 +65,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--accounts", type=int, default=20_000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
-    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
     parser.add_argument("--database-url", default=os.environ.get("RECUR_TEST_POSTGRES_URL"))
     args = parser.parse_args()
     if not args.database_url:

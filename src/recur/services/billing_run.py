@@ -32,7 +32,7 @@ from recur.services.pagination import Page, paginate
 
 log = logging.getLogger("recur.billing")
 
-BATCH_SIZE = 100
+BATCH_SIZE = 250  # accounts per transaction: fewer round trips, locks held a fraction of a second
 # A live run beats with every batch (seconds apart); this much silence means its
 # worker is gone.
 ABANDONED_AFTER = timedelta(minutes=10)
