@@ -70,14 +70,7 @@ def billed_through(recurring_until: date | None = None, *once: ChargeKind) -> Bi
 
 def after_billing(billed: BilledState, issued: Iterable[Charge]) -> BilledState:
     """The ledger once `issued` is invoiced, as the services record it."""
-    recurring_until = billed.recurring_until
-    once = set(billed.once)
-    for charge in issued:
-        if charge.kind is ChargeKind.RECURRING:
-            recurring_until = charge.period_end
-        else:
-            once.add(charge.kind)
-    return BilledState(recurring_until=recurring_until, once=frozenset(once))
+    return billed.after(issued)
 
 
 def periods_of(charges: Iterable[Charge]) -> list[tuple[date, date]]:

@@ -365,3 +365,14 @@ class TestPendingAndDue:
         setup, recurring = first(subscription, 2)
         assert setup.ledger_key == (7, ChargeKind.SETUP, date(2027, 1, 20))
         assert recurring.ledger_key == (7, ChargeKind.RECURRING, date(2027, 1, 20))
+
+
+def test_the_billed_state_after_issuing_moves_the_cursor_and_marks_one_off_charges() -> None:
+    # Monthly from 20 Jan 2027, billing day 11, setup 50: setup, [20 Jan, 11 Feb), [11 Feb, 11 Mar)
+    sub = terms(start_date=date(2027, 1, 20), billing_day=11, setup_fee=Decimal("50.00"))
+    first_three = list(islice(unbilled_charges(sub, BilledState()), 3))
+    after = BilledState().after(first_three)
+    assert after == BilledState(date(2027, 3, 11), frozenset({ChargeKind.SETUP}))
+    # Issuing nothing changes nothing; the cursor never moves back.
+    assert after.after([]) == after
+    assert after.after(first_three[1:2]).recurring_until == date(2027, 3, 11)

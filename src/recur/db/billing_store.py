@@ -211,17 +211,6 @@ def next_charge_date(terms: SubscriptionTerms, billed: BilledState) -> date | No
     return next_planned_issue_date(terms, billed)
 
 
-def advance(billed: BilledState, charges: Iterable[Charge]) -> BilledState:
-    """The billed state once `charges` are issued."""
-    until, once = billed.recurring_until, set(billed.once)
-    for charge in charges:
-        if charge.kind is ChargeKind.RECURRING:
-            until = charge.period_end if until is None else max(until, charge.period_end)
-        else:
-            once.add(charge.kind)
-    return BilledState(until, frozenset(once))
-
-
 # An invoice's number until the end of its issuing transaction (never committed).
 PROVISIONAL = "DRAFT-{}"
 
@@ -361,7 +350,7 @@ def _advance_cursors(
     rows: list[dict[str, object]] = []
     for sub_id, sub_charges in issued.items():
         terms, billed = states[sub_id]
-        after = advance(billed, sub_charges)
+        after = billed.after(sub_charges)
         rows.append(
             {
                 "id": sub_id,

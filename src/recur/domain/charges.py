@@ -4,7 +4,7 @@ Pure functions of the subscription's terms and of what is already billed; the
 preview, manual generation and the billing run all read their charges here.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -62,6 +62,16 @@ class BilledState:
 
     recurring_until: date | None = None
     once: frozenset[ChargeKind] = frozenset()
+
+    def after(self, issued: Iterable["Charge"]) -> "BilledState":
+        """The billed state once `issued` charges are invoiced."""
+        until, once = self.recurring_until, set(self.once)
+        for charge in issued:
+            if charge.kind is ChargeKind.RECURRING:
+                until = charge.period_end if until is None else max(until, charge.period_end)
+            else:
+                once.add(charge.kind)
+        return BilledState(until, frozenset(once))
 
 
 @dataclass(frozen=True, slots=True)
