@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     billing_interval: int = 3600  # seconds between scheduled runs
     secret_key: str = Field(default_factory=_default_secret_key)
     seller_name: str = "Recur Cloud Services"
+    cookie_secure: bool = False  # behind HTTPS: send the session cookie over HTTPS only
 
 
 @lru_cache(maxsize=1)

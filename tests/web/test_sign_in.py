@@ -2,8 +2,10 @@
 
 from fastapi.testclient import TestClient
 
+from recur.app import create_app
+from recur.settings import Settings
 from tests.web.acme import OPERATOR, PASSWORD
-from tests.web.conftest import csrf_of, sign_in
+from tests.web.conftest import TODAY, csrf_of, sign_in
 
 
 def test_pages_ask_a_visitor_to_sign_in(app_client: TestClient) -> None:
@@ -88,3 +90,21 @@ def test_a_user_created_on_the_command_line_can_sign_in(app_client: TestClient) 
         },
     )
     assert response.status_code == 303
+
+
+def test_behind_https_the_session_cookie_is_marked_secure(sqlite_url: str, acme: object) -> None:
+    settings = Settings(
+        database_url=sqlite_url,
+        today=TODAY,
+        scheduler="off",
+        secret_key="test-secret",
+        cookie_secure=True,
+    )
+    with TestClient(
+        create_app(settings), base_url="https://testserver", follow_redirects=False
+    ) as client:
+        token = csrf_of(client.get("/login").text)
+        response = client.post(
+            "/login", data={"email": OPERATOR, "password": PASSWORD, "csrf_token": token}
+        )
+    assert "secure" in response.headers["set-cookie"].lower()

@@ -34,7 +34,7 @@ def install(app: FastAPI) -> None:
         session_cookie=SESSION_COOKIE,
         max_age=SESSION_MAX_AGE,
         same_site="lax",
-        https_only=False,
+        https_only=app.state.ctx.settings.cookie_secure,
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(router)
