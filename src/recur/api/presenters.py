@@ -15,14 +15,13 @@ from recur.db.models import (
     Subscription,
 )
 from recur.domain.catalogue import ChargeKind
-from recur.domain.charges import Charge
+from recur.domain.charges import PRORATION_PLACES, Charge
 from recur.domain.invoices import PendingInvoice
-from recur.domain.money import round_half_up, to_money, to_price
+from recur.domain.money import to_money, to_price
 from recur.services.pagination import Page
 from recur.services.subscriptions import effective_status, term_end
 
 T = TypeVar("T")
-PRORATION_PLACES = 6
 
 
 def money(amount: Decimal, currency: str) -> str:
@@ -113,7 +112,7 @@ def charge(item: Charge) -> s.ItemOut:
         period_end=item.period_last_day,
         quantity=item.quantity,
         unit_price=price(item.unit_price, item.currency),
-        proration=str(round_half_up(item.proration, PRORATION_PLACES)),
+        proration=str(item.proration_shown),
         amount=money(item.amount, item.currency),
     )
 

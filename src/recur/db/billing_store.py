@@ -34,7 +34,6 @@ from recur.domain.catalogue import (
 )
 from recur.domain.charges import BilledState, Charge, SubscriptionTerms, next_planned_issue_date
 from recur.domain.invoices import AccountTerms, PendingInvoice, SubscriptionState
-from recur.domain.money import round_ratio
 
 
 def lock_account(session: Session, account_id: int) -> Account | None:
@@ -335,7 +334,7 @@ def _item_row(item_id: int, invoice_id: int, position: int, charge: Charge) -> d
         "period_end": charge.period_last_day,
         "quantity": charge.quantity,
         "unit_price": charge.unit_price,
-        "proration": round_ratio(charge.days, charge.full_days, 6),
+        "proration": charge.proration_shown,
         "amount": charge.amount,
         "taxable": charge.taxable,
     }

@@ -12,10 +12,11 @@ from fractions import Fraction
 from itertools import takewhile
 
 from recur.domain.catalogue import BillingCycle, BillingType, ChargeKind, PartialCharges
-from recur.domain.money import prorated_amount
+from recur.domain.money import prorated_amount, round_ratio
 from recur.domain.periods import BillingPeriod, PeriodSchedule
 
 ONE_DAY = timedelta(days=1)
+PRORATION_PLACES = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +98,11 @@ class Charge:
     @property
     def proration(self) -> Fraction:
         return Fraction(self.days, self.full_days)
+
+    @property
+    def proration_shown(self) -> Decimal:
+        """The proration as invoices show it: to 6 decimals, for reading only (SPEC §3)."""
+        return round_ratio(self.days, self.full_days, PRORATION_PLACES)
 
     @property
     def period_last_day(self) -> date:

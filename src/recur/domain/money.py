@@ -32,13 +32,13 @@ def round_money(amount: Decimal | Fraction, currency: str) -> Decimal:
 
 def round_half_up(amount: Decimal | Fraction, places: int) -> Decimal:
     """The exact value rounded half up (away from zero) to `places` decimals."""
-    scaled = Fraction(amount) * 10**places
-    units = int(abs(scaled) + Fraction(1, 2))
-    return Decimal(-units if scaled < 0 else units).scaleb(-places)
+    exact = Fraction(amount)
+    return round_ratio(exact.numerator, exact.denominator, places)
 
 
 def round_ratio(numerator: int, denominator: int, places: int) -> Decimal:
-    """numerator / denominator rounded half up to `places` decimals, in integers."""
+    """numerator / denominator (> 0) rounded half up (away from zero) to `places`
+    decimals, in integers: the one rounding every amount goes through."""
     scaled = numerator * 10**places
     units = (2 * abs(scaled) + denominator) // (2 * denominator)
     return Decimal(-units if scaled < 0 else units).scaleb(-places)
@@ -57,12 +57,8 @@ def prorated_amount(
     Integer arithmetic on the price's exact ratio: the hot path of every billing
     run and preview, so no Fraction objects.
     """
-    places = minor_unit(currency)
     price_num, price_den = unit_price.as_integer_ratio()
-    numerator = price_num * quantity * days * 10**places
-    denominator = price_den * full_days
-    units = (2 * abs(numerator) + denominator) // (2 * denominator)
-    return Decimal(-units if numerator < 0 else units).scaleb(-places)
+    return round_ratio(price_num * quantity * days, price_den * full_days, minor_unit(currency))
 
 
 def to_price(price: Decimal, currency: str) -> Decimal:
