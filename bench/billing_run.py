@@ -36,7 +36,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import Connection, make_url
 
@@ -44,7 +43,7 @@ from recur.db.billing_store import (
     next_charge_date,
     subscription_state,
 )
-from recur.db.migrate import upgrade
+from recur.db.migrate import recreate_postgres_database
 from recur.db.models import (
     Account,
     Invoice,
@@ -551,16 +550,7 @@ def _preview(db: Database, account_id: int, as_of: date, calls: int) -> dict[str
 
 
 def recreate_database(server_url: str) -> str:
-    base = make_url(normalise_url(server_url))
-    admin = base.set(drivername="postgresql", database="postgres").render_as_string(
-        hide_password=False
-    )
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    url = base.set(database=BENCH_DB).render_as_string(hide_password=False)
-    upgrade(url)
-    return url
+    return recreate_postgres_database(server_url, BENCH_DB)
 
 
 def run_size(args: argparse.Namespace, accounts: int, main: bool) -> dict[str, Any]:

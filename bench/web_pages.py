@@ -49,7 +49,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import billing_run
 
 from recur.app import create_app
-from recur.db.migrate import upgrade
+from recur.db.migrate import recreate_postgres_database, upgrade
 from recur.db.models import Account, BillingRun, Invoice, Subscription, User
 from recur.db.session import Database, normalise_url
 from recur.services.billing_run import run_billing
@@ -110,10 +110,7 @@ def prepare(args: argparse.Namespace) -> str:
             print(f"reusing {BENCH_DB}", flush=True)
             analyse(url)
             return url
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    upgrade(url)
+    recreate_postgres_database(args.database_url, BENCH_DB)
     started = time.perf_counter()
     subs, _ = billing_run.build(
         url, args.accounts, args.subs_per_account, args.preview_subs, AS_OF, args.seed

@@ -10,11 +10,10 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 
-from recur.db.migrate import upgrade
+from recur.db.migrate import recreate_postgres_database, upgrade
 from recur.db.models import Base
 from recur.db.session import Database
 
@@ -38,17 +37,8 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def postgres_session_url() -> str:
     """A migrated database of this test process's own (one per xdist worker)."""
-    base = make_url(_postgres_base_url())
     name = f"recur_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
-    admin = base.set(drivername="postgresql", database="postgres").render_as_string(
-        hide_password=False
-    )
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = base.set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-    return url
+    return recreate_postgres_database(_postgres_base_url(), name)
 
 
 def truncate_postgres(url: str) -> None:

@@ -2,11 +2,14 @@
 
 from pathlib import Path
 
+import psycopg
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from psycopg import sql
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 
 from recur.db.session import normalise_url
 
@@ -29,3 +32,18 @@ def is_current(engine: Engine) -> bool:
     head = ScriptDirectory.from_config(alembic_config(str(engine.url))).get_current_head()
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision() == head
+
+
+def recreate_postgres_database(server_url: str, name: str) -> str:
+    """Drop and create database `name` on the server of `server_url`, migrate it, and
+    return its URL: the tests' and benchmarks' empty database."""
+    base = make_url(normalise_url(server_url))
+    admin = base.set(drivername="postgresql", database="postgres")
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = base.set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    return url

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -18,7 +18,7 @@ from recur.db.billing_store import account_terms, issue_invoices, lock_account, 
 from recur.db.models import Account, IdempotencyKey, Invoice, Subscription
 from recur.db.session import Database
 from recur.domain.catalogue import InvoiceSource, InvoiceStatus
-from recur.domain.charges import pending_charges
+from recur.domain.charges import next_planned_issue_date
 from recur.domain.errors import Conflict, InvalidInput, NotFound
 from recur.domain.invoices import (
     PendingInvoice,
@@ -116,7 +116,7 @@ def _generate(
                     )
                 first = [int(i) for i in earlier.result["invoice_ids"]]  # type: ignore[attr-defined]
                 return _load_invoices(session, first)
-        states = _selected_states(session, account_id, selection, today)
+        states = _selected_states(session, account_id, selection)
         drafts = manual_invoices(account_terms(account), states, today)
         by_sub = {terms.subscription_id: (terms, billed) for terms, billed in states}
         ids = issue_invoices(session, drafts, by_sub, InvoiceSource.MANUAL, generated_by=actor)
@@ -152,7 +152,7 @@ def _generate(
 
 
 def _selected_states(
-    session: Session, account_id: int, selection: list[int], today: date
+    session: Session, account_id: int, selection: list[int]
 ) -> list[SubscriptionState]:
     """The selection's engine inputs, refused as a whole if any member cannot be billed."""
     rows = session.execute(
@@ -170,7 +170,11 @@ def _selected_states(
         )
     states = subscription_states(session, [account_id], selection).get(account_id, [])
     pending = {
-        terms.subscription_id for terms, billed in states if pending_charges(terms, billed, today)
+        # Something is pending exactly when something is left to bill: asked without
+        # pricing, since manual_invoices prices the selection right after.
+        terms.subscription_id
+        for terms, billed in states
+        if next_planned_issue_date(terms, billed) is not None
     }
     idle = [sid for sid in selection if sid not in pending]
     if idle:
@@ -256,18 +260,18 @@ def _filtered(where: InvoiceFilter) -> Select[tuple[Invoice]]:
 
 
 def get_invoice(db: Database, invoice_id: int) -> Invoice:
-    with db.read() as session:
-        invoice = session.scalar(_with_items(select(Invoice).where(Invoice.id == invoice_id)))
-        if invoice is None:
-            raise NotFound("invoice_not_found", f"invoice {invoice_id} does not exist")
-        return invoice
+    return _one_invoice(db, Invoice.id == invoice_id, str(invoice_id))
 
 
 def get_invoice_by_number(db: Database, number: str) -> Invoice:
+    return _one_invoice(db, Invoice.number == number, number)
+
+
+def _one_invoice(db: Database, condition: ColumnElement[bool], named: str) -> Invoice:
     with db.read() as session:
-        invoice = session.scalar(_with_items(select(Invoice).where(Invoice.number == number)))
+        invoice = session.scalar(_with_items(select(Invoice).where(condition)))
         if invoice is None:
-            raise NotFound("invoice_not_found", f"invoice {number} does not exist")
+            raise NotFound("invoice_not_found", f"invoice {named} does not exist")
         return invoice
 
 
