@@ -39,10 +39,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import Connection, make_url
 
-from recur.db.billing_store import (
-    next_charge_date,
-    subscription_state,
-)
+from recur.db.billing_store import subscription_state
 from recur.db.migrate import recreate_postgres_database
 from recur.db.models import (
     Account,
@@ -62,7 +59,13 @@ from recur.domain.catalogue import (
     PartialCharges,
     SubscriptionStatus,
 )
-from recur.domain.charges import BilledState, SubscriptionTerms, due_charges, planned_issue_date
+from recur.domain.charges import (
+    BilledState,
+    SubscriptionTerms,
+    due_charges,
+    next_planned_issue_date,
+    planned_issue_date,
+)
 from recur.services.billing_run import BATCH_SIZE, run_billing
 from recur.services.invoicing import pending_for_account
 
@@ -296,7 +299,7 @@ def subscription_row(
         "recurring_billed_until": billed.recurring_until,
         "setup_billed": ChargeKind.SETUP in billed.once,
         "one_time_billed": False,
-        "next_charge_date": next_charge_date(terms, billed),
+        "next_charge_date": next_planned_issue_date(terms, billed),
     }
 
 
@@ -432,7 +435,7 @@ def verify_sample(url: str, as_of: date, size: int = 300) -> Counter[int]:
         rows = session.execute(select(Subscription).order_by(func.random()).limit(size)).scalars()
         for sub in rows:
             terms, billed = subscription_state(session, sub.id)
-            expected = next_charge_date(terms, billed)
+            expected = next_planned_issue_date(terms, billed)
             if sub.next_charge_date != expected:
                 raise SystemExit(
                     f"subscription {sub.id}: next_charge_date {sub.next_charge_date} != engine's {expected}"

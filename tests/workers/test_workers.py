@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, insert, select, update
 
-from recur.db.billing_store import next_charge_date, subscription_states
+from recur.db.billing_store import subscription_states
 from recur.db.models import Account, BilledPeriod, BillingRun, Invoice, InvoiceItem, Subscription
 from recur.db.session import Database
 from recur.domain.catalogue import BillingCycle, BillingType
-from recur.domain.charges import due_charges
+from recur.domain.charges import due_charges, next_planned_issue_date
 from recur.services.catalogue import PricingOptionSpec, ProductSpec, create_product
 
 AS_OF = date(2027, 1, 15)
@@ -81,7 +81,9 @@ def seed(db: Database, accounts: int, per_account: int) -> int:
         rows = []
         for subs in states.values():
             for terms, billed in subs:
-                rows.append({"id": terms.subscription_id, "next": next_charge_date(terms, billed)})
+                rows.append(
+                    {"id": terms.subscription_id, "next": next_planned_issue_date(terms, billed)}
+                )
                 expected += len(due_charges(terms, billed, AS_OF))
         for row in rows:
             session.execute(

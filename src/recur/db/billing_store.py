@@ -205,11 +205,6 @@ def _billed(recurring_until: date | None, setup_billed: bool, one_time_billed: b
     return BilledState(recurring_until, frozenset(once))
 
 
-def next_charge_date(terms: SubscriptionTerms, billed: BilledState) -> date | None:
-    """Planned issue date of the first unbilled charge; None when nothing is left."""
-    return next_planned_issue_date(terms, billed)
-
-
 # An invoice's number until the end of its issuing transaction (never committed).
 PROVISIONAL = "DRAFT-{}"
 
@@ -356,7 +351,7 @@ def _advance_cursors(
                 "recurring_billed_until": after.recurring_until,
                 "setup_billed": ChargeKind.SETUP in after.once,
                 "one_time_billed": ChargeKind.ONE_TIME in after.once,
-                "next_charge_date": next_charge_date(terms, after),
+                "next_charge_date": next_planned_issue_date(terms, after),
             }
         )
     bulk.update_by_id(session, Subscription, rows)

@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from recur.db.audit import record
-from recur.db.billing_store import lock_account, next_charge_date, subscription_states
+from recur.db.billing_store import lock_account, subscription_states
 from recur.db.models import Account, Invoice, Subscription
 from recur.db.session import Database
 from recur.domain.catalogue import (
@@ -19,6 +19,7 @@ from recur.domain.catalogue import (
     PartialCharges,
     SubscriptionStatus,
 )
+from recur.domain.charges import next_planned_issue_date
 from recur.domain.errors import Conflict, InvalidInput, NotFound
 from recur.services.pagination import Page, paginate
 from recur.services.validation import check_billing_day, check_currency, check_text
@@ -134,7 +135,7 @@ def _reschedule(session: Session, account_id: int) -> None:
     """Recompute every subscription's next charge date after a schedule change."""
     for terms, billed in subscription_states(session, [account_id]).get(account_id, []):
         sub = session.get_one(Subscription, terms.subscription_id)
-        sub.next_charge_date = next_charge_date(terms, billed)
+        sub.next_charge_date = next_planned_issue_date(terms, billed)
 
 
 def get_account(db: Database, account_id: int) -> Account:

@@ -10,14 +10,13 @@ from sqlalchemy.orm import Session, joinedload
 from recur.db.audit import record
 from recur.db.billing_store import (
     lock_account,
-    next_charge_date,
     subscription_state,
 )
 from recur.db.models import PricingOption, Subscription
 from recur.db.session import Database
 from recur.domain.calendar import add_months
 from recur.domain.catalogue import AccountStatus, BillingCycle, CancelAt, SubscriptionStatus
-from recur.domain.charges import SubscriptionTerms
+from recur.domain.charges import SubscriptionTerms, next_planned_issue_date
 from recur.domain.errors import Conflict, InvalidInput, NotFound
 from recur.services.pagination import Page, paginate
 
@@ -186,7 +185,7 @@ def _terms(session: Session, sub: Subscription) -> SubscriptionTerms:
 
 def _refresh_next_charge(session: Session, sub: Subscription) -> None:
     session.flush()
-    sub.next_charge_date = next_charge_date(*subscription_state(session, sub.id))
+    sub.next_charge_date = next_planned_issue_date(*subscription_state(session, sub.id))
 
 
 def get_subscription(db: Database, subscription_id: int) -> Subscription:
