@@ -1,85 +1,203 @@
-"""API latency under load: 16 concurrent clients against a running `recur serve`.
+"""API latency under load: 16 concurrent clients against `recur serve` on PostgreSQL.
 
-    RECUR_API_TOKEN=... python bench/api_load.py --base-url http://127.0.0.1:8000 \
-        --token $RECUR_API_TOKEN --seconds 20
+    scripts/with-postgres.sh .venv/bin/python bench/api_load.py [--workers 1 2] \
+        [--accounts 20000] [--clients 16] [--seconds 20] [--reuse]
 
-It creates its own product and accounts (one per client, each with 3 monthly
-subscriptions), then each client alternates GET /accounts/{id}/pending-invoices
-and POST /accounts/{id}/invoices/generate (each generation issues the next
-period, so there is always something pending). Prints p50/p95/p99 per route.
+It builds (or, with --reuse, keeps) the data set of bench/web_pages.py on the
+server of RECUR_TEST_POSTGRES_URL: 20,000 accounts × 5 subscriptions, billed by
+a run as of 2027-03-15. For each worker count it starts `recur serve --workers N`
+(today pinned at that date, no scheduler) and runs the clients, each on an
+account of its own with 5 subscriptions, in a closed loop with no think time:
+
+    GET  /api/v1/accounts/{id}/pending-invoices
+    POST /api/v1/accounts/{id}/invoices/generate   (the pending subscriptions,
+                                                    a fresh Idempotency-Key)
+
+Pending always looks one period ahead, so every generation issues the next one.
+The first --warm-up seconds are not counted. Prints p50/p95/p99 per route, the
+requests per second, every non-2xx answer, and the CPU seconds that the server,
+PostgreSQL and the load generator each used while measured.
+
+The clients are a small asyncio HTTP/1.1 client (keep-alive, one connection
+each): on two cores the load generator's own CPU competes with the server's,
+and a general-purpose client costs several times more per request.
 """
 
 import argparse
 import asyncio
-import statistics
+import json
+import os
+import random
+import secrets
+import socket
+import subprocess
+import sys
 import time
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
 
-import httpx
+from sqlalchemy import func, select
 
+from recur.db.models import Subscription
+from recur.db.session import Database
 
-async def setup(client: httpx.AsyncClient, clients: int) -> list[tuple[int, list[int]]]:
-    sku = f"BENCH-{uuid.uuid4().hex[:8]}"
-    product = await client.post(
-        "/api/v1/products",
-        json={
-            "sku": sku,
-            "name": "Bench seat",
-            "pricing_options": [
-                {
-                    "code": "m",
-                    "billing_period": "monthly",
-                    "billing_type": "prepaid",
-                    "unit_price": "9.99",
-                    "currency": "EUR",
-                }
-            ],
-        },
-    )
-    product.raise_for_status()
-    option = product.json()["pricing_options"][0]["id"]
-    accounts = []
-    for n in range(clients):
-        body = {"name": f"Bench {n}", "email": f"b{n}@example.com", "currency": "EUR"}
-        account = (await client.post("/api/v1/accounts", json={**body, "tax_rate": "24"})).json()
-        subs = []
-        for k in range(3):
-            sub = await client.post(
-                "/api/v1/subscriptions",
-                json={
-                    "account_id": account["id"],
-                    "pricing_option_id": option,
-                    "quantity": k + 1,
-                    "start_date": "2026-01-01",
-                },
-            )
-            sub.raise_for_status()
-            subs.append(sub.json()["id"])
-        accounts.append((account["id"], subs))
-    return accounts
+sys.path.insert(0, str(Path(__file__).parent))
+import web_pages
+from web_pages import AS_OF
 
 
-async def worker(
-    client: httpx.AsyncClient,
-    account: tuple[int, list[int]],
-    until: float,
-    latencies: dict[str, list[float]],
-) -> None:
-    account_id, subs = account
+class Client:
+    """One keep-alive HTTP/1.1 connection."""
+
+    def __init__(self, port: int, token: str) -> None:
+        self.port = port
+        self.head = f"Host: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\n"
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def call(
+        self, method: str, path: str, body: object = None, key: str | None = None
+    ) -> tuple[int, bytes]:
+        if self.reader is None or self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        payload = b"" if body is None else json.dumps(body).encode()
+        head = f"{method} {path} HTTP/1.1\r\n{self.head}"
+        if key is not None:
+            head += f"Idempotency-Key: {key}\r\n"
+        if method == "POST":
+            head += f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
+        self.writer.write(head.encode() + b"\r\n" + payload)
+        status = int((await self.reader.readline()).split()[1])
+        length = 0
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.partition(b":")
+            if name.lower() == b"content-length":
+                length = int(value)
+        return status, await self.reader.readexactly(length)
+
+
+@dataclass
+class Tally:
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: list[str] = field(default_factory=list)
+    counting: bool = False
+
+
+async def client_loop(client: Client, account: int, until: float, tally: Tally) -> None:
     while time.monotonic() < until:
         started = time.perf_counter()
-        response = await client.get(f"/api/v1/accounts/{account_id}/pending-invoices")
-        latencies["GET pending-invoices"].append(time.perf_counter() - started)
-        response.raise_for_status()
+        status, body = await client.call("GET", f"/api/v1/accounts/{account}/pending-invoices")
+        seconds = time.perf_counter() - started
+        if tally.counting:
+            tally.latencies["GET pending-invoices"].append(seconds)
+        if status != 200:
+            tally.errors.append(f"GET pending {account}: {status} {body[:200]!r}")
+            continue
+        selection = [s["id"] for s in json.loads(body)["subscriptions"]]
         started = time.perf_counter()
-        response = await client.post(
-            f"/api/v1/accounts/{account_id}/invoices/generate",
-            json={"subscription_ids": subs},
-            headers={"Idempotency-Key": uuid.uuid4().hex},
+        status, body = await client.call(
+            "POST",
+            f"/api/v1/accounts/{account}/invoices/generate",
+            {"subscription_ids": selection},
+            key=uuid.uuid4().hex,
         )
-        latencies["POST generate"].append(time.perf_counter() - started)
-        response.raise_for_status()
+        seconds = time.perf_counter() - started
+        if tally.counting:
+            tally.latencies["POST invoices/generate"].append(seconds)
+        if status != 201:
+            tally.errors.append(f"POST generate {account}: {status} {body[:200]!r}")
+
+
+async def load(port: int, token: str, accounts: list[int], args: argparse.Namespace) -> Tally:
+    tally = Tally()
+    until = time.monotonic() + args.warm_up + args.seconds
+
+    async def count_after_warm_up() -> None:
+        await asyncio.sleep(args.warm_up)
+        tally.counting = True
+
+    clients = [client_loop(Client(port, token), a, until, tally) for a in accounts]
+    await asyncio.gather(count_after_warm_up(), *clients)
+    return tally
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of the processes (and their children that are still running)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def pgrep(*criteria: str) -> list[int]:
+    found = subprocess.run(["pgrep", *criteria], capture_output=True, text=True).stdout
+    return [int(p) for p in found.split()]
+
+
+def family(pid: int) -> list[int]:
+    """The process and all its descendants (uvicorn's worker processes)."""
+    pids = [pid]
+    for child in pgrep("-P", str(pid)):
+        pids += family(child)
+    return pids
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def pick_accounts(url: str, count: int, seed: int) -> list[int]:
+    """`count` accounts with 5 subscriptions each, chosen at random (not account 1, the
+    1,000-subscription one)."""
+    db = Database(url)
+    with db.read() as session:
+        five = session.scalars(
+            select(Subscription.account_id)
+            .group_by(Subscription.account_id)
+            .having(func.count() == 5)
+            .order_by(Subscription.account_id)
+        ).all()
+    db.dispose()
+    return random.Random(seed).sample(list(five), count)
+
+
+def serve(url: str, workers: int, port: int, token: str) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "RECUR_DATABASE_URL": url,
+        "RECUR_TODAY": AS_OF.isoformat(),
+        "RECUR_SCHEDULER": "off",
+        "RECUR_API_TOKEN": token,
+    }
+    command = [str(Path(sys.executable).parent / "recur"), "serve", "--port", str(port)]
+    server = subprocess.Popen(
+        [*command, "--workers", str(workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                s.sendall(b"GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n")
+                if b" 200 " in s.recv(200):
+                    time.sleep(1)  # every worker process up
+                    return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("recur serve did not become ready")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -87,32 +205,69 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--base-url", default="http://127.0.0.1:8000")
-    parser.add_argument("--token", required=True)
+def measure(url: str, workers: int, accounts: list[int], args: argparse.Namespace) -> bool:
+    port, token = free_port(), secrets.token_urlsafe(24)
+    server = serve(url, workers, port, token)
+    try:
+        server_pids, postgres = family(server.pid), pgrep("-x", "postgres")
+        before = cpu_seconds(server_pids), cpu_seconds(postgres), time.process_time()
+        started = time.monotonic()
+        tally = asyncio.run(load(port, token, accounts, args))
+        elapsed = time.monotonic() - started
+        # PostgreSQL backends started during the load count whole.
+        used = [
+            cpu_seconds(server_pids) - before[0],
+            cpu_seconds(pgrep("-x", "postgres")) - before[1],
+            time.process_time() - before[2],
+        ]
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait()
+    print(
+        f"\n{workers} server process(es), {args.clients} clients, {args.seconds:.0f} s measured "
+        f"after {args.warm_up:.0f} s warm-up; CPU over the {elapsed:.0f} s: server {used[0]:.1f} s, "
+        f"PostgreSQL {used[1]:.1f} s, load generator {used[2]:.1f} s"
+    )
+    for route, values in tally.latencies.items():
+        print(
+            f"  {route:24} n={len(values):5}  {len(values) / args.seconds:6.1f} req/s  "
+            f"p50 {percentile(values, 0.50):6.1f} ms  p95 {percentile(values, 0.95):6.1f} ms  "
+            f"p99 {percentile(values, 0.99):6.1f} ms"
+        )
+    print(f"  errors: {len(tally.errors)}")
+    for error in tally.errors[:10]:
+        print(f"    {error}")
+    return not tally.errors
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--database-url", default=os.environ.get("RECUR_TEST_POSTGRES_URL"))
+    parser.add_argument("--accounts", type=int, default=20_000)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--warm-up", type=float, default=3)
+    parser.add_argument("--reuse", action="store_true", help="keep the data set if built")
+    parser.add_argument("--seed", type=int, default=2027)
     args = parser.parse_args()
-    headers = {"Authorization": f"Bearer {args.token}"}
-    limits = httpx.Limits(max_connections=args.clients * 2)
-    async with httpx.AsyncClient(
-        base_url=args.base_url, headers=headers, timeout=60, limits=limits
-    ) as client:
-        accounts = await setup(client, args.clients)
-        latencies: dict[str, list[float]] = defaultdict(list)
-        until = time.monotonic() + args.seconds
-        started = time.monotonic()
-        await asyncio.gather(*(worker(client, a, until, latencies) for a in accounts))
-        elapsed = time.monotonic() - started
-    print(f"{args.clients} clients, {elapsed:.1f} s")
-    for route, values in latencies.items():
-        print(
-            f"{route:22} n={len(values):6}  {len(values) / elapsed:7.1f} req/s  "
-            f"p50 {percentile(values, 0.50):7.1f} ms  p95 {percentile(values, 0.95):7.1f} ms  "
-            f"p99 {percentile(values, 0.99):7.1f} ms  mean {statistics.mean(values) * 1000:7.1f} ms"
-        )
+    if not args.database_url:
+        raise SystemExit("no --database-url and no RECUR_TEST_POSTGRES_URL")
+    data = argparse.Namespace(
+        database_url=args.database_url,
+        accounts=args.accounts,
+        subs_per_account=5,
+        preview_subs=1000,
+        seed=args.seed,
+        reuse=args.reuse,
+    )
+    url = web_pages.prepare(data)
+    accounts = pick_accounts(url, args.clients, args.seed)
+    results = [measure(url, workers, accounts, args) for workers in args.workers]
+    sys.exit(0 if all(results) else 1)
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

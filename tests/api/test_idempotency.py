@@ -32,6 +32,13 @@ def test_generate_retry_returns_the_first_answer(client: TestClient) -> None:
     assert retry.json() == first.json()
     assert retry.headers["idempotent-replayed"] == "true"
     assert invoice_count(client) == 1
+    # answered without reading the invoice back, yet exactly what is stored
+    [issued] = first.json()["invoices"]
+    assert client.get(f"{API}/invoices/{issued['id']}").json() == issued
+    # the first answer stands even once the invoice has changed since
+    assert client.post(f"{API}/invoices/{issued['id']}/pay").status_code == 200
+    late = client.post(path, json={"subscription_ids": [sub["id"]]}, headers=key)
+    assert late.json() == first.json()
     other = client.post(path, json={"subscription_ids": [sub["id"], 5]}, headers=key)
     assert other.status_code == 422
     assert other.json()["error"]["code"] == "idempotency_key_reused"

@@ -7,10 +7,14 @@ charge and every item to one ledger row, and numbers are gap-free per year.
 
 import re
 from collections import defaultdict
+from dataclasses import fields
 from datetime import timedelta
 from decimal import Decimal
 
+from recur.db.models import Invoice
 from recur.db.session import Database
+from recur.domain.issued import IssuedInvoice, IssuedItem
+from recur.services.invoicing import Generated, get_invoice
 
 from .factories import invoices, items, ledger
 
@@ -57,3 +61,21 @@ def assert_ledger_matches_items(db: Database) -> None:
         )
         # The item shows the period inclusive; one-off charges cover their start day.
         assert row.period_end - timedelta(days=1) == item.period_end
+
+
+def stored_as_answered(db: Database, generated: Generated) -> list[Invoice]:
+    """The invoices a generation issued, read back: each equal, field by field, to the
+    answer the generation gave without reading them."""
+    stored = [get_invoice(db, answer.id) for answer in generated.invoices]
+    for answer, invoice in zip(generated.invoices, stored, strict=True):
+        assert as_issued(invoice) == answer, invoice.number
+    return stored
+
+
+def as_issued(invoice: Invoice) -> IssuedInvoice:
+    items = tuple(
+        IssuedItem(**{f.name: getattr(item, f.name) for f in fields(IssuedItem)})
+        for item in invoice.items
+    )
+    header = {f.name: getattr(invoice, f.name) for f in fields(IssuedInvoice) if f.name != "items"}
+    return IssuedInvoice(**header, items=items)

@@ -172,3 +172,20 @@ def test_refusal_names_every_offending_subscription(db: Database) -> None:
         invoicing.generate_for_account(db, world["a"], [9998, world["a_sub"], 9999], TODAY, "t")
     assert "9998" in raised.value.message
     assert "9999" in raised.value.message
+
+
+def test_a_refusal_is_the_first_answer_of_its_key(db: Database) -> None:
+    world = _world(db)
+    selection = [world["a_sub"], world["ended"]]
+    answers = []
+    for _ in range(2):
+        with pytest.raises(Conflict) as refused:
+            invoicing.generate_for_account(db, world["a"], selection, TODAY, "t", "try-1")
+        answers.append((refused.value.code, refused.value.message))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == "nothing_pending"
+    # The key is spent on that request: another one with it is refused as such.
+    with pytest.raises(InvalidInput) as reused:
+        invoicing.generate_for_account(db, world["a"], [world["a_sub"]], TODAY, "t", "try-1")
+    assert reused.value.code == "idempotency_key_reused"
+    assert _counts(db)[0] == 0

@@ -104,12 +104,12 @@ def hammer(url: str, shop: Shop, seed: int, start: threading.Barrier, outcome: O
                 if what == "subscription":
                     selection: list[int] = [rng.choice(subs)]
                     key = f"sub-{selection[0]}" if rng.random() < 0.5 else None
-                    issued = generate_for_subscription(db, selection[0], T, ACTOR, key)
+                    issued = generate_for_subscription(db, selection[0], T, ACTOR, key).invoices
                 else:
                     # "same": every thread picks the first two, with a key half the time
                     selection = subs[:2] if what == "same" else rng.sample(subs, rng.randint(1, 4))
                     key = f"acct-{acct}-{sorted(selection)}" if rng.random() < 0.5 else None
-                    issued = generate_for_account(db, acct, selection, T, ACTOR, key)
+                    issued = generate_for_account(db, acct, selection, T, ACTOR, key).invoices
             except Conflict as refused:
                 with outcome.lock:
                     outcome.refusals.append(refused.code)
@@ -221,7 +221,7 @@ def test_the_same_idempotency_key_at_once_issues_one_invoice(
             db = Database(postgres_url)
             try:
                 start.wait()
-                issued = generate_for_account(db, acct, shop.subs[acct][:2], T, ACTOR, key)
+                issued = generate_for_account(db, acct, shop.subs[acct][:2], T, ACTOR, key).invoices
                 results.append([i.id for i in issued])
             except BaseException as error:
                 failures.append(error)

@@ -119,7 +119,7 @@ def test_per_product_grouping_issues_one_invoice_per_product(db: Database) -> No
     bill(db, date(2027, 1, 1))
     assert len(invoices(db, acct)) == 2
 
-    issued = generate_for_account(db, acct, [b1, b2, o1], date(2027, 1, 15), ACTOR)
+    issued = generate_for_account(db, acct, [b1, b2, o1], date(2027, 1, 15), ACTOR).invoices
 
     # February: backup 10.00 + 2 × 10.00 on one invoice, office 20.00 on another.
     by_subs = {tuple(sorted({i.subscription_id for i in inv.items})): inv for inv in issued}
@@ -139,7 +139,7 @@ def test_per_subscription_grouping_issues_one_invoice_per_subscription(db: Datab
 
     bill(db, date(2027, 1, 1))
     automatic = invoices(db, acct)
-    issued = generate_for_account(db, acct, subs[:2], date(2027, 1, 5), ACTOR)
+    issued = generate_for_account(db, acct, subs[:2], date(2027, 1, 5), ACTOR).invoices
 
     assert sorted(inv.items[0].subscription_id for inv in automatic) == subs
     assert all(len(inv.items) == 1 for inv in automatic)

@@ -50,7 +50,7 @@ from recur.services.invoicing import (
 )
 from recur.services.subscriptions import cancel_subscription
 
-from .books import assert_books_balanced
+from .books import assert_books_balanced, stored_as_answered
 from .factories import (
     ACTOR,
     account,
@@ -257,7 +257,7 @@ def manual(db: Database, data: st.DataObject, world: World, account_id: int, tod
         st.lists(st.sampled_from(candidates), min_size=1, unique=True), label="selection"
     )
     account_preview = pending_for_account(db, account_id, today)
-    issued = generate_for_account(db, account_id, selection, today, ACTOR)
+    issued = stored_as_answered(db, generate_for_account(db, account_id, selection, today, ACTOR))
     check_generation(
         world, account_id, selection, previews, account_preview.invoices, issued, today
     )
@@ -268,7 +268,7 @@ def single(db: Database, world: World, sub_id: int, today: date) -> None:
     if not previews[sub_id]:
         return
     account_id = world.subs[sub_id].account
-    issued = generate_for_subscription(db, sub_id, today, ACTOR)
+    issued = stored_as_answered(db, generate_for_subscription(db, sub_id, today, ACTOR))
     check_generation(world, account_id, [sub_id], previews, previews[sub_id], issued, today)
 
 

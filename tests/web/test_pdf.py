@@ -30,7 +30,7 @@ def _text(pdf: bytes, tmp_path: Path) -> str:
 def test_the_pdf_carries_the_invoice(database: Database, acme: Acme, tmp_path: Path) -> None:
     [issued] = invoicing.generate_for_account(
         database, acme.account_id, [acme.s1, acme.s3], TODAY, actor="user:test"
-    )
+    ).invoices
     invoice = invoicing.get_invoice(database, issued.id)
     text = _text(render_invoice_pdf(invoice, seller_name="Recur Cloud Services"), tmp_path)
     for expected in (

@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from recur.api import presenters as present
 from recur.api.deps import Caller, Ctx, Today
 from recur.api.errors import ApiRoute, documented
-from recur.api.idempotency import IdempotencyKey, respond
+from recur.api.idempotency import IdempotencyKey, checked, generated, respond
 from recur.api.params import AsOf, Cursor, IdPath, Limit, check_day
 from recur.api.schemas import (
     AccountIn,
@@ -113,16 +113,13 @@ def account_pending(
 def generate_for_account(
     account_id: IdPath,
     body: GenerateIn,
-    request: Request,
     ctx: Ctx,
     caller: Caller,
     today: Today,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
-    def produce() -> GenerateOut:
-        issued = invoicing.generate_for_account(
-            ctx.db, account_id, body.subscription_ids, today, caller.actor, key
+    return generated(
+        invoicing.generate_for_account(
+            ctx.db, account_id, body.subscription_ids, today, caller.actor, checked(key)
         )
-        return GenerateOut(invoices=[present.invoice(i) for i in issued])
-
-    return respond(ctx, request, caller, key, body, 201, produce)
+    )

@@ -9,10 +9,13 @@ from fastapi import Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from recur.api import presenters as present
 from recur.api.errors import domain_error_response
+from recur.api.schemas import GenerateOut
 from recur.context import AppContext
 from recur.domain.errors import DomainError
 from recur.services import idempotency
+from recur.services.invoicing import Generated
 from recur.services.tokens import Principal
 
 IdempotencyKey = Annotated[
@@ -58,6 +61,21 @@ def respond(
     first = idempotency.StoredResponse(response.status_code, json.loads(bytes(response.body)))
     idempotency.complete(ctx.db, scope, key, first)
     return response
+
+
+def checked(key: str | None) -> str | None:
+    return None if key is None else idempotency.check_key(key)
+
+
+def generated(result: Generated) -> JSONResponse:
+    """A manual generation's answer. Its key was kept in the issuing transaction itself
+    (services.invoicing), so a retry is answered from there, not by `respond`."""
+    invoices = [present.invoice(invoice) for invoice in result.invoices]
+    return JSONResponse(
+        GenerateOut(invoices=invoices).model_dump(mode="json"),
+        201,
+        headers={REPLAYED_HEADER: "true"} if result.replayed else None,
+    )
 
 
 def _answer(status: int, produce: Callable[[], BaseModel]) -> JSONResponse:

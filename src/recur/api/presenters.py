@@ -17,6 +17,7 @@ from recur.db.models import (
 from recur.domain.catalogue import ChargeKind
 from recur.domain.charges import PRORATION_PLACES, Charge
 from recur.domain.invoices import PendingInvoice
+from recur.domain.issued import IssuedInvoice, IssuedItem
 from recur.domain.money import to_money, to_price
 from recur.services.pagination import Page
 from recur.services.subscriptions import effective_status, term_end
@@ -131,7 +132,7 @@ def pending_invoice(draft: PendingInvoice) -> s.PendingInvoiceOut:
     )
 
 
-def invoice_item(item: InvoiceItem, currency: str) -> s.ItemOut:
+def invoice_item(item: InvoiceItem | IssuedItem, currency: str) -> s.ItemOut:
     return s.ItemOut(
         subscription_id=item.subscription_id,
         kind=ChargeKind(item.kind),
@@ -145,7 +146,8 @@ def invoice_item(item: InvoiceItem, currency: str) -> s.ItemOut:
     )
 
 
-def invoice(item: Invoice) -> s.InvoiceOut:
+def invoice(item: Invoice | IssuedInvoice) -> s.InvoiceOut:
+    """A stored invoice, or one as its generation issued it: the same body either way."""
     currency = item.currency
     return s.InvoiceOut(
         id=item.id,

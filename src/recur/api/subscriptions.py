@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from recur.api import presenters as present
 from recur.api.deps import Caller, Ctx, Today
 from recur.api.errors import ApiRoute, documented
-from recur.api.idempotency import IdempotencyKey, respond
+from recur.api.idempotency import IdempotencyKey, checked, generated, respond
 from recur.api.params import AsOf, Cursor, IdPath, IdQuery, Limit, check_day
 from recur.api.schemas import (
     CancelIn,
@@ -107,16 +107,13 @@ def subscription_pending(
 )
 def generate_for_subscription(
     subscription_id: IdPath,
-    request: Request,
     ctx: Ctx,
     caller: Caller,
     today: Today,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
-    def produce() -> GenerateOut:
-        issued = invoicing.generate_for_subscription(
-            ctx.db, subscription_id, today, caller.actor, key
+    return generated(
+        invoicing.generate_for_subscription(
+            ctx.db, subscription_id, today, caller.actor, checked(key)
         )
-        return GenerateOut(invoices=[present.invoice(i) for i in issued])
-
-    return respond(ctx, request, caller, key, None, 201, produce)
+    )

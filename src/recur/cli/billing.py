@@ -133,7 +133,7 @@ def generate(
         subscription or invoicing.pending_for_account(ctx.db, found.id, today).subscription_ids
     )
     issued = invoicing.generate_for_account(ctx.db, found.id, selection, today, "cli")
-    for inv in issued:
+    for inv in issued.invoices:
         typer.echo(f"issued {inv.number} dated {inv.issue_date}: {money(inv.total, inv.currency)}")
 
 

@@ -5,7 +5,8 @@ lock the account row first, then read its subscriptions and billed cursors.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import fields
 from datetime import date
 from typing import Any
 
@@ -22,7 +23,7 @@ from recur.db.models import (
     Product,
     Subscription,
 )
-from recur.db.numbering import reserve_numbers
+from recur.db.numbering import number_invoices
 from recur.domain.catalogue import (
     BillingCycle,
     BillingType,
@@ -34,6 +35,7 @@ from recur.domain.catalogue import (
 )
 from recur.domain.charges import BilledState, Charge, SubscriptionTerms, next_planned_issue_date
 from recur.domain.invoices import AccountTerms, PendingInvoice, SubscriptionState
+from recur.domain.issued import IssuedInvoice, IssuedItem, issued_invoice
 
 
 def lock_account(session: Session, account_id: int) -> Account | None:
@@ -216,44 +218,36 @@ def issue_invoices(
     source: InvoiceSource,
     generated_by: str | None = None,
     billing_run_id: int | None = None,
-) -> list[int]:
+    before_numbering: Callable[[list[IssuedInvoice]], None] | None = None,
+) -> list[IssuedInvoice]:
     """Persist drafts exactly as previewed, with numbers, the ledger and the cursors.
 
     Ids are reserved first so that each table is written in one bulk statement
     (COPY on PostgreSQL): a batch costs a handful of round trips, not one per item.
     The ledger's unique key makes a second issue of any period fail the whole
-    transaction.
+    transaction. Numbers come last and nothing may follow them but the commit:
+    the caller's own writes of the transaction go in `before_numbering`.
     """
     if not drafts:
         return []
-    charges = [charge for draft in drafts for charge in draft.items]
     invoice_ids = bulk.reserve_ids(session, Invoice, len(drafts))
-    item_ids = bulk.reserve_ids(session, InvoiceItem, len(charges))
-    bulk.insert_rows(
-        session,
-        Invoice,
-        [
-            _invoice_row(
-                invoice_id,
-                draft,
-                PROVISIONAL.format(invoice_id),
-                source,
-                generated_by,
-                billing_run_id,
-            )
-            for invoice_id, draft in zip(invoice_ids, drafts, strict=True)
-        ],
-    )
-    positions = (
-        (invoice_id, position, charge)
-        for invoice_id, draft in zip(invoice_ids, drafts, strict=True)
-        for position, charge in enumerate(draft.items, start=1)
-    )
+    issued = [
+        issued_invoice(i, PROVISIONAL.format(i), draft, source, generated_by, billing_run_id)
+        for i, draft in zip(invoice_ids, drafts, strict=True)
+    ]
+    placed = [
+        (invoice.id, position, item)
+        for invoice in issued
+        for position, item in enumerate(invoice.items, start=1)
+    ]
+    item_ids = bulk.reserve_ids(session, InvoiceItem, len(placed))
+    bulk.insert_rows(session, Invoice, [_invoice_row(invoice) for invoice in issued])
     bulk.insert_rows(
         session,
         InvoiceItem,
-        [_item_row(item_id, *placed) for item_id, placed in zip(item_ids, positions, strict=True)],
+        [_item_row(item_id, *where) for item_id, where in zip(item_ids, placed, strict=True)],
     )
+    charges = [charge for draft in drafts for charge in draft.items]
     bulk.insert_rows(
         session,
         BilledPeriod,
@@ -269,70 +263,32 @@ def issue_invoices(
         ],
     )
     _advance_cursors(session, charges, terms_by_subscription)
-    # Numbers last: the year's sequence row is locked from here to commit, so
-    # concurrent issuers (workers, manual generations) wait on each other only
-    # for this statement and the commit, not for the whole batch.
-    numbers = _numbers_for(session, drafts)
-    bulk.update_by_id(
-        session,
-        Invoice,
-        [{"id": i, "number": n} for i, n in zip(invoice_ids, numbers, strict=True)],
-    )
-    return invoice_ids
+    if before_numbering is not None:
+        before_numbering(issued)
+    # The year's sequence row is locked from here to commit: every issuer of the
+    # year (workers, manual generations) queues on it, for this statement only.
+    by_year: dict[int, list[int]] = defaultdict(list)
+    for invoice in issued:
+        by_year[invoice.issue_date.year].append(invoice.id)
+    numbers: dict[int, str] = {}
+    for year, ids in sorted(by_year.items()):
+        numbers.update(zip(ids, number_invoices(session, year, ids), strict=True))
+    return [invoice.numbered(numbers[invoice.id]) for invoice in issued]
 
 
-def _numbers_for(session: Session, drafts: Sequence[PendingInvoice]) -> list[str]:
-    by_year: dict[int, int] = defaultdict(int)
-    for draft in drafts:
-        by_year[draft.issue_date.year] += 1
-    reserved = {
-        year: iter(reserve_numbers(session, year, n)) for year, n in sorted(by_year.items())
-    }
-    return [next(reserved[d.issue_date.year]) for d in drafts]
+def _invoice_row(invoice: IssuedInvoice) -> dict[str, object]:
+    return {name: getattr(invoice, name) for name in _INVOICE_COLUMNS}
 
 
-def _invoice_row(
-    invoice_id: int,
-    draft: PendingInvoice,
-    number: str,
-    source: InvoiceSource,
-    by: str | None,
-    run_id: int | None,
-) -> dict[str, object]:
-    return {
-        "id": invoice_id,
-        "number": number,
-        "account_id": draft.account_id,
-        "issue_date": draft.issue_date,
-        "due_date": draft.due_date,
-        "currency": draft.currency,
-        "source": source.value,
-        "generated_by": by,
-        "billing_run_id": run_id,
-        "subtotal": draft.totals.subtotal,
-        "tax": draft.totals.tax,
-        "total": draft.totals.total,
-        "type": "invoice",
-        "status": "unpaid",
-    }
+def _item_row(item_id: int, invoice_id: int, position: int, item: IssuedItem) -> dict[str, object]:
+    row: dict[str, object] = {"id": item_id, "invoice_id": invoice_id, "position": position}
+    row.update((name, getattr(item, name)) for name in _ITEM_COLUMNS)
+    return row
 
 
-def _item_row(item_id: int, invoice_id: int, position: int, charge: Charge) -> dict[str, object]:
-    return {
-        "id": item_id,
-        "invoice_id": invoice_id,
-        "position": position,
-        "subscription_id": charge.subscription_id,
-        "kind": charge.kind.value,
-        "description": charge.description,
-        "period_start": charge.period_start,
-        "period_end": charge.period_last_day,
-        "quantity": charge.quantity,
-        "unit_price": charge.unit_price,
-        "proration": charge.proration_shown,
-        "amount": charge.amount,
-        "taxable": charge.taxable,
-    }
+# The stored columns of an issued invoice and item (paid_at stays NULL at issue).
+_INVOICE_COLUMNS = [f.name for f in fields(IssuedInvoice) if f.name not in ("items", "paid_at")]
+_ITEM_COLUMNS = [f.name for f in fields(IssuedItem)]
 
 
 def _advance_cursors(

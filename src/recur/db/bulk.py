@@ -4,7 +4,6 @@ PostgreSQL gets COPY, its fastest way in (constraints and foreign keys are check
 as for INSERT); SQLite, an embedded single writer, plain executemany.
 """
 
-import zlib
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -60,23 +59,21 @@ def update_by_id(session: Session, model: type[Base], rows: Rows) -> None:
     if not _is_postgres(session):
         session.execute(update(model), list(rows))
         return
-    table = model.__tablename__
+    # One statement whatever the count: each column travels as one typed array, and
+    # unnest's small row estimate keeps the plan on the primary key's index (a staged
+    # temporary table, never analysed, would have the planner scan the whole table).
+    table = model.__table__
+    dialect = session.get_bind().dialect
     columns = list(rows[0])
-    # Named by its columns too: one scratch table per shape of update.
-    staging = f"_recur_staged_{table}_{zlib.crc32(','.join(columns).encode()):08x}"
-    listed = ", ".join(columns)
-    # A per-connection scratch table with the columns' own types, emptied at commit.
-    session.execute(
-        text(
-            f"CREATE TEMP TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS "
-            f"AS SELECT {listed} FROM {table} WITH NO DATA"
-        )
+    arrays = ", ".join(
+        f"CAST(:{c} AS {table.c[c].type.compile(dialect=dialect)}[])" for c in columns
     )
-    _copy(session, staging, columns, rows)
     assignments = ", ".join(f"{c} = s.{c}" for c in columns if c != "id")
-    session.execute(
-        text(f"UPDATE {table} AS t SET {assignments} FROM {staging} AS s WHERE t.id = s.id")
+    statement = text(
+        f"UPDATE {model.__tablename__} AS t SET {assignments} "
+        f"FROM unnest({arrays}) AS s({', '.join(columns)}) WHERE t.id = s.id"
     )
+    session.execute(statement, {c: [row[c] for row in rows] for c in columns})
 
 
 def _copy(session: Session, table: str, columns: list[str], rows: Rows) -> None:

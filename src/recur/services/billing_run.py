@@ -158,17 +158,18 @@ def _issue_due(
     by_sub = {
         terms.subscription_id: (terms, billed) for subs in states.values() for terms, billed in subs
     }
-    ids = issue_invoices(session, drafts, by_sub, InvoiceSource.AUTOMATIC, billing_run_id=run_id)
     session.execute(
         update(BillingRun)
         .where(BillingRun.id == run_id)
         .values(
             accounts_processed=BillingRun.accounts_processed + len(account_ids),
-            invoices_issued=BillingRun.invoices_issued + len(ids),
+            invoices_issued=BillingRun.invoices_issued + len(drafts),
             charges_issued=BillingRun.charges_issued + sum(len(d.items) for d in drafts),
             heartbeat_at=datetime.now(UTC),
         )
     )
+    # Last: it numbers the invoices, which must be the transaction's last statement.
+    issue_invoices(session, drafts, by_sub, InvoiceSource.AUTOMATIC, billing_run_id=run_id)
 
 
 def plan_account(

@@ -8,6 +8,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.exc import IntegrityError
@@ -19,13 +20,14 @@ from recur.db.models import Account, IdempotencyKey, Invoice, Subscription
 from recur.db.session import Database
 from recur.domain.catalogue import InvoiceSource, InvoiceStatus
 from recur.domain.charges import next_planned_issue_date
-from recur.domain.errors import Conflict, InvalidInput, NotFound
+from recur.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from recur.domain.invoices import (
     PendingInvoice,
     SubscriptionState,
     manual_invoices,
     pending_invoices,
 )
+from recur.domain.issued import IssuedInvoice, from_record, to_record
 from recur.services.pagination import Page, paginate
 
 
@@ -61,6 +63,15 @@ def pending_for_subscription(
         return pending_invoices(account_terms(account), states, as_of)
 
 
+@dataclass(frozen=True)
+class Generated:
+    """A manual generation's invoices, as issued; `replayed` when they are the answer
+    of an earlier request with the same idempotency key."""
+
+    invoices: list[IssuedInvoice]
+    replayed: bool = False
+
+
 def generate_for_account(
     db: Database,
     account_id: int,
@@ -68,7 +79,7 @@ def generate_for_account(
     today: date,
     actor: str,
     idempotency_key: str | None = None,
-) -> list[Invoice]:
+) -> Generated:
     """Issue now, today, every pending charge of the selected subscriptions."""
     selection = sorted(set(subscription_ids))
     if not selection:
@@ -80,11 +91,20 @@ def generate_for_account(
 
 def generate_for_subscription(
     db: Database, subscription_id: int, today: date, actor: str, idempotency_key: str | None = None
-) -> list[Invoice]:
+) -> Generated:
     with db.read() as session:
         account_id = _subscription(session, subscription_id).account_id
     target = f"subscription:{subscription_id}"
     return _generate(db, account_id, [subscription_id], today, actor, target, idempotency_key)
+
+
+# Every manual generation shares one key space: a key reused for another target
+# or selection is refused rather than silently answered with another result.
+_KEY_SCOPE = "generate"
+_KEY_REUSED = "idempotency_key_reused"
+_REFUSALS: dict[str, type[DomainError]] = {
+    c.__name__: c for c in (NotFound, Conflict, InvalidInput)
+}
 
 
 def _generate(
@@ -94,61 +114,96 @@ def _generate(
     today: date,
     actor: str,
     target: str,
-    idempotency_key: str | None,
-) -> list[Invoice]:
-    # One key space for every generation: a key reused for another target or
-    # selection is refused rather than silently answered with another result.
-    scope = "generate"
+    key: str | None,
+) -> Generated:
+    """One transaction: the key's first answer if it has one, else issue and remember
+    the answer with the key (a refusal is remembered too, in its own transaction)."""
     request = f"{target}:{','.join(map(str, selection))}"
     fingerprint = hashlib.sha256(request.encode()).hexdigest()
 
-    def work(session: Session) -> list[Invoice]:
+    def work(session: Session) -> Generated:
         account = lock_account(session, account_id)
         if account is None:
             raise NotFound("account_not_found", f"account {account_id} does not exist")
-        if idempotency_key:
-            earlier = session.get(IdempotencyKey, (scope, idempotency_key))
+        if key:
+            earlier = session.get(IdempotencyKey, (_KEY_SCOPE, key))
             if earlier is not None:
-                if earlier.fingerprint != fingerprint:
-                    raise InvalidInput(
-                        "idempotency_key_reused",
-                        "this Idempotency-Key was used with a different request",
-                    )
-                first = [int(i) for i in earlier.result["invoice_ids"]]  # type: ignore[attr-defined]
-                return _load_invoices(session, first)
+                return _replay(session, earlier, fingerprint)
         states = _selected_states(session, account_id, selection)
         drafts = manual_invoices(account_terms(account), states, today)
         by_sub = {terms.subscription_id: (terms, billed) for terms, billed in states}
-        ids = issue_invoices(session, drafts, by_sub, InvoiceSource.MANUAL, generated_by=actor)
-        if idempotency_key:
-            session.add(
-                IdempotencyKey(
-                    scope=scope,
-                    key=idempotency_key,
-                    fingerprint=fingerprint,
-                    result={"invoice_ids": ids},
-                    created_at=datetime.now(UTC),
-                )
-            )
-        record(
+
+        def remember(issued: list[IssuedInvoice]) -> None:
+            ids = [invoice.id for invoice in issued]
+            record(session, actor, "invoices.generated", "account", account_id, invoices=ids)
+            if key:
+                answer = {"invoices": [to_record(invoice) for invoice in issued]}
+                _add_key(session, key, fingerprint, answer)
+            session.flush()
+
+        issued = issue_invoices(
             session,
-            actor,
-            "invoices.generated",
-            "account",
-            account_id,
-            subscriptions=selection,
-            invoices=ids,
+            drafts,
+            by_sub,
+            InvoiceSource.MANUAL,
+            generated_by=actor,
+            before_numbering=remember,
         )
-        return _load_invoices(session, ids)
+        return Generated(issued)
 
     try:
-        return db.run(work)
-    except IntegrityError:
-        if not idempotency_key:
+        try:
+            return db.run(work)
+        except DomainError as refusal:
+            if not key or refusal.code == _KEY_REUSED:
+                raise
+            answer = {
+                "refused": {
+                    "type": type(refusal).__name__,
+                    "code": refusal.code,
+                    "message": refusal.message,
+                }
+            }
+            db.run(lambda session: _add_key(session, key, fingerprint, answer))
             raise
-        # The same key raced in on another account's lock: the winner's row now
-        # answers this request (same result, or a refused reuse).
+    except IntegrityError:
+        if not key:
+            raise
+        # Another request with this key answered first (from another account's
+        # lock, or between this one's refusal and its record): its answer stands.
         return db.run(work)
+
+
+def _add_key(session: Session, key: str, fingerprint: str, answer: dict[str, Any]) -> None:
+    session.add(
+        IdempotencyKey(
+            scope=_KEY_SCOPE,
+            key=key,
+            fingerprint=fingerprint,
+            result=answer,
+            created_at=datetime.now(UTC),
+        )
+    )
+    session.flush()
+
+
+def _replay(session: Session, earlier: IdempotencyKey, fingerprint: str) -> Generated:
+    """The first answer given with this key: its invoices as issued, or its refusal."""
+    if earlier.fingerprint != fingerprint:
+        raise InvalidInput(_KEY_REUSED, "this Idempotency-Key was used with a different request")
+    answer = earlier.result
+    if "refused" in answer:
+        refused = answer["refused"]
+        assert isinstance(refused, dict)
+        raise _REFUSALS[refused["type"]](refused["code"], refused["message"])
+    assert isinstance(answer["invoices"], list)
+    issued = [from_record(r) for r in answer["invoices"]]
+    # Recorded before its numbers were taken (numbering is the last write): read them.
+    rows = session.execute(
+        select(Invoice.id, Invoice.number).where(Invoice.id.in_([i.id for i in issued]))
+    )
+    numbers = {invoice_id: number for invoice_id, number in rows}
+    return Generated([invoice.numbered(numbers[invoice.id]) for invoice in issued], replayed=True)
 
 
 def _selected_states(
@@ -186,13 +241,6 @@ def _selected_states(
 
 def _ids(ids: list[int]) -> str:
     return ", ".join(str(i) for i in ids)
-
-
-def _load_invoices(session: Session, ids: list[int]) -> list[Invoice]:
-    """The invoices with their items and account, in the order of `ids`."""
-    invoices = session.scalars(_with_items(select(Invoice).where(Invoice.id.in_(ids))))
-    by_id = {inv.id: inv for inv in invoices}
-    return [by_id[i] for i in ids]
 
 
 def _with_items(query: Select[tuple[Invoice]]) -> Select[tuple[Invoice]]:

@@ -187,7 +187,7 @@ async def account_generate(
     except DomainError as error:
         dialog.error = error.message[:1].upper() + error.message[1:] + "."
         return _pending_page(request, account_id, dialog=dialog, status_code=409)
-    ids = ",".join(str(inv.id) for inv in issued)
+    ids = ",".join(str(inv.id) for inv in issued.invoices)
     return RedirectResponse(f"/accounts/{account_id}/pending?generated={ids}", status_code=303)
 
 

@@ -139,7 +139,7 @@ async def subscription_generate(
             error=sentence(error.message),
             status_code=409,
         )
-    ids = ",".join(str(inv.id) for inv in issued)
+    ids = ",".join(str(inv.id) for inv in issued.invoices)
     return RedirectResponse(
         f"/subscriptions/{subscription_id}/pending?generated={ids}", status_code=303
     )

@@ -1,0 +1,135 @@
+"""Issued invoices: what an issuing transaction writes, as plain values.
+
+An issued invoice is a pending one (domain.invoices) with an id, a number and a
+source; its items are the charges as printed (inclusive period end, proration
+to six places). The persistence layer writes exactly these values, so a
+generation can answer with them without reading its invoices back, and an
+idempotent retry can answer with the same values from a stored record.
+"""
+
+from dataclasses import dataclass, fields, replace
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from recur.domain.catalogue import InvoiceSource, InvoiceStatus, InvoiceType
+from recur.domain.charges import Charge
+from recur.domain.invoices import PendingInvoice
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedItem:
+    subscription_id: int
+    kind: str
+    description: str
+    period_start: date
+    period_end: date  # the last day of the period, as printed
+    quantity: int
+    unit_price: Decimal
+    proration: Decimal
+    amount: Decimal
+    taxable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedInvoice:
+    """An invoice as issued: unpaid, with the same fields as its stored row."""
+
+    id: int
+    number: str
+    account_id: int
+    issue_date: date
+    due_date: date
+    currency: str
+    source: str
+    generated_by: str | None
+    billing_run_id: int | None
+    subtotal: Decimal
+    tax: Decimal
+    total: Decimal
+    items: tuple[IssuedItem, ...]
+    type: str = InvoiceType.INVOICE.value
+    status: str = InvoiceStatus.UNPAID.value
+    paid_at: datetime | None = None
+
+    def numbered(self, number: str) -> "IssuedInvoice":
+        return replace(self, number=number)
+
+
+def issued_item(charge: Charge) -> IssuedItem:
+    return IssuedItem(
+        subscription_id=charge.subscription_id,
+        kind=charge.kind.value,
+        description=charge.description,
+        period_start=charge.period_start,
+        period_end=charge.period_last_day,
+        quantity=charge.quantity,
+        unit_price=charge.unit_price,
+        proration=charge.proration_shown,
+        amount=charge.amount,
+        taxable=charge.taxable,
+    )
+
+
+def issued_invoice(
+    invoice_id: int,
+    number: str,
+    draft: PendingInvoice,
+    source: InvoiceSource,
+    generated_by: str | None = None,
+    billing_run_id: int | None = None,
+) -> IssuedInvoice:
+    return IssuedInvoice(
+        id=invoice_id,
+        number=number,
+        account_id=draft.account_id,
+        issue_date=draft.issue_date,
+        due_date=draft.due_date,
+        currency=draft.currency,
+        source=source.value,
+        generated_by=generated_by,
+        billing_run_id=billing_run_id,
+        subtotal=draft.totals.subtotal,
+        tax=draft.totals.tax,
+        total=draft.totals.total,
+        items=tuple(issued_item(charge) for charge in draft.items),
+    )
+
+
+# JSON records: dates as ISO strings, amounts as decimal strings (never floats).
+_DATES = {"issue_date", "due_date", "period_start", "period_end"}
+_DECIMALS = {"subtotal", "tax", "total", "unit_price", "proration", "amount"}
+
+
+def to_record(invoice: IssuedInvoice) -> dict[str, Any]:
+    """A JSON-safe record of the invoice, read back exactly by `from_record`."""
+    record = _encode(invoice)
+    record["items"] = [_encode(item) for item in invoice.items]
+    return record
+
+
+def from_record(record: dict[str, Any]) -> IssuedInvoice:
+    items = tuple(IssuedItem(**_decode(item)) for item in record["items"])
+    return IssuedInvoice(**{**_decode(record), "items": items})
+
+
+def _encode(value: IssuedInvoice | IssuedItem) -> dict[str, Any]:
+    record: dict[str, Any] = {}
+    for field in fields(value):
+        data = getattr(value, field.name)
+        if field.name in _DATES:
+            data = data.isoformat()
+        elif field.name in _DECIMALS:
+            data = str(data)
+        record[field.name] = data
+    return record
+
+
+def _decode(record: dict[str, Any]) -> dict[str, Any]:
+    decoded = dict(record)
+    for name, field in record.items():
+        if name in _DATES:
+            decoded[name] = date.fromisoformat(field)
+        elif name in _DECIMALS:
+            decoded[name] = Decimal(field)
+    return decoded
