@@ -202,7 +202,7 @@ def _replay(session: Session, earlier: IdempotencyKey, fingerprint: str) -> Gene
     rows = session.execute(
         select(Invoice.id, Invoice.number).where(Invoice.id.in_([i.id for i in issued]))
     )
-    numbers = {invoice_id: number for invoice_id, number in rows}
+    numbers = dict(rows.tuples().all())
     return Generated([invoice.numbered(numbers[invoice.id]) for invoice in issued], replayed=True)
 
 
