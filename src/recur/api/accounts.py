@@ -20,7 +20,7 @@ from recur.api.schemas import (
     ListOut,
 )
 from recur.domain.errors import InvalidInput
-from recur.services import accounts, invoicing, subscriptions
+from recur.services import accounts, invoicing
 
 router = APIRouter(prefix="/accounts", tags=["accounts"], route_class=ApiRoute)
 
@@ -93,14 +93,11 @@ def account_pending(
     account_id: IdPath, ctx: Ctx, today: Today, as_of: AsOf = None
 ) -> AccountPendingOut:
     day = check_day(as_of, "as_of") or today
-    pending = invoicing.pending_for_account(ctx.db, account_id, day)
+    pending = invoicing.pending_for_account(ctx.db, account_id, day, with_subscriptions=True)
     return AccountPendingOut(
         as_of=day,
         data=[present.pending_invoice(p) for p in pending.invoices],
-        subscriptions=[
-            present.subscription(s, today)
-            for s in subscriptions.get_subscriptions(ctx.db, account_id, pending.subscription_ids)
-        ],
+        subscriptions=[present.subscription(s, today) for s in pending.subscriptions],
     )
 
 

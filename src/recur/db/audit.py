@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from recur.db.models import AuditEvent
@@ -15,8 +16,8 @@ def record(
     subject_id: int | None,
     **detail: object,
 ) -> None:
-    session.add(
-        AuditEvent(
+    session.execute(
+        insert(AuditEvent).values(
             occurred_at=datetime.now(UTC),
             actor=actor,
             action=action,

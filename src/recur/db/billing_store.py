@@ -10,7 +10,7 @@ from dataclasses import fields
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Row, Select, exists, select
+from sqlalchemy import Row, Select, bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from recur.db import bulk
@@ -45,6 +45,22 @@ def lock_account(session: Session, account_id: int) -> Account | None:
     ).scalar_one_or_none()
 
 
+def lock_account_terms(session: Session, account_id: int) -> AccountTerms | None:
+    """`lock_account`, reading only what shapes the account's invoices."""
+    row = session.execute(
+        select(
+            Account.id,
+            Account.currency,
+            Account.tax_rate,
+            Account.invoice_grouping,
+            Account.payment_terms_days,
+        )
+        .where(Account.id == account_id)
+        .with_for_update()
+    ).first()
+    return None if row is None else account_terms(row)
+
+
 def claim_due_accounts(
     session: Session,
     as_of: date,
@@ -74,7 +90,7 @@ def claim_due_accounts(
     return list(session.execute(query.with_for_update(skip_locked=not wait)).scalars())
 
 
-def account_terms(account: Account) -> AccountTerms:
+def account_terms(account: Account | Row[Any]) -> AccountTerms:
     return AccountTerms(
         account_id=account.id,
         currency=account.currency,
@@ -114,6 +130,9 @@ def _state_query() -> Select[Any]:
         .join(Account, Subscription.account_id == Account.id)
         .order_by(Subscription.id)
     )
+
+
+_STATES_BY_ID = _state_query().where(Subscription.id.in_(bindparam("ids", expanding=True)))
 
 
 def subscription_states(
@@ -198,6 +217,14 @@ def subscription_state(session: Session, subscription_id: int) -> SubscriptionSt
     )
 
 
+def states_by_id(session: Session, subscription_ids: Sequence[int]) -> dict[int, SubscriptionState]:
+    """The engine inputs of those of `subscription_ids` that exist, whatever their account
+    and whether or not they still owe anything."""
+    rows = session.connection().execute(_STATES_BY_ID, {"ids": list(subscription_ids)}).all()
+    states = (_state_of_row(row) for row in rows)
+    return {terms.subscription_id: (terms, billed) for terms, billed in states}
+
+
 def _billed(recurring_until: date | None, setup_billed: bool, one_time_billed: bool) -> BilledState:
     if not (setup_billed or one_time_billed):
         return BilledState(recurring_until, _NOTHING_ONCE)
@@ -223,14 +250,17 @@ def issue_invoices(
     """Persist drafts exactly as previewed, with numbers, the ledger and the cursors.
 
     Ids are reserved first so that each table is written in one bulk statement
-    (COPY on PostgreSQL): a batch costs a handful of round trips, not one per item.
+    (see db.bulk): a batch costs a handful of round trips, not one per item.
     The ledger's unique key makes a second issue of any period fail the whole
     transaction. Numbers come last and nothing may follow them but the commit:
     the caller's own writes of the transaction go in `before_numbering`.
     """
     if not drafts:
         return []
-    invoice_ids = bulk.reserve_ids(session, Invoice, len(drafts))
+    charges = [charge for draft in drafts for charge in draft.items]
+    invoice_ids, item_ids = bulk.reserve_ids(
+        session, (Invoice, len(drafts)), (InvoiceItem, len(charges))
+    )
     issued = [
         issued_invoice(i, PROVISIONAL.format(i), draft, source, generated_by, billing_run_id)
         for i, draft in zip(invoice_ids, drafts, strict=True)
@@ -240,14 +270,12 @@ def issue_invoices(
         for invoice in issued
         for position, item in enumerate(invoice.items, start=1)
     ]
-    item_ids = bulk.reserve_ids(session, InvoiceItem, len(placed))
     bulk.insert_rows(session, Invoice, [_invoice_row(invoice) for invoice in issued])
     bulk.insert_rows(
         session,
         InvoiceItem,
         [_item_row(item_id, *where) for item_id, where in zip(item_ids, placed, strict=True)],
     )
-    charges = [charge for draft in drafts for charge in draft.items]
     bulk.insert_rows(
         session,
         BilledPeriod,

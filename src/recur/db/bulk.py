@@ -1,7 +1,8 @@
 """Bulk writes for the issuing transaction: a round trip per table, whatever the batch size.
 
-PostgreSQL gets COPY, its fastest way in (constraints and foreign keys are checked
-as for INSERT); SQLite, an embedded single writer, plain executemany.
+PostgreSQL gets COPY for a billing run's batches, its fastest way in (constraints
+and foreign keys are checked as for INSERT), and one multi-row INSERT for a manual
+generation's few rows; SQLite, an embedded single writer, plain executemany.
 """
 
 from collections.abc import Sequence
@@ -20,25 +21,28 @@ def _is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def reserve_ids(session: Session, model: type[Base], count: int) -> list[int]:
-    """`count` new primary keys for `model`, ascending, before its rows are written."""
-    if count == 0:
-        return []
-    table = model.__tablename__
+def reserve_ids(session: Session, *wanted: tuple[type[Base], int]) -> list[list[int]]:
+    """New primary keys, ascending, for each (model, count), before the rows are written."""
     if _is_postgres(session):
-        # One row holding an array: n rows would cost a fetch each.
-        ids = session.execute(
-            text(
-                f"SELECT ARRAY(SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "
-                "FROM generate_series(1, :n))"
-            ),
-            {"n": count},
-        ).scalar_one()
-        return sorted(ids)
+        # One statement, one row of arrays: a row per id would cost a fetch each.
+        blocks = ", ".join(
+            f"ARRAY(SELECT nextval(pg_get_serial_sequence('{model.__tablename__}', 'id')) "
+            f"FROM generate_series(1, :n{i}))"
+            for i, (model, _) in enumerate(wanted)
+        )
+        counts = {f"n{i}": count for i, (_, count) in enumerate(wanted)}
+        return [sorted(ids) for ids in session.execute(text(f"SELECT {blocks}"), counts).one()]
     # SQLite: the transaction holds the write lock (BEGIN IMMEDIATE), so the
     # highest id cannot move under us; rowids are allocated the same way.
-    highest = session.scalar(select(func.coalesce(func.max(model.id), 0)))  # type: ignore[attr-defined]
-    return list(range(int(highest or 0) + 1, int(highest or 0) + 1 + count))
+    reserved = []
+    for model, count in wanted:
+        highest = session.scalar(select(func.coalesce(func.max(model.id), 0)))  # type: ignore[attr-defined]
+        reserved.append(list(range(int(highest or 0) + 1, int(highest or 0) + 1 + count)))
+    return reserved
+
+
+# Below this many rows a multi-row INSERT is cheaper than COPY's extra round trip.
+COPY_FROM_ROWS = 50
 
 
 def insert_rows(session: Session, model: type[Base], rows: Rows) -> None:
@@ -49,7 +53,16 @@ def insert_rows(session: Session, model: type[Base], rows: Rows) -> None:
         session.execute(insert(model), list(rows))
         return
     columns = list(rows[0])
-    _copy(session, model.__tablename__, columns, rows)
+    if len(rows) >= COPY_FROM_ROWS:
+        _copy(session, model.__tablename__, columns, rows)
+        return
+    listed = ", ".join(columns)
+    placeholders = ", ".join(["%s"] * len(columns))
+    with _raw(session).cursor() as cursor:  # psycopg pipelines executemany: one round trip
+        cursor.executemany(
+            f"INSERT INTO {model.__tablename__} ({listed}) VALUES ({placeholders})",
+            [[row[c] for c in columns] for row in rows],
+        )
 
 
 def update_by_id(session: Session, model: type[Base], rows: Rows) -> None:
@@ -76,10 +89,14 @@ def update_by_id(session: Session, model: type[Base], rows: Rows) -> None:
     session.execute(statement, {c: [row[c] for row in rows] for c in columns})
 
 
+def _raw(session: Session) -> psycopg.Connection[Any]:
+    """The session's psycopg connection, inside the session's transaction."""
+    return cast(psycopg.Connection[Any], session.connection().connection.dbapi_connection)
+
+
 def _copy(session: Session, table: str, columns: list[str], rows: Rows) -> None:
-    raw = cast(psycopg.Connection[Any], session.connection().connection.dbapi_connection)
     with (
-        raw.cursor() as cursor,
+        _raw(session).cursor() as cursor,
         cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
     ):
         for row in rows:

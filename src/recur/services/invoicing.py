@@ -5,17 +5,23 @@ inputs, so what an operator sees is what gets issued.
 """
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from recur.db.audit import record
-from recur.db.billing_store import account_terms, issue_invoices, lock_account, subscription_states
+from recur.db.billing_store import (
+    account_terms,
+    issue_invoices,
+    lock_account_terms,
+    states_by_id,
+    subscription_states,
+)
 from recur.db.models import Account, IdempotencyKey, Invoice, Subscription
 from recur.db.session import Database
 from recur.domain.catalogue import InvoiceSource, InvoiceStatus
@@ -29,6 +35,7 @@ from recur.domain.invoices import (
 )
 from recur.domain.issued import IssuedInvoice, from_record, to_record
 from recur.services.pagination import Page, paginate
+from recur.services.subscriptions import subscriptions_among
 
 
 @dataclass(frozen=True)
@@ -38,19 +45,29 @@ class AccountPending:
     account: Account
     as_of: date
     invoices: list[PendingInvoice]
+    subscriptions: list[Subscription] = field(default_factory=list)
 
     @property
     def subscription_ids(self) -> list[int]:
         return sorted({sid for inv in self.invoices for sid in inv.subscription_ids})
 
 
-def pending_for_account(db: Database, account_id: int, as_of: date) -> AccountPending:
+def pending_for_account(
+    db: Database, account_id: int, as_of: date, with_subscriptions: bool = False
+) -> AccountPending:
+    """The account's pending invoices, and with `with_subscriptions` the subscriptions
+    behind them (read in the same snapshot)."""
     with db.read() as session:
         account = _account(session, account_id)
         states = subscription_states(session, [account_id]).get(account_id, [])
-        return AccountPending(
+        pending = AccountPending(
             account, as_of, pending_invoices(account_terms(account), states, as_of)
         )
+        if with_subscriptions:
+            pending.subscriptions.extend(
+                subscriptions_among(session, account_id, pending.subscription_ids)
+            )
+        return pending
 
 
 def pending_for_subscription(
@@ -122,15 +139,19 @@ def _generate(
     fingerprint = hashlib.sha256(request.encode()).hexdigest()
 
     def work(session: Session) -> Generated:
-        account = lock_account(session, account_id)
-        if account is None:
+        terms = lock_account_terms(session, account_id)
+        if terms is None:
             raise NotFound("account_not_found", f"account {account_id} does not exist")
         if key:
-            earlier = session.get(IdempotencyKey, (_KEY_SCOPE, key))
+            earlier = session.execute(
+                select(IdempotencyKey.fingerprint, IdempotencyKey.result).where(
+                    IdempotencyKey.scope == _KEY_SCOPE, IdempotencyKey.key == key
+                )
+            ).first()
             if earlier is not None:
-                return _replay(session, earlier, fingerprint)
+                return _replay(session, earlier.fingerprint, earlier.result, fingerprint)
         states = _selected_states(session, account_id, selection)
-        drafts = manual_invoices(account_terms(account), states, today)
+        drafts = manual_invoices(terms, states, today)
         by_sub = {terms.subscription_id: (terms, billed) for terms, billed in states}
 
         def remember(issued: list[IssuedInvoice]) -> None:
@@ -139,7 +160,6 @@ def _generate(
             if key:
                 answer = {"invoices": [to_record(invoice) for invoice in issued]}
                 _add_key(session, key, fingerprint, answer)
-            session.flush()
 
         issued = issue_invoices(
             session,
@@ -175,8 +195,8 @@ def _generate(
 
 
 def _add_key(session: Session, key: str, fingerprint: str, answer: dict[str, Any]) -> None:
-    session.add(
-        IdempotencyKey(
+    session.execute(
+        insert(IdempotencyKey).values(
             scope=_KEY_SCOPE,
             key=key,
             fingerprint=fingerprint,
@@ -184,14 +204,14 @@ def _add_key(session: Session, key: str, fingerprint: str, answer: dict[str, Any
             created_at=datetime.now(UTC),
         )
     )
-    session.flush()
 
 
-def _replay(session: Session, earlier: IdempotencyKey, fingerprint: str) -> Generated:
+def _replay(
+    session: Session, first_fingerprint: str, answer: dict[str, Any], fingerprint: str
+) -> Generated:
     """The first answer given with this key: its invoices as issued, or its refusal."""
-    if earlier.fingerprint != fingerprint:
+    if first_fingerprint != fingerprint:
         raise InvalidInput(_KEY_REUSED, "this Idempotency-Key was used with a different request")
-    answer = earlier.result
     if "refused" in answer:
         refused = answer["refused"]
         assert isinstance(refused, dict)
@@ -210,33 +230,24 @@ def _selected_states(
     session: Session, account_id: int, selection: list[int]
 ) -> list[SubscriptionState]:
     """The selection's engine inputs, refused as a whole if any member cannot be billed."""
-    rows = session.execute(
-        select(Subscription.id, Subscription.account_id).where(Subscription.id.in_(selection))
-    )
-    owners = {row.id: row.account_id for row in rows}
-    missing = [sid for sid in selection if sid not in owners]
+    found = states_by_id(session, selection)
+    missing = [sid for sid in selection if sid not in found]
     if missing:
         raise NotFound("subscription_not_found", f"subscriptions {_ids(missing)} do not exist")
-    foreign = [sid for sid in selection if owners[sid] != account_id]
+    foreign = [sid for sid in selection if found[sid][0].account_id != account_id]
     if foreign:
         raise InvalidInput(
             "subscription_of_another_account",
             f"subscriptions {_ids(foreign)} do not belong to account {account_id}",
         )
-    states = subscription_states(session, [account_id], selection).get(account_id, [])
-    pending = {
-        # Something is pending exactly when something is left to bill: asked without
-        # pricing, since manual_invoices prices the selection right after.
-        terms.subscription_id
-        for terms, billed in states
-        if next_planned_issue_date(terms, billed) is not None
-    }
-    idle = [sid for sid in selection if sid not in pending]
+    # Something is pending exactly when something is left to bill: asked without
+    # pricing, since manual_invoices prices the selection right after.
+    idle = [sid for sid in selection if next_planned_issue_date(*found[sid]) is None]
     if idle:
         raise Conflict(
             "nothing_pending", f"subscriptions {_ids(idle)} have nothing pending to invoice"
         )
-    return states
+    return [found[sid] for sid in selection]
 
 
 def _ids(ids: list[int]) -> str:

@@ -202,10 +202,14 @@ def get_subscription(db: Database, subscription_id: int) -> Subscription:
 
 def get_subscriptions(db: Database, account_id: int, ids: list[int]) -> list[Subscription]:
     """The account's subscriptions among `ids`, in id order."""
+    with db.read() as session:
+        return subscriptions_among(session, account_id, ids)
+
+
+def subscriptions_among(session: Session, account_id: int, ids: list[int]) -> list[Subscription]:
     wanted = set(ids)
     query = _with_details(select(Subscription)).where(Subscription.account_id == account_id)
-    with db.read() as session:
-        return [sub for sub in session.scalars(query.order_by(Subscription.id)) if sub.id in wanted]
+    return [sub for sub in session.scalars(query.order_by(Subscription.id)) if sub.id in wanted]
 
 
 def _with_details(query: Select[tuple[Subscription]]) -> Select[tuple[Subscription]]:
