@@ -16,13 +16,18 @@ def record(
     subject_id: int | None,
     **detail: object,
 ) -> None:
-    session.execute(
-        insert(AuditEvent).values(
-            occurred_at=datetime.now(UTC),
-            actor=actor,
-            action=action,
-            subject_type=subject_type,
-            subject_id=subject_id,
-            detail=detail,
-        )
+    session.connection().execute(
+        _INSERT,
+        {
+            "occurred_at": datetime.now(UTC),
+            "actor": actor,
+            "action": action,
+            "subject_type": subject_type,
+            "subject_id": subject_id,
+            "detail": detail,
+        },
     )
+
+
+# Built once: the statement's cache key is computed once too.
+_INSERT = insert(AuditEvent)

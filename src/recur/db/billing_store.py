@@ -47,18 +47,21 @@ def lock_account(session: Session, account_id: int) -> Account | None:
 
 def lock_account_terms(session: Session, account_id: int) -> AccountTerms | None:
     """`lock_account`, reading only what shapes the account's invoices."""
-    row = session.execute(
-        select(
-            Account.id,
-            Account.currency,
-            Account.tax_rate,
-            Account.invoice_grouping,
-            Account.payment_terms_days,
-        )
-        .where(Account.id == account_id)
-        .with_for_update()
-    ).first()
+    row = session.connection().execute(_LOCK_TERMS, {"account_id": account_id}).first()
     return None if row is None else account_terms(row)
+
+
+_LOCK_TERMS = (
+    select(
+        Account.id,
+        Account.currency,
+        Account.tax_rate,
+        Account.invoice_grouping,
+        Account.payment_terms_days,
+    )
+    .where(Account.id == bindparam("account_id"))
+    .with_for_update()
+)
 
 
 def claim_due_accounts(
@@ -132,6 +135,10 @@ def _state_query() -> Select[Any]:
     )
 
 
+_OWING_STATES = _state_query().where(
+    Subscription.account_id.in_(bindparam("accounts", expanding=True)),
+    Subscription.next_charge_date.is_not(None),
+)
 _STATES_BY_ID = _state_query().where(Subscription.id.in_(bindparam("ids", expanding=True)))
 
 
@@ -143,16 +150,14 @@ def subscription_states(
 ) -> dict[int, list[SubscriptionState]]:
     """The engine's inputs per account: terms and billed state of each subscription
     that still has something to bill (optionally only those with a charge due by `due_by`)."""
-    query = _state_query().where(
-        Subscription.account_id.in_(account_ids), Subscription.next_charge_date.is_not(None)
-    )
+    query = _OWING_STATES
     if subscription_ids is not None:
         query = query.where(Subscription.id.in_(subscription_ids))
     if due_by is not None:
         query = query.where(Subscription.next_charge_date <= due_by)
     states: dict[int, list[SubscriptionState]] = defaultdict(list)
     # Core, not the ORM: plain columns, no identity map, thousands of rows a batch.
-    for row in session.connection().execute(query).all():
+    for row in session.connection().execute(query, {"accounts": list(account_ids)}).all():
         states[row.account_id].append(_state_of_row(row))
     return states
 

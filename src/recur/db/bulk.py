@@ -5,11 +5,12 @@ and foreign keys are checked as for INSERT), and one multi-row INSERT for a manu
 generation's few rows; SQLite, an embedded single writer, plain executemany.
 """
 
+import functools
 from collections.abc import Sequence
 from typing import Any, cast
 
 import psycopg
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import Dialect, Table, TextClause, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from recur.db.models import Base
@@ -72,21 +73,25 @@ def update_by_id(session: Session, model: type[Base], rows: Rows) -> None:
     if not _is_postgres(session):
         session.execute(update(model), list(rows))
         return
-    # One statement whatever the count: each column travels as one typed array, and
-    # unnest's small row estimate keeps the plan on the primary key's index (a staged
-    # temporary table, never analysed, would have the planner scan the whole table).
-    table = model.__table__
-    dialect = session.get_bind().dialect
-    columns = list(rows[0])
+    columns = tuple(rows[0])
+    statement = _update_from_arrays(model.__table__, columns, session.get_bind().dialect)
+    session.execute(statement, {c: [row[c] for row in rows] for c in columns})
+
+
+@functools.cache
+def _update_from_arrays(table: Table, columns: tuple[str, ...], dialect: Dialect) -> TextClause:
+    """UPDATE table FROM the columns given as arrays, matched on id. One statement
+    whatever the count, and unnest's small row estimate keeps the plan on the primary
+    key's index (a staged temporary table, never analysed, made the planner scan the
+    whole table)."""
     arrays = ", ".join(
         f"CAST(:{c} AS {table.c[c].type.compile(dialect=dialect)}[])" for c in columns
     )
     assignments = ", ".join(f"{c} = s.{c}" for c in columns if c != "id")
-    statement = text(
-        f"UPDATE {model.__tablename__} AS t SET {assignments} "
+    return text(
+        f"UPDATE {table.name} AS t SET {assignments} "
         f"FROM unnest({arrays}) AS s({', '.join(columns)}) WHERE t.id = s.id"
     )
-    session.execute(statement, {c: [row[c] for row in rows] for c in columns})
 
 
 def _raw(session: Session) -> psycopg.Connection[Any]:

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, insert, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -65,7 +65,7 @@ def pending_for_account(
         )
         if with_subscriptions:
             pending.subscriptions.extend(
-                subscriptions_among(session, account_id, pending.subscription_ids)
+                subscriptions_among(session, account_id, pending.subscription_ids, details=False)
             )
         return pending
 
@@ -124,6 +124,12 @@ _REFUSALS: dict[str, type[DomainError]] = {
 }
 
 
+_FIRST_ANSWER = select(IdempotencyKey.fingerprint, IdempotencyKey.result).where(
+    IdempotencyKey.scope == _KEY_SCOPE, IdempotencyKey.key == bindparam("key")
+)
+_KEEP_ANSWER = insert(IdempotencyKey)
+
+
 def _generate(
     db: Database,
     account_id: int,
@@ -143,11 +149,7 @@ def _generate(
         if terms is None:
             raise NotFound("account_not_found", f"account {account_id} does not exist")
         if key:
-            earlier = session.execute(
-                select(IdempotencyKey.fingerprint, IdempotencyKey.result).where(
-                    IdempotencyKey.scope == _KEY_SCOPE, IdempotencyKey.key == key
-                )
-            ).first()
+            earlier = session.connection().execute(_FIRST_ANSWER, {"key": key}).first()
             if earlier is not None:
                 return _replay(session, earlier.fingerprint, earlier.result, fingerprint)
         states = _selected_states(session, account_id, selection)
@@ -195,14 +197,15 @@ def _generate(
 
 
 def _add_key(session: Session, key: str, fingerprint: str, answer: dict[str, Any]) -> None:
-    session.execute(
-        insert(IdempotencyKey).values(
-            scope=_KEY_SCOPE,
-            key=key,
-            fingerprint=fingerprint,
-            result=answer,
-            created_at=datetime.now(UTC),
-        )
+    session.connection().execute(
+        _KEEP_ANSWER,
+        {
+            "scope": _KEY_SCOPE,
+            "key": key,
+            "fingerprint": fingerprint,
+            "result": answer,
+            "created_at": datetime.now(UTC),
+        },
     )
 
 

@@ -206,9 +206,14 @@ def get_subscriptions(db: Database, account_id: int, ids: list[int]) -> list[Sub
         return subscriptions_among(session, account_id, ids)
 
 
-def subscriptions_among(session: Session, account_id: int, ids: list[int]) -> list[Subscription]:
+def subscriptions_among(
+    session: Session, account_id: int, ids: list[int], details: bool = True
+) -> list[Subscription]:
+    """As `get_subscriptions`; without `details`, not loading their account and product."""
     wanted = set(ids)
-    query = _with_details(select(Subscription)).where(Subscription.account_id == account_id)
+    query = select(Subscription).where(Subscription.account_id == account_id)
+    if details:
+        query = _with_details(query)
     return [sub for sub in session.scalars(query.order_by(Subscription.id)) if sub.id in wanted]
 
 
