@@ -2,7 +2,7 @@
 #
 #   make run          install, migrate, load demo data, serve on http://127.0.0.1:8000
 #   make test         lint + the test suite against a throwaway PostgreSQL
-#   make bench        billing-run benchmark against a throwaway PostgreSQL
+#   make bench        billing-run and API benchmarks against a throwaway PostgreSQL
 #
 # Each recipe runs as one bash script with `set -eu -o pipefail`.
 
@@ -89,11 +89,13 @@ lint: install
 	$(LINT_SCRIPT)
 	exit $$rc
 
-# bench: the billing-run benchmarks against a throwaway PostgreSQL: one process
-# (throughput, memory, preview latency), then one run shared by 1, 2 and 4 workers.
+# bench: the benchmarks against a throwaway PostgreSQL: one billing run in one process
+# (throughput, memory, preview latency), one run shared by 1, 2 and 4 workers, and
+# the API under 16 concurrent clients.
 bench: install system-deps
 	scripts/with-postgres.sh $(BIN)/python bench/billing_run.py
 	scripts/with-postgres.sh $(BIN)/python bench/workers.py
+	scripts/with-postgres.sh $(BIN)/python bench/api_load.py
 
 # clean: caches and build leftovers (keeps .venv and the demo database).
 clean:
