@@ -3,8 +3,8 @@
 A request first reserves its (scope, key); the answer is stored when it is
 known. A concurrent duplicate waits for that answer instead of doing the work
 again; a reservation left behind by a crashed process is taken over once stale.
-Manual generation also checks its key inside the issuing transaction (see
-services.invoicing), so even a takeover cannot issue twice.
+Manual generation does not come here: it keeps its key and answer in the
+issuing transaction itself (services.invoicing).
 """
 
 import time
