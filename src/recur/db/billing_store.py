@@ -217,9 +217,7 @@ _NOTHING_ONCE: frozenset[ChargeKind] = frozenset()
 
 def subscription_state(session: Session, subscription_id: int) -> SubscriptionState:
     """One subscription's engine inputs, whether or not it still owes anything."""
-    return _state_of_row(
-        session.execute(_state_query().where(Subscription.id == subscription_id)).one()
-    )
+    return states_by_id(session, [subscription_id])[subscription_id]
 
 
 def states_by_id(session: Session, subscription_ids: Sequence[int]) -> dict[int, SubscriptionState]:

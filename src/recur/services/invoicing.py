@@ -5,7 +5,7 @@ inputs, so what an operator sees is what gets issued.
 """
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -45,11 +45,15 @@ class AccountPending:
     account: Account
     as_of: date
     invoices: list[PendingInvoice]
-    subscriptions: list[Subscription] = field(default_factory=list)
+    subscriptions: list[Subscription]
 
     @property
     def subscription_ids(self) -> list[int]:
-        return sorted({sid for inv in self.invoices for sid in inv.subscription_ids})
+        return _subscriptions_of(self.invoices)
+
+
+def _subscriptions_of(invoices: list[PendingInvoice]) -> list[int]:
+    return sorted({sid for inv in invoices for sid in inv.subscription_ids})
 
 
 def pending_for_account(
@@ -60,14 +64,13 @@ def pending_for_account(
     with db.read() as session:
         account = _account(session, account_id)
         states = subscription_states(session, [account_id]).get(account_id, [])
-        pending = AccountPending(
-            account, as_of, pending_invoices(account_terms(account), states, as_of)
+        invoices = pending_invoices(account_terms(account), states, as_of)
+        subscriptions = (
+            subscriptions_among(session, account_id, _subscriptions_of(invoices), details=False)
+            if with_subscriptions
+            else []
         )
-        if with_subscriptions:
-            pending.subscriptions.extend(
-                subscriptions_among(session, account_id, pending.subscription_ids, details=False)
-            )
-        return pending
+        return AccountPending(account, as_of, invoices, subscriptions)
 
 
 def pending_for_subscription(
@@ -174,26 +177,27 @@ def _generate(
         return Generated(issued)
 
     try:
-        try:
-            return db.run(work)
-        except DomainError as refusal:
-            if not key or refusal.code == _KEY_REUSED:
-                raise
-            answer = {
-                "refused": {
-                    "type": type(refusal).__name__,
-                    "code": refusal.code,
-                    "message": refusal.message,
-                }
-            }
-            db.run(lambda session: _add_key(session, key, fingerprint, answer))
-            raise
+        return db.run(work)
     except IntegrityError:
         if not key:
             raise
-        # Another request with this key answered first (from another account's
-        # lock, or between this one's refusal and its record): its answer stands.
+        # Another request with this key, on another account's lock, answered first.
         return db.run(work)
+    except DomainError as refusal:
+        if not key or refusal.code == _KEY_REUSED or _keep_refusal(db, key, fingerprint, refusal):
+            raise
+        # Another request with this key answered between this refusal and its record.
+        return db.run(work)
+
+
+def _keep_refusal(db: Database, key: str, fingerprint: str, refusal: DomainError) -> bool:
+    """Keep the refusal as the key's first answer; False if the key already has one."""
+    refused = {"type": type(refusal).__name__, "code": refusal.code, "message": refusal.message}
+    try:
+        db.run(lambda session: _add_key(session, key, fingerprint, {"refused": refused}))
+    except IntegrityError:
+        return False
+    return True
 
 
 def _add_key(session: Session, key: str, fingerprint: str, answer: dict[str, Any]) -> None:
