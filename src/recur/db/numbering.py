@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from recur.db import bulk
 from recur.db.models import Invoice, InvoiceSequence
 
 PREFIX = "INV-"
@@ -51,8 +52,9 @@ def number_invoices(session: Session, year: int, invoice_ids: Sequence[int]) -> 
         return []
     if session.get_bind().dialect.name != "postgresql":
         numbers = _reserve_numbers(session, year, len(invoice_ids))
-        session.execute(
-            update(Invoice),
+        bulk.update_by_id(
+            session,
+            Invoice,
             [{"id": i, "number": n} for i, n in zip(invoice_ids, numbers, strict=True)],
         )
         return numbers
