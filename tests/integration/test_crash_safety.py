@@ -11,15 +11,13 @@ import subprocess
 import sys
 import textwrap
 from collections import Counter
-from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-import recur.db.billing_store as billing_store
 import recur.services.billing_run as billing_run
+from recur.db.final_writes import FinalWrites
 from recur.db.models import Account
 from recur.db.session import Database
 from recur.domain.catalogue import BillingCycle
@@ -92,18 +90,18 @@ def test_an_error_after_the_inserts_rolls_back_the_whole_batch(
     db: Database, monkeypatch: pytest.MonkeyPatch, persistent: bool
 ) -> None:
     accounts = open_accounts(db, 6)
-    advance = billing_store._advance_cursors
+    commit = FinalWrites.commit
     calls = 0
 
-    def fail_from_second_batch(session: Any, charges: Sequence[Any], states: Any) -> None:
+    def fail_from_second_batch(writes: FinalWrites) -> None:
         nonlocal calls
         calls += 1
-        # Invoices, items and ledger rows of this batch are already inserted.
         if calls == 2 or (persistent and calls > 2):
+            writes.send()  # invoices, items, ledger rows and cursors reach the database
             raise RuntimeError("disk on fire")
-        advance(session, charges, states)
+        commit(writes)
 
-    monkeypatch.setattr(billing_store, "_advance_cursors", fail_from_second_batch)
+    monkeypatch.setattr(FinalWrites, "commit", fail_from_second_batch)
     first = run_billing(db, T, today=T, triggered_by=ACTOR, batch_size=2)
 
     assert_books_balanced(db)  # no invoice without items, no ledger row without its item
@@ -119,7 +117,7 @@ def test_an_error_after_the_inserts_rolls_back_the_whole_batch(
         assert set(billed) == set(accounts)
         assert first.errors_count == 0
 
-    monkeypatch.setattr(billing_store, "_advance_cursors", advance)
+    monkeypatch.setattr(FinalWrites, "commit", commit)
     run_billing(db, T, today=T, triggered_by=ACTOR)
 
     assert rows_by_account(db) == dict.fromkeys(accounts, ROWS_PER_ACCOUNT)
@@ -131,23 +129,23 @@ DOOMED_RUN = textwrap.dedent(
     import os, signal, sys
     from datetime import date
 
-    import recur.db.billing_store as store
+    from recur.db.final_writes import FinalWrites
     from recur.db.session import Database
     from recur.services.billing_run import run_billing
 
     url, kill_at = sys.argv[1], int(sys.argv[2])
-    advance, calls = store._advance_cursors, 0
+    commit, calls = FinalWrites.commit, 0
 
-    def advance_then_die(session, charges, states):
+    def commit_or_die(writes):
         global calls
-        advance(session, charges, states)
         calls += 1
-        if calls == kill_at:
-            session.flush()
-            # everything of this batch is written, nothing committed: pull the plug
-            os.kill(os.getpid(), signal.SIGKILL)
+        if calls < kill_at:
+            return commit(writes)
+        writes.send()
+        # everything of this batch is written, nothing committed: pull the plug
+        os.kill(os.getpid(), signal.SIGKILL)
 
-    store._advance_cursors = advance_then_die
+    FinalWrites.commit = commit_or_die
     run_billing(Database(url), date(2027, 3, 1), date(2027, 3, 1), "doomed", batch_size=1)
     """
 )

@@ -17,16 +17,22 @@ def record(
     **detail: object,
 ) -> None:
     session.connection().execute(
-        _INSERT,
-        {
-            "occurred_at": datetime.now(UTC),
-            "actor": actor,
-            "action": action,
-            "subject_type": subject_type,
-            "subject_id": subject_id,
-            "detail": detail,
-        },
+        _INSERT, event_row(actor, action, subject_type, subject_id, **detail)
     )
+
+
+def event_row(
+    actor: str, action: str, subject_type: str, subject_id: int | None, **detail: object
+) -> dict[str, object]:
+    """An audit event's row, for `record` or a batch of writes."""
+    return {
+        "occurred_at": datetime.now(UTC),
+        "actor": actor,
+        "action": action,
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+        "detail": detail,
+    }
 
 
 # Built once: the statement's cache key is computed once too.

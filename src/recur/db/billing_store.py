@@ -14,6 +14,7 @@ from sqlalchemy import Row, Select, bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from recur.db import bulk
+from recur.db.final_writes import FinalWrites
 from recur.db.models import (
     Account,
     BilledPeriod,
@@ -45,22 +46,13 @@ def lock_account(session: Session, account_id: int) -> Account | None:
     ).scalar_one_or_none()
 
 
-def lock_account_terms(session: Session, account_id: int) -> AccountTerms | None:
-    """`lock_account`, reading only what shapes the account's invoices."""
-    row = session.connection().execute(_LOCK_TERMS, {"account_id": account_id}).first()
-    return None if row is None else account_terms(row)
-
-
-_LOCK_TERMS = (
-    select(
-        Account.id,
-        Account.currency,
-        Account.tax_rate,
-        Account.invoice_grouping,
-        Account.payment_terms_days,
-    )
-    .where(Account.id == bindparam("account_id"))
-    .with_for_update()
+# What shapes an account's invoices (see account_terms).
+TERMS_COLUMNS = (
+    Account.id,
+    Account.currency,
+    Account.tax_rate,
+    Account.invoice_grouping,
+    Account.payment_terms_days,
 )
 
 
@@ -248,15 +240,16 @@ def issue_invoices(
     source: InvoiceSource,
     generated_by: str | None = None,
     billing_run_id: int | None = None,
-    before_numbering: Callable[[list[IssuedInvoice]], None] | None = None,
+    with_invoices: Callable[[list[IssuedInvoice], FinalWrites], None] | None = None,
 ) -> list[IssuedInvoice]:
-    """Persist drafts exactly as previewed, with numbers, the ledger and the cursors.
+    """Persist drafts exactly as previewed, with numbers, the ledger and the cursors,
+    and end the transaction: nothing may follow it (see db/final_writes.py).
 
     Ids are reserved first so that each table is written in one bulk statement
     (see db.bulk): a batch costs a handful of round trips, not one per item.
     The ledger's unique key makes a second issue of any period fail the whole
-    transaction. Numbers come last and nothing may follow them but the commit:
-    the caller's own writes of the transaction go in `before_numbering`.
+    transaction. Numbers come last, with the commit; the caller's own writes of
+    the transaction go in `with_invoices`.
     """
     if not drafts:
         return []
@@ -273,14 +266,13 @@ def issue_invoices(
         for invoice in issued
         for position, item in enumerate(invoice.items, start=1)
     ]
-    bulk.insert_rows(session, Invoice, [_invoice_row(invoice) for invoice in issued])
-    bulk.insert_rows(
-        session,
+    writes = FinalWrites(session)
+    writes.insert(Invoice, [_invoice_row(invoice) for invoice in issued])
+    writes.insert(
         InvoiceItem,
         [_item_row(item_id, *where) for item_id, where in zip(item_ids, placed, strict=True)],
     )
-    bulk.insert_rows(
-        session,
+    writes.insert(
         BilledPeriod,
         [
             {
@@ -293,17 +285,15 @@ def issue_invoices(
             for c, item_id in zip(charges, item_ids, strict=True)
         ],
     )
-    _advance_cursors(session, charges, terms_by_subscription)
-    if before_numbering is not None:
-        before_numbering(issued)
-    # The year's sequence row is locked from here to commit: every issuer of the
-    # year (workers, manual generations) queues on it, for this statement only.
+    writes.update(Subscription, _advanced_cursors(charges, terms_by_subscription))
+    if with_invoices is not None:
+        with_invoices(issued, writes)
     by_year: dict[int, list[int]] = defaultdict(list)
     for invoice in issued:
         by_year[invoice.issue_date.year].append(invoice.id)
-    numbers: dict[int, str] = {}
-    for year, ids in sorted(by_year.items()):
-        numbers.update(zip(ids, number_invoices(session, year, ids), strict=True))
+    numbering = [(ids, number_invoices(writes, year, ids)) for year, ids in sorted(by_year.items())]
+    writes.commit()
+    numbers = {i: n for ids, taken in numbering for i, n in zip(ids, taken(), strict=True)}
     return [invoice.numbered(numbers[invoice.id]) for invoice in issued]
 
 
@@ -322,9 +312,10 @@ _INVOICE_COLUMNS = [f.name for f in fields(IssuedInvoice) if f.name not in ("ite
 _ITEM_COLUMNS = [f.name for f in fields(IssuedItem)]
 
 
-def _advance_cursors(
-    session: Session, charges: Sequence[Charge], states: dict[int, SubscriptionState]
-) -> None:
+def _advanced_cursors(
+    charges: Sequence[Charge], states: dict[int, SubscriptionState]
+) -> list[dict[str, object]]:
+    """Each charged subscription's billed state after `charges`, as its new row values."""
     issued: dict[int, list[Charge]] = defaultdict(list)
     for charge in charges:
         issued[charge.subscription_id].append(charge)
@@ -341,4 +332,4 @@ def _advance_cursors(
                 "next_charge_date": next_planned_issue_date(terms, after),
             }
         )
-    bulk.update_by_id(session, Subscription, rows)
+    return rows

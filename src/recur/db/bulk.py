@@ -1,8 +1,9 @@
-"""Bulk writes for the issuing transaction: a round trip per table, whatever the batch size.
+"""Bulk writes for the issuing transaction: a statement per table, whatever the batch size.
 
 PostgreSQL gets COPY for a billing run's batches, its fastest way in (constraints
-and foreign keys are checked as for INSERT), and one multi-row INSERT for a manual
-generation's few rows; SQLite, an embedded single writer, plain executemany.
+and foreign keys are checked as for INSERT), and UPDATE … FROM arrays; a manual
+generation's few rows go with the commit instead (db/final_writes.py). SQLite, an
+embedded single writer, gets plain executemany.
 """
 
 import functools
@@ -18,13 +19,13 @@ from recur.db.models import Base
 Rows = Sequence[dict[str, Any]]
 
 
-def _is_postgres(session: Session) -> bool:
+def is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
 def reserve_ids(session: Session, *wanted: tuple[type[Base], int]) -> list[list[int]]:
     """New primary keys, ascending, for each (model, count), before the rows are written."""
-    if _is_postgres(session):
+    if is_postgres(session):
         # One statement, one row of arrays: a row per id would cost a fetch each.
         blocks = ", ".join(
             f"ARRAY(SELECT nextval(pg_get_serial_sequence('{model.__tablename__}', 'id')) "
@@ -42,44 +43,43 @@ def reserve_ids(session: Session, *wanted: tuple[type[Base], int]) -> list[list[
     return reserved
 
 
-# Below this many rows a multi-row INSERT is cheaper than COPY's extra round trip.
-COPY_FROM_ROWS = 50
-
-
 def insert_rows(session: Session, model: type[Base], rows: Rows) -> None:
-    """INSERT rows that all have the same keys."""
+    """INSERT rows that all have the same keys, now: by COPY on PostgreSQL."""
     if not rows:
         return
-    if not _is_postgres(session):
+    if not is_postgres(session):
         session.execute(insert(model), list(rows))
         return
     columns = list(rows[0])
-    if len(rows) >= COPY_FROM_ROWS:
-        _copy(session, model.__tablename__, columns, rows)
-        return
-    listed = ", ".join(columns)
-    placeholders = ", ".join(["%s"] * len(columns))
-    with _raw(session).cursor() as cursor:  # psycopg pipelines executemany: one round trip
-        cursor.executemany(
-            f"INSERT INTO {model.__tablename__} ({listed}) VALUES ({placeholders})",
-            [[row[c] for c in columns] for row in rows],
-        )
+    with (
+        raw(session).cursor() as cursor,
+        cursor.copy(f"COPY {model.__tablename__} ({', '.join(columns)}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row([row[c] for c in columns])
 
 
 def update_by_id(session: Session, model: type[Base], rows: Rows) -> None:
     """UPDATE rows by their "id", each row with the same keys."""
     if not rows:
         return
-    if not _is_postgres(session):
+    if not is_postgres(session):
         session.execute(update(model), list(rows))
         return
+    session.execute(*update_from_arrays(session, model, rows))
+
+
+def update_from_arrays(
+    session: Session, model: type[Base], rows: Rows
+) -> tuple[TextClause, dict[str, list[Any]]]:
+    """PostgreSQL's UPDATE by id of `rows`, and its parameters."""
     columns = tuple(rows[0])
-    statement = _update_from_arrays(model.__table__, columns, session.get_bind().dialect)
-    session.execute(statement, {c: [row[c] for row in rows] for c in columns})
+    statement = _update_statement(model.__table__, columns, session.get_bind().dialect)
+    return statement, {c: [row[c] for row in rows] for c in columns}
 
 
 @functools.cache
-def _update_from_arrays(table: Table, columns: tuple[str, ...], dialect: Dialect) -> TextClause:
+def _update_statement(table: Table, columns: tuple[str, ...], dialect: Dialect) -> TextClause:
     """UPDATE table FROM the columns given as arrays, matched on id. One statement
     whatever the count, and unnest's small row estimate keeps the plan on the primary
     key's index (a staged temporary table, never analysed, made the planner scan the
@@ -94,15 +94,6 @@ def _update_from_arrays(table: Table, columns: tuple[str, ...], dialect: Dialect
     )
 
 
-def _raw(session: Session) -> psycopg.Connection[Any]:
+def raw(session: Session) -> psycopg.Connection[Any]:
     """The session's psycopg connection, inside the session's transaction."""
     return cast(psycopg.Connection[Any], session.connection().connection.dbapi_connection)
-
-
-def _copy(session: Session, table: str, columns: list[str], rows: Rows) -> None:
-    with (
-        _raw(session).cursor() as cursor,
-        cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
-    ):
-        for row in rows:
-            copy.write_row([row[c] for c in columns])

@@ -1,25 +1,24 @@
 """Gap-free invoice numbers, INV-YYYY-NNNNNN, taken in the issuing transaction.
 
-The year's row is incremented with UPDATE … RETURNING: its row lock is held to
+The year's row is incremented in the issuing transaction: its row lock is held to
 commit, so a rolled-back issue also rolls back its numbers and no gap appears.
 Every issuer of the year queues on that row, so numbering is the issuing
 transaction's last statement (see billing_store.issue_invoices): on PostgreSQL
-one statement takes the numbers and writes them onto the invoices, and the lock
-is held for that statement and the commit only.
+one statement takes the numbers and writes them onto the invoices, sent in the
+same round trip as the COMMIT (db/final_writes.py).
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from sqlalchemy import text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from recur.db import bulk
+from recur.db.final_writes import FinalWrites
 from recur.db.models import Invoice, InvoiceSequence
 
 PREFIX = "INV-"
-DIGITS = 6  # at least; a year's ten-millionth invoice gets a seventh
+DIGITS = 6  # at least; a year's millionth invoice gets a seventh
 
 
 def format_number(year: int, number: int) -> str:
@@ -32,11 +31,15 @@ _SQL_NUMBER = (
     f"lpad(CAST(n AS text), greatest({DIGITS}, length(CAST(n AS text))), '0')"
 )
 
-# Take `count` numbers of :year and write them onto the invoices :ids, in order.
+# Take `count` numbers of :year (creating its row with the first) and write them onto
+# the invoices :ids, in order. An upsert rather than UPDATE then INSERT-if-missing:
+# the statement goes with the COMMIT (db/final_writes.py), before its rows are seen.
 _NUMBER_INVOICES = text(
     "WITH taken AS ("
-    " UPDATE invoice_sequences SET last_number = last_number + :count"
-    " WHERE year = :year RETURNING last_number"
+    " INSERT INTO invoice_sequences (year, last_number) VALUES (:year, :count)"
+    " ON CONFLICT (year) DO UPDATE"
+    " SET last_number = invoice_sequences.last_number + EXCLUDED.last_number"
+    " RETURNING last_number"
     "), numbered AS ("
     " SELECT i.id, taken.last_number - :count + i.ord AS n"
     " FROM taken, unnest(CAST(:ids AS bigint[])) WITH ORDINALITY AS i(id, ord)"
@@ -46,45 +49,35 @@ _NUMBER_INVOICES = text(
 )
 
 
-def number_invoices(session: Session, year: int, invoice_ids: Sequence[int]) -> list[str]:
-    """Give the invoices `invoice_ids` the next numbers of `year`, in that order."""
-    if not invoice_ids:
-        return []
-    if session.get_bind().dialect.name != "postgresql":
-        numbers = _reserve_numbers(session, year, len(invoice_ids))
-        bulk.update_by_id(
-            session,
-            Invoice,
-            [{"id": i, "number": n} for i, n in zip(invoice_ids, numbers, strict=True)],
+def number_invoices(
+    writes: FinalWrites, year: int, invoice_ids: Sequence[int]
+) -> Callable[[], list[str]]:
+    """Give the invoices `invoice_ids` the next numbers of `year`, in that order, as the
+    transaction's final write; the returned function gives the numbers once written."""
+    if not writes.postgres:
+        taken = _reserve_numbers(writes.session, year, len(invoice_ids))
+        writes.update(
+            Invoice, [{"id": i, "number": n} for i, n in zip(invoice_ids, taken, strict=True)]
         )
-        return numbers
+        return lambda: taken
     params = {"year": year, "count": len(invoice_ids), "ids": list(invoice_ids)}
-    rows = session.execute(_NUMBER_INVOICES, params).all()
-    if not rows:  # the year's first invoice: its row does not exist yet
-        _create_year(session, year)
-        rows = session.execute(_NUMBER_INVOICES, params).all()
-    by_id: dict[int, str] = {row.id: row.number for row in rows}
-    return [by_id[i] for i in invoice_ids]
+    rows = writes.execute(_NUMBER_INVOICES, params)
+
+    def numbers() -> list[str]:
+        by_id: dict[int, str] = dict(rows())
+        return [by_id[i] for i in invoice_ids]
+
+    return numbers
 
 
 def _reserve_numbers(session: Session, year: int, count: int) -> list[str]:
-    """The next `count` numbers of `year`, in order."""
-    _create_year(session, year)
+    """The next `count` numbers of `year`, in order (SQLite: the writer holds the database)."""
     last = session.execute(
-        update(InvoiceSequence)
-        .where(InvoiceSequence.year == year)
-        .values(last_number=InvoiceSequence.last_number + count)
+        sqlite_insert(InvoiceSequence)
+        .values(year=year, last_number=count)
+        .on_conflict_do_update(
+            index_elements=["year"], set_={"last_number": InvoiceSequence.last_number + count}
+        )
         .returning(InvoiceSequence.last_number)
     ).scalar_one()
     return [format_number(year, n) for n in range(last - count + 1, last + 1)]
-
-
-def _create_year(session: Session, year: int) -> None:
-    # Only when the row is missing: ON CONFLICT would wait for every open issuer
-    # holding the existing row.
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(
-        insert(InvoiceSequence)
-        .values(year=year, last_number=0)
-        .on_conflict_do_nothing(index_elements=["year"])
-    )

@@ -10,19 +10,20 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, insert, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from recur.db.audit import record
+from recur.db.audit import event_row, record
 from recur.db.billing_store import (
+    TERMS_COLUMNS,
     account_terms,
     issue_invoices,
-    lock_account_terms,
     states_by_id,
     subscription_states,
 )
-from recur.db.models import Account, IdempotencyKey, Invoice, Subscription
+from recur.db.final_writes import FinalWrites
+from recur.db.models import Account, AuditEvent, IdempotencyKey, Invoice, Subscription
 from recur.db.session import Database
 from recur.domain.catalogue import InvoiceSource, InvoiceStatus
 from recur.domain.charges import next_planned_issue_date
@@ -127,8 +128,17 @@ _REFUSALS: dict[str, type[DomainError]] = {
 }
 
 
-_FIRST_ANSWER = select(IdempotencyKey.fingerprint, IdempotencyKey.result).where(
-    IdempotencyKey.scope == _KEY_SCOPE, IdempotencyKey.key == bindparam("key")
+# The account's lock (taken first, as by every writer: see db/billing_store.py), its
+# terms and the key's first answer if it has one, in one round trip.
+_LOCK_WITH_FIRST_ANSWER = (
+    select(*TERMS_COLUMNS, IdempotencyKey.fingerprint, IdempotencyKey.result)
+    .select_from(Account)
+    .outerjoin(
+        IdempotencyKey,
+        and_(IdempotencyKey.scope == _KEY_SCOPE, IdempotencyKey.key == bindparam("key")),
+    )
+    .where(Account.id == bindparam("account_id"))
+    .with_for_update(of=Account)
 )
 _KEEP_ANSWER = insert(IdempotencyKey)
 
@@ -148,23 +158,26 @@ def _generate(
     fingerprint = hashlib.sha256(request.encode()).hexdigest()
 
     def work(session: Session) -> Generated:
-        terms = lock_account_terms(session, account_id)
-        if terms is None:
+        locked = session.connection().execute(
+            _LOCK_WITH_FIRST_ANSWER, {"account_id": account_id, "key": key}
+        )
+        account = locked.first()
+        if account is None:
             raise NotFound("account_not_found", f"account {account_id} does not exist")
-        if key:
-            earlier = session.connection().execute(_FIRST_ANSWER, {"key": key}).first()
-            if earlier is not None:
-                return _replay(session, earlier.fingerprint, earlier.result, fingerprint)
+        if account.fingerprint is not None:
+            return _replay(session, account.fingerprint, account.result, fingerprint)
+        terms = account_terms(account)
         states = _selected_states(session, account_id, selection)
         drafts = manual_invoices(terms, states, today)
         by_sub = {terms.subscription_id: (terms, billed) for terms, billed in states}
 
-        def remember(issued: list[IssuedInvoice]) -> None:
+        def remember(issued: list[IssuedInvoice], writes: FinalWrites) -> None:
             ids = [invoice.id for invoice in issued]
-            record(session, actor, "invoices.generated", "account", account_id, invoices=ids)
+            event = event_row(actor, "invoices.generated", "account", account_id, invoices=ids)
+            writes.insert(AuditEvent, [event])
             if key:
                 answer = {"invoices": [to_record(invoice) for invoice in issued]}
-                _add_key(session, key, fingerprint, answer)
+                writes.insert(IdempotencyKey, [_key_row(key, fingerprint, answer)])
 
         issued = issue_invoices(
             session,
@@ -172,7 +185,7 @@ def _generate(
             by_sub,
             InvoiceSource.MANUAL,
             generated_by=actor,
-            before_numbering=remember,
+            with_invoices=remember,
         )
         return Generated(issued)
 
@@ -194,23 +207,21 @@ def _keep_refusal(db: Database, key: str, fingerprint: str, refusal: DomainError
     """Keep the refusal as the key's first answer; False if the key already has one."""
     refused = {"type": type(refusal).__name__, "code": refusal.code, "message": refusal.message}
     try:
-        db.run(lambda session: _add_key(session, key, fingerprint, {"refused": refused}))
+        row = _key_row(key, fingerprint, {"refused": refused})
+        db.run(lambda session: session.connection().execute(_KEEP_ANSWER, row))
     except IntegrityError:
         return False
     return True
 
 
-def _add_key(session: Session, key: str, fingerprint: str, answer: dict[str, Any]) -> None:
-    session.connection().execute(
-        _KEEP_ANSWER,
-        {
-            "scope": _KEY_SCOPE,
-            "key": key,
-            "fingerprint": fingerprint,
-            "result": answer,
-            "created_at": datetime.now(UTC),
-        },
-    )
+def _key_row(key: str, fingerprint: str, answer: dict[str, Any]) -> dict[str, object]:
+    return {
+        "scope": _KEY_SCOPE,
+        "key": key,
+        "fingerprint": fingerprint,
+        "result": answer,
+        "created_at": datetime.now(UTC),
+    }
 
 
 def _replay(
