@@ -6,8 +6,9 @@
 It builds (or, with --reuse, keeps) the data set of bench/web_pages.py on the
 server of RECUR_TEST_POSTGRES_URL: 20,000 accounts × 5 subscriptions, billed by
 a run as of 2027-03-15. For each worker count it starts `recur serve --workers N`
-(today pinned at that date, no scheduler) and runs the clients, each on an
-account of its own with 5 subscriptions, in a closed loop with no think time:
+(today pinned at that date, no scheduler) and runs the clients in a closed loop
+with no think time. Each client goes through accounts of its own (with 5
+subscriptions, in a random order: --order fixes it), and on each:
 
     GET  /api/v1/accounts/{id}/pending-invoices
     POST /api/v1/accounts/{id}/invoices/generate   (the pending subscriptions,
@@ -25,6 +26,7 @@ and a general-purpose client costs several times more per request.
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import random
@@ -85,8 +87,10 @@ class Tally:
     counting: bool = False
 
 
-async def client_loop(client: Client, account: int, until: float, tally: Tally) -> None:
-    while time.monotonic() < until:
+async def client_loop(client: Client, accounts: list[int], until: float, tally: Tally) -> None:
+    for account in itertools.cycle(accounts):
+        if time.monotonic() >= until:
+            break
         started = time.perf_counter()
         status, body = await client.call("GET", f"/api/v1/accounts/{account}/pending-invoices")
         seconds = time.perf_counter() - started
@@ -118,7 +122,10 @@ async def load(port: int, token: str, accounts: list[int], args: argparse.Namesp
         await asyncio.sleep(args.warm_up)
         tally.counting = True
 
-    clients = [client_loop(Client(port, token), a, until, tally) for a in accounts]
+    clients = [
+        client_loop(Client(port, token), accounts[k :: args.clients], until, tally)
+        for k in range(args.clients)
+    ]
     await asyncio.gather(count_after_warm_up(), *clients)
     return tally
 
@@ -155,9 +162,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def pick_accounts(url: str, count: int, seed: int) -> list[int]:
-    """`count` accounts with 5 subscriptions each, chosen at random (not account 1, the
-    1,000-subscription one)."""
+def pick_accounts(url: str, seed: int | None) -> list[int]:
+    """The accounts with 5 subscriptions (not account 1, the 1,000-subscription one), in
+    shuffled (by `seed`, or at random): each client goes through accounts of its own, so
+    that every generation issues an account's next period, as an operator's would.
+    Sixteen accounts billed over and over would soon be billed centuries ahead."""
     db = Database(url)
     with db.read() as session:
         five = session.scalars(
@@ -167,7 +176,9 @@ def pick_accounts(url: str, count: int, seed: int) -> list[int]:
             .order_by(Subscription.account_id)
         ).all()
     db.dispose()
-    return random.Random(seed).sample(list(five), count)
+    accounts = list(five)
+    random.Random(seed).shuffle(accounts)
+    return accounts
 
 
 def serve(url: str, workers: int, port: int, token: str) -> subprocess.Popen[bytes]:
@@ -251,7 +262,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--warm-up", type=float, default=3)
     parser.add_argument("--reuse", action="store_true", help="keep the data set if built")
-    parser.add_argument("--seed", type=int, default=2027)
+    parser.add_argument("--seed", type=int, default=2027, help="the data set's")
+    parser.add_argument("--order", type=int, default=None, help="seed of the accounts' order")
     args = parser.parse_args()
     if not args.database_url:
         raise SystemExit("no --database-url and no RECUR_TEST_POSTGRES_URL")
@@ -264,7 +276,7 @@ def main() -> None:
         reuse=args.reuse,
     )
     url = web_pages.prepare(data)
-    accounts = pick_accounts(url, args.clients, args.seed)
+    accounts = pick_accounts(url, args.order)
     results = [measure(url, workers, accounts, args) for workers in args.workers]
     sys.exit(0 if all(results) else 1)
 

@@ -93,7 +93,7 @@ def account_pending(
     account_id: IdPath, ctx: Ctx, today: Today, as_of: AsOf = None
 ) -> AccountPendingOut:
     day = check_day(as_of, "as_of") or today
-    pending = invoicing.pending_for_account(ctx.db, account_id, day, with_subscriptions=True)
+    pending = invoicing.pending_for_account(ctx.db, account_id, day)
     return AccountPendingOut(
         as_of=day,
         data=[present.pending_invoice(p) for p in pending.invoices],

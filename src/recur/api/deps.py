@@ -1,11 +1,11 @@
 """What every API route needs: the context, today, and who is asking (bearer tokens)."""
 
-import threading
 import time
 from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from recur.api.errors import ApiError
@@ -32,29 +32,27 @@ async def get_today(ctx: Annotated[AppContext, Depends(get_ctx)]) -> date:
 class PrincipalCache:
     """Recent token look-ups, so that a request does not read the token table each time.
 
-    A token refreshed at start (RECUR_API_TOKEN) is seen within `seconds`.
+    A token refreshed at start (RECUR_API_TOKEN) is seen within `seconds`. Used from
+    the event loop only; a miss reads the table in the thread pool.
     """
 
     def __init__(self, seconds: float = 10.0, size: int = 10_000) -> None:
         self.seconds, self.size = seconds, size
         self._entries: dict[str, tuple[float, Principal | None]] = {}
-        self._lock = threading.Lock()
 
-    def lookup(self, ctx: AppContext, secret: str) -> Principal | None:
+    async def lookup(self, ctx: AppContext, secret: str) -> Principal | None:
         now = time.monotonic()
-        with self._lock:
-            entry = self._entries.get(secret)
+        entry = self._entries.get(secret)
         if entry is not None and now - entry[0] < self.seconds:
             return entry[1]
-        principal = authenticate(ctx.db, secret)
-        with self._lock:
-            if len(self._entries) >= self.size:  # unknown secrets must not grow it for ever
-                self._entries.clear()
-            self._entries[secret] = (now, principal)
+        principal = await run_in_threadpool(authenticate, ctx.db, secret)
+        if len(self._entries) >= self.size:  # unknown secrets must not grow it for ever
+            self._entries.clear()
+        self._entries[secret] = (now, principal)
         return principal
 
 
-def get_principal(
+async def get_principal(
     request: Request,
     ctx: Annotated[AppContext, Depends(get_ctx)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -68,7 +66,7 @@ def get_principal(
             {"WWW-Authenticate": "Bearer"},
         )
     principals: PrincipalCache = request.app.state.principals
-    principal = principals.lookup(ctx, credentials.credentials)
+    principal = await principals.lookup(ctx, credentials.credentials)
     if principal is None:
         raise ApiError(
             401, "invalid_token", "the API token is not valid", {"WWW-Authenticate": "Bearer"}

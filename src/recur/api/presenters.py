@@ -20,7 +20,7 @@ from recur.domain.invoices import PendingInvoice
 from recur.domain.issued import IssuedInvoice, IssuedItem
 from recur.domain.money import to_money, to_price
 from recur.services.pagination import Page
-from recur.services.subscriptions import effective_status, term_end
+from recur.services.subscriptions import SubscriptionFacts, effective_status, term_end
 
 T = TypeVar("T")
 
@@ -89,7 +89,7 @@ def account(item: Account) -> s.AccountOut:
     )
 
 
-def subscription(sub: Subscription, today: date) -> s.SubscriptionOut:
+def subscription(sub: Subscription | SubscriptionFacts, today: date) -> s.SubscriptionOut:
     return s.SubscriptionOut(
         id=sub.id,
         account_id=sub.account_id,

@@ -8,6 +8,7 @@ from recur.cli.app import app, context, domain_errors
 from recur.db.migrate import is_current, upgrade
 from recur.db.session import is_sqlite
 from recur.logging_setup import configure_logging
+from recur.server_processes import APP, serve_processes
 from recur.services.roles import Role
 from recur.services.tokens import create_token
 from recur.worker import worker
@@ -32,15 +33,10 @@ def serve(
     # `recur db upgrade` (several servers must not race to migrate it).
     if is_sqlite(ctx.db.engine) and not is_current(ctx.db.engine):
         upgrade(ctx.settings.database_url)
-    uvicorn.run(
-        "recur.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
-        proxy_headers=False,
-    )
+    if workers > 1:
+        serve_processes(host, port, workers)
+        return
+    uvicorn.run(APP, factory=True, host=host, port=port, log_level="info", proxy_headers=False)
 
 
 @token_app.command("create")

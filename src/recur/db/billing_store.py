@@ -133,6 +133,24 @@ _OWING_STATES = _state_query().where(
 )
 _STATES_BY_ID = _state_query().where(Subscription.id.in_(bindparam("ids", expanding=True)))
 
+# An account's owing subscriptions as the engine reads them and as a preview shows them.
+_PREVIEW_STATES = (
+    _state_query()
+    .add_columns(
+        Subscription.pricing_option_id,
+        Subscription.auto_renew,
+        Subscription.term_months,
+        Subscription.next_charge_date,
+    )
+    .where(
+        Subscription.account_id == bindparam("account_id"),
+        Subscription.next_charge_date.is_not(None),
+    )
+)
+_STATE_WIDTH = len(_state_query().selected_columns)
+
+_TERMS = select(*TERMS_COLUMNS).where(Account.id == bindparam("account_id"))
+
 
 def subscription_states(
     session: Session,
@@ -154,7 +172,19 @@ def subscription_states(
     return states
 
 
-def _state_of_row(row: Row[Any]) -> SubscriptionState:
+def preview_inputs(
+    session: Session, account_id: int
+) -> tuple[AccountTerms, list[tuple[SubscriptionState, Row[Any]]]] | None:
+    """An account's terms, and each of its owing subscriptions' engine inputs with its row
+    (which has the subscription's own columns too); None if there is no such account."""
+    account = session.connection().execute(_TERMS, {"account_id": account_id}).first()
+    if account is None:
+        return None
+    rows = session.connection().execute(_PREVIEW_STATES, {"account_id": account_id}).all()
+    return account_terms(account), [(_state_of_row(row[:_STATE_WIDTH]), row) for row in rows]
+
+
+def _state_of_row(row: Sequence[Any]) -> SubscriptionState:
     """The engine's view of one row of `_state_query` (unpacked by position: this runs
     for every subscription of every batch and preview)."""
     (

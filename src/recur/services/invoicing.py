@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, func, insert, select
+from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -19,6 +19,7 @@ from recur.db.billing_store import (
     TERMS_COLUMNS,
     account_terms,
     issue_invoices,
+    preview_inputs,
     states_by_id,
     subscription_states,
 )
@@ -36,17 +37,17 @@ from recur.domain.invoices import (
 )
 from recur.domain.issued import IssuedInvoice, from_record, to_record
 from recur.services.pagination import Page, paginate
-from recur.services.subscriptions import subscriptions_among
+from recur.services.subscriptions import SubscriptionFacts
 
 
 @dataclass(frozen=True)
 class AccountPending:
     """An account's preview: its pending invoices and the subscriptions behind them."""
 
-    account: Account
+    account_id: int
     as_of: date
     invoices: list[PendingInvoice]
-    subscriptions: list[Subscription]
+    subscriptions: list[SubscriptionFacts]
 
     @property
     def subscription_ids(self) -> list[int]:
@@ -57,21 +58,32 @@ def _subscriptions_of(invoices: list[PendingInvoice]) -> list[int]:
     return sorted({sid for inv in invoices for sid in inv.subscription_ids})
 
 
-def pending_for_account(
-    db: Database, account_id: int, as_of: date, with_subscriptions: bool = False
-) -> AccountPending:
-    """The account's pending invoices, and with `with_subscriptions` the subscriptions
-    behind them (read in the same snapshot)."""
+def pending_for_account(db: Database, account_id: int, as_of: date) -> AccountPending:
+    """The account's pending invoices and the subscriptions behind them (one snapshot)."""
     with db.read() as session:
-        account = _account(session, account_id)
-        states = subscription_states(session, [account_id]).get(account_id, [])
-        invoices = pending_invoices(account_terms(account), states, as_of)
-        subscriptions = (
-            subscriptions_among(session, account_id, _subscriptions_of(invoices), details=False)
-            if with_subscriptions
-            else []
-        )
-        return AccountPending(account, as_of, invoices, subscriptions)
+        inputs = preview_inputs(session, account_id)
+    if inputs is None:
+        raise NotFound("account_not_found", f"account {account_id} does not exist")
+    terms, owing = inputs
+    invoices = pending_invoices(terms, [state for state, _ in owing], as_of)
+    behind = set(_subscriptions_of(invoices))
+    subscriptions = [_facts(row) for state, row in owing if state[0].subscription_id in behind]
+    return AccountPending(account_id, as_of, invoices, subscriptions)
+
+
+def _facts(row: Row[Any]) -> SubscriptionFacts:
+    return SubscriptionFacts(
+        id=row.id,
+        account_id=row.account_id,
+        pricing_option_id=row.pricing_option_id,
+        quantity=row.quantity,
+        start_date=row.start_date,
+        auto_renew=row.auto_renew,
+        term_months=row.term_months,
+        status=row.status,
+        end_date=row.end_date,
+        next_charge_date=row.next_charge_date,
+    )
 
 
 def pending_for_subscription(
@@ -274,13 +286,6 @@ def _ids(ids: list[int]) -> str:
 
 def _with_items(query: Select[tuple[Invoice]]) -> Select[tuple[Invoice]]:
     return query.options(selectinload(Invoice.items), selectinload(Invoice.account))
-
-
-def _account(session: Session, account_id: int) -> Account:
-    account = session.get(Account, account_id)
-    if account is None:
-        raise NotFound("account_not_found", f"account {account_id} does not exist")
-    return account
 
 
 def _subscription(session: Session, subscription_id: int) -> Subscription:

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, select
 from sqlalchemy.orm import Session, joinedload
@@ -93,7 +93,22 @@ def _term_end_without_renewal(
     return add_months(start, term_months)
 
 
-def term_end(sub: Subscription, today: date) -> date | None:
+class SubscriptionFacts(NamedTuple):
+    """A subscription's own columns, without the ORM (read with a preview's inputs)."""
+
+    id: int
+    account_id: int
+    pricing_option_id: int
+    quantity: int
+    start_date: date
+    auto_renew: bool
+    term_months: int
+    status: str
+    end_date: date | None
+    next_charge_date: date | None
+
+
+def term_end(sub: Subscription | SubscriptionFacts, today: date) -> date | None:
     """The end of the current term: renewing terms follow each other from the start date."""
     if sub.term_months == 0:
         return None
@@ -118,7 +133,7 @@ def _has_status(status: SubscriptionStatus, today: date | None) -> ColumnElement
     )
 
 
-def effective_status(sub: Subscription, today: date) -> SubscriptionStatus:
+def effective_status(sub: Subscription | SubscriptionFacts, today: date) -> SubscriptionStatus:
     """An active subscription whose service has ended by today reads as expired."""
     status = SubscriptionStatus(sub.status)
     if status is SubscriptionStatus.ACTIVE and sub.end_date is not None and sub.end_date <= today:
@@ -202,19 +217,10 @@ def get_subscription(db: Database, subscription_id: int) -> Subscription:
 
 def get_subscriptions(db: Database, account_id: int, ids: list[int]) -> list[Subscription]:
     """The account's subscriptions among `ids`, in id order."""
-    with db.read() as session:
-        return subscriptions_among(session, account_id, ids)
-
-
-def subscriptions_among(
-    session: Session, account_id: int, ids: list[int], details: bool = True
-) -> list[Subscription]:
-    """As `get_subscriptions`; without `details`, not loading their account and product."""
     wanted = set(ids)
-    query = select(Subscription).where(Subscription.account_id == account_id)
-    if details:
-        query = _with_details(query)
-    return [sub for sub in session.scalars(query.order_by(Subscription.id)) if sub.id in wanted]
+    query = _with_details(select(Subscription).where(Subscription.account_id == account_id))
+    with db.read() as session:
+        return [sub for sub in session.scalars(query.order_by(Subscription.id)) if sub.id in wanted]
 
 
 def _with_details(query: Select[tuple[Subscription]]) -> Select[tuple[Subscription]]:

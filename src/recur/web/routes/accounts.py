@@ -249,7 +249,7 @@ def _pending_page(
         request,
         "accounts/pending.html",
         status_code=status_code,
-        account=preview.account,
+        account=found(accounts.get_account, db, account_id),
         section="generate" if dialog.open else "pending",
         preview=preview,
         behind=_charges_behind(preview.invoices),

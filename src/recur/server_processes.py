@@ -1,0 +1,68 @@
+"""`recur serve --workers N`: N server processes, each listening on a socket of its own.
+
+uvicorn's own workers share one listening socket, and the process that wakes first
+accepts every connection waiting: sixteen keep-alive clients arriving together can
+all land on one process while the others idle, and a process serves its requests
+one Python thread at a time. Here each process binds its own socket with
+SO_REUSEPORT, so that the kernel spreads new connections across the processes.
+The parent only supervises: it restarts a process that dies and, on SIGTERM or
+SIGINT, stops them all (each finishes its requests in flight, as uvicorn does).
+"""
+
+import logging
+import multiprocessing
+import signal
+import socket
+import time
+from multiprocessing.process import BaseProcess
+from types import FrameType
+
+log = logging.getLogger("recur.server")
+
+APP = "recur.app:create_app"
+
+
+def serve_processes(host: str, port: int, workers: int) -> None:
+    spawn = multiprocessing.get_context("spawn")
+    processes: list[BaseProcess] = []
+    stopping = False
+
+    def start() -> BaseProcess:
+        process = spawn.Process(target=serve_one, args=(host, port), name="recur-server")
+        process.start()
+        return process
+
+    def stop(_signal: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    processes = [start() for _ in range(workers)]
+    log.info("serving", extra={"host": host, "port": port, "processes": workers})
+    while not stopping:
+        time.sleep(0.5)
+        for i, process in enumerate(processes):
+            if not process.is_alive() and not stopping:
+                log.warning("server process died; starting another", extra={"pid": process.pid})
+                processes[i] = start()
+    for process in processes:
+        process.terminate()  # SIGTERM: uvicorn shuts down gracefully
+    for process in processes:
+        process.join()
+
+
+def serve_one(host: str, port: int) -> None:
+    """One server process on its own SO_REUSEPORT socket."""
+    import uvicorn
+
+    from recur.logging_setup import configure_logging
+
+    configure_logging()
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    listening = socket.socket(family, kind, proto)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    listening.bind(address)
+    config = uvicorn.Config(APP, factory=True, log_level="info", proxy_headers=False)
+    uvicorn.Server(config).run(sockets=[listening])
