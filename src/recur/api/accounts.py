@@ -10,6 +10,7 @@ from recur.api.deps import Caller, Ctx, Today
 from recur.api.errors import ApiRoute, documented
 from recur.api.idempotency import IdempotencyKey, checked, generated, respond
 from recur.api.params import AsOf, Cursor, IdPath, Limit, check_day
+from recur.api.responses import ModelResponse
 from recur.api.schemas import (
     AccountIn,
     AccountOut,
@@ -91,13 +92,15 @@ def update_account(
 )
 def account_pending(
     account_id: IdPath, ctx: Ctx, today: Today, as_of: AsOf = None
-) -> AccountPendingOut:
+) -> ModelResponse:
     day = check_day(as_of, "as_of") or today
     pending = invoicing.pending_for_account(ctx.db, account_id, day)
-    return AccountPendingOut(
-        as_of=day,
-        data=[present.pending_invoice(p) for p in pending.invoices],
-        subscriptions=[present.subscription(s, today) for s in pending.subscriptions],
+    return ModelResponse(
+        AccountPendingOut(
+            as_of=day,
+            data=[present.pending_invoice(p) for p in pending.invoices],
+            subscriptions=[present.subscription(s, today) for s in pending.subscriptions],
+        )
     )
 
 
@@ -114,7 +117,7 @@ def generate_for_account(
     caller: Caller,
     today: Today,
     key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> ModelResponse:
     return generated(
         invoicing.generate_for_account(
             ctx.db, account_id, body.subscription_ids, today, caller.actor, checked(key)

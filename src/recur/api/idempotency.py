@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from recur.api import presenters as present
 from recur.api.errors import domain_error_response
+from recur.api.responses import ModelResponse
 from recur.api.schemas import GenerateOut
 from recur.context import AppContext
 from recur.domain.errors import DomainError
@@ -67,12 +68,12 @@ def checked(key: str | None) -> str | None:
     return None if key is None else idempotency.check_key(key)
 
 
-def generated(result: Generated) -> JSONResponse:
+def generated(result: Generated) -> ModelResponse:
     """A manual generation's answer. Its key was kept in the issuing transaction itself
     (services.invoicing), so a retry is answered from there, not by `respond`."""
     invoices = [present.invoice(invoice) for invoice in result.invoices]
-    return JSONResponse(
-        GenerateOut(invoices=invoices).model_dump(mode="json"),
+    return ModelResponse(
+        GenerateOut(invoices=invoices),
         201,
         headers={REPLAYED_HEADER: "true"} if result.replayed else None,
     )

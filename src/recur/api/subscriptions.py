@@ -10,6 +10,7 @@ from recur.api.deps import Caller, Ctx, Today
 from recur.api.errors import ApiRoute, documented
 from recur.api.idempotency import IdempotencyKey, checked, generated, respond
 from recur.api.params import AsOf, Cursor, IdPath, IdQuery, Limit, check_day
+from recur.api.responses import ModelResponse
 from recur.api.schemas import (
     CancelIn,
     GenerateOut,
@@ -111,7 +112,7 @@ def generate_for_subscription(
     caller: Caller,
     today: Today,
     key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> ModelResponse:
     return generated(
         invoicing.generate_for_subscription(
             ctx.db, subscription_id, today, caller.actor, checked(key)

@@ -26,7 +26,7 @@ Rows = Sequence[dict[str, Any]]
 Result = Callable[[], list[tuple[Any, ...]]]
 
 
-# From this many rows COPY, sent now, beats a multi-row INSERT in the pipeline.
+# From this many rows COPY, sent now, beats an INSERT of arrays in the pipeline.
 COPY_FROM_ROWS = 50
 
 
@@ -39,7 +39,7 @@ class FinalWrites:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.postgres = bulk.is_postgres(session)
-        self._queued: list[tuple[str, list[Any] | dict[str, Any], bool]] = []
+        self._queued: list[tuple[str, dict[str, Any]]] = []
         self._cursors: list[psycopg.Cursor[Any]] = []
 
     def insert(self, model: type[Base], rows: Rows) -> None:
@@ -49,10 +49,8 @@ class FinalWrites:
         if not self.postgres or len(rows) >= COPY_FROM_ROWS:
             bulk.insert_rows(self.session, model, rows)
             return
-        columns = list(rows[0])
-        listed, placeholders = ", ".join(columns), ", ".join(["%s"] * len(columns))
-        sql = f"INSERT INTO {model.__tablename__} ({listed}) VALUES ({placeholders})"
-        self._queued.append((sql, [[_adapted(row[c]) for c in columns] for row in rows], True))
+        statement, params = bulk.insert_from_arrays(self.session, model, rows)
+        self.execute(statement, {c: [_jsonable(v) for v in values] for c, values in params.items()})
 
     def update(self, model: type[Base], rows: Rows) -> None:
         """UPDATE rows by their "id", each row with the same keys."""
@@ -70,7 +68,7 @@ class FinalWrites:
             rows = [tuple(row) for row in self.session.execute(statement, params)]
             return lambda: rows
         sql = _psycopg_sql(statement, self.session.get_bind().dialect)
-        self._queued.append((sql, params, False))
+        self._queued.append((sql, params))
         slot = len(self._cursors) + len(self._queued) - 1
         return lambda: self._cursors[slot].fetchall()
 
@@ -85,25 +83,20 @@ class FinalWrites:
             return
         self.session.flush()  # the ORM's pending changes belong to this transaction too
         connection = bulk.raw(self.session)
-        sql, params = "", None
+        sql, params = "", dict[str, Any]()
         try:
             with connection.pipeline():
-                for sql, params, many in self._queued:
-                    cursor = connection.cursor()
-                    if many:
-                        cursor.executemany(sql, params)
-                    else:
-                        cursor.execute(sql, params)
-                    self._cursors.append(cursor)
+                for sql, params in self._queued:
+                    self._cursors.append(connection.cursor().execute(sql, params))
                 self._queued.clear()
                 if commit:
-                    sql, params = "COMMIT", None
+                    sql, params = "COMMIT", {}
                     connection.commit()
         except psycopg.Error as error:  # as SQLAlchemy would raise it: retries know it
             raise DBAPIError.instance(sql, params, error, psycopg.Error) from error
 
 
-def _adapted(value: Any) -> Any:
+def _jsonable(value: Any) -> Any:
     """psycopg sends a dict only when told it is JSON."""
     return Json(value) if isinstance(value, dict) else value
 
