@@ -75,22 +75,7 @@ def update_from_arrays(
     """PostgreSQL's UPDATE by id of `rows`, and its parameters."""
     columns = tuple(rows[0])
     statement = _update_statement(model.__table__, columns, session.get_bind().dialect)
-    return statement, _arrays(columns, rows)
-
-
-def insert_from_arrays(
-    session: Session, model: type[Base], rows: Rows
-) -> tuple[TextClause, dict[str, list[Any]]]:
-    """PostgreSQL's INSERT of `rows` as one statement, and its parameters: each
-    column's values go as one array, so that the statement is executed once, not
-    once a row (executemany)."""
-    columns = tuple(rows[0])
-    statement = _insert_statement(model.__table__, columns, session.get_bind().dialect)
-    return statement, _arrays(columns, rows)
-
-
-def _arrays(columns: tuple[str, ...], rows: Rows) -> dict[str, list[Any]]:
-    return {c: [row[c] for row in rows] for c in columns}
+    return statement, {c: [row[c] for row in rows] for c in columns}
 
 
 @functools.cache
@@ -99,27 +84,14 @@ def _update_statement(table: Table, columns: tuple[str, ...], dialect: Dialect) 
     whatever the count, and unnest's small row estimate keeps the plan on the primary
     key's index (a staged temporary table, never analysed, made the planner scan the
     whole table)."""
-    assignments = ", ".join(f"{c} = s.{c}" for c in columns if c != "id")
-    return text(
-        f"UPDATE {table.name} AS t SET {assignments} "
-        f"FROM {_unnest(table, columns, dialect)} AS s({', '.join(columns)}) WHERE t.id = s.id"
-    )
-
-
-@functools.cache
-def _insert_statement(table: Table, columns: tuple[str, ...], dialect: Dialect) -> TextClause:
-    listed = ", ".join(columns)
-    return text(
-        f"INSERT INTO {table.name} ({listed}) "
-        f"SELECT {listed} FROM {_unnest(table, columns, dialect)} AS s({listed})"
-    )
-
-
-def _unnest(table: Table, columns: tuple[str, ...], dialect: Dialect) -> str:
     arrays = ", ".join(
         f"CAST(:{c} AS {table.c[c].type.compile(dialect=dialect)}[])" for c in columns
     )
-    return f"unnest({arrays})"
+    assignments = ", ".join(f"{c} = s.{c}" for c in columns if c != "id")
+    return text(
+        f"UPDATE {table.name} AS t SET {assignments} "
+        f"FROM unnest({arrays}) AS s({', '.join(columns)}) WHERE t.id = s.id"
+    )
 
 
 def raw(session: Session) -> psycopg.Connection[Any]:

@@ -10,6 +10,7 @@ is queued and the unit of work commits as usual.
 """
 
 import functools
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -26,7 +27,7 @@ Rows = Sequence[dict[str, Any]]
 Result = Callable[[], list[tuple[Any, ...]]]
 
 
-# From this many rows COPY, sent now, beats an INSERT of arrays in the pipeline.
+# From this many rows COPY, sent now, beats a multi-row INSERT in the pipeline.
 COPY_FROM_ROWS = 50
 
 
@@ -39,7 +40,7 @@ class FinalWrites:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.postgres = bulk.is_postgres(session)
-        self._queued: list[tuple[str, dict[str, Any]]] = []
+        self._queued: list[tuple[str, list[Any] | dict[str, Any], bool]] = []
         self._cursors: list[psycopg.Cursor[Any]] = []
 
     def insert(self, model: type[Base], rows: Rows) -> None:
@@ -49,8 +50,10 @@ class FinalWrites:
         if not self.postgres or len(rows) >= COPY_FROM_ROWS:
             bulk.insert_rows(self.session, model, rows)
             return
-        statement, params = bulk.insert_from_arrays(self.session, model, rows)
-        self.execute(statement, {c: [_jsonable(v) for v in values] for c, values in params.items()})
+        columns = list(rows[0])
+        listed, placeholders = ", ".join(columns), ", ".join(["%s"] * len(columns))
+        sql = f"INSERT INTO {model.__tablename__} ({listed}) VALUES ({placeholders})"
+        self._queued.append((sql, [[_adapted(row[c]) for c in columns] for row in rows], True))
 
     def update(self, model: type[Base], rows: Rows) -> None:
         """UPDATE rows by their "id", each row with the same keys."""
@@ -68,7 +71,7 @@ class FinalWrites:
             rows = [tuple(row) for row in self.session.execute(statement, params)]
             return lambda: rows
         sql = _psycopg_sql(statement, self.session.get_bind().dialect)
-        self._queued.append((sql, params))
+        self._queued.append((sql, params, False))
         slot = len(self._cursors) + len(self._queued) - 1
         return lambda: self._cursors[slot].fetchall()
 
@@ -83,24 +86,31 @@ class FinalWrites:
             return
         self.session.flush()  # the ORM's pending changes belong to this transaction too
         connection = bulk.raw(self.session)
-        sql, params = "", dict[str, Any]()
+        sql, params = "", None
         try:
             with connection.pipeline():
-                for sql, params in self._queued:
-                    self._cursors.append(connection.cursor().execute(sql, params))
+                for sql, params, many in self._queued:
+                    cursor = connection.cursor()
+                    if many:
+                        cursor.executemany(sql, params)
+                    else:
+                        cursor.execute(sql, params)
+                    self._cursors.append(cursor)
                 self._queued.clear()
                 if commit:
-                    sql, params = "COMMIT", {}
+                    sql, params = "COMMIT", None
                     connection.commit()
         except psycopg.Error as error:  # as SQLAlchemy would raise it: retries know it
             raise DBAPIError.instance(sql, params, error, psycopg.Error) from error
 
 
-def _jsonable(value: Any) -> Any:
+def _adapted(value: Any) -> Any:
     """psycopg sends a dict only when told it is JSON."""
     return Json(value) if isinstance(value, dict) else value
 
 
 @functools.cache
 def _psycopg_sql(statement: TextClause, dialect: Dialect) -> str:
-    return str(statement.compile(dialect=dialect))
+    """The statement for psycopg, its parameters sent in binary: in text, an array's
+    every element is quoted and escaped."""
+    return re.sub(r"%\((\w+)\)s", r"%(\1)b", str(statement.compile(dialect=dialect)))
