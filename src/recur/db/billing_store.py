@@ -25,6 +25,7 @@ from recur.db.models import (
     Subscription,
 )
 from recur.db.numbering import number_invoices
+from recur.db.rows import any_ids, fetch_rows
 from recur.domain.catalogue import (
     BillingCycle,
     BillingType,
@@ -132,6 +133,7 @@ _OWING_STATES = _state_query().where(
     Subscription.next_charge_date.is_not(None),
 )
 _STATES_BY_ID = _state_query().where(Subscription.id.in_(bindparam("ids", expanding=True)))
+_STATES_BY_ID_ANY = _state_query().where(any_ids(Subscription.id, "ids"))  # see db/rows.py
 
 # An account's owing subscriptions as the engine reads them and as a preview shows them.
 _PREVIEW_STATES = (
@@ -174,13 +176,14 @@ def subscription_states(
 
 def preview_inputs(
     session: Session, account_id: int
-) -> tuple[AccountTerms, list[tuple[SubscriptionState, Row[Any]]]] | None:
+) -> tuple[AccountTerms, list[tuple[SubscriptionState, Any]]] | None:
     """An account's terms, and each of its owing subscriptions' engine inputs with its row
     (which has the subscription's own columns too); None if there is no such account."""
-    account = session.connection().execute(_TERMS, {"account_id": account_id}).first()
-    if account is None:
+    accounts = fetch_rows(session, _TERMS, {"account_id": account_id})
+    if not accounts:
         return None
-    rows = session.connection().execute(_PREVIEW_STATES, {"account_id": account_id}).all()
+    account = accounts[0]
+    rows = fetch_rows(session, _PREVIEW_STATES, {"account_id": account_id})
     return account_terms(account), [(_state_of_row(row[:_STATE_WIDTH]), row) for row in rows]
 
 
@@ -245,7 +248,8 @@ def subscription_state(session: Session, subscription_id: int) -> SubscriptionSt
 def states_by_id(session: Session, subscription_ids: Sequence[int]) -> dict[int, SubscriptionState]:
     """The engine inputs of those of `subscription_ids` that exist, whatever their account
     and whether or not they still owe anything."""
-    rows = session.connection().execute(_STATES_BY_ID, {"ids": list(subscription_ids)}).all()
+    query = _STATES_BY_ID_ANY if bulk.is_postgres(session) else _STATES_BY_ID
+    rows = fetch_rows(session, query, {"ids": list(subscription_ids)})
     states = (_state_of_row(row) for row in rows)
     return {terms.subscription_id: (terms, billed) for terms, billed in states}
 

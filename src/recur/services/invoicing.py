@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, func, insert, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -25,6 +25,7 @@ from recur.db.billing_store import (
 )
 from recur.db.final_writes import FinalWrites
 from recur.db.models import Account, AuditEvent, IdempotencyKey, Invoice, Subscription
+from recur.db.rows import fetch_rows
 from recur.db.session import Database
 from recur.domain.catalogue import InvoiceSource, InvoiceStatus
 from recur.domain.charges import next_planned_issue_date
@@ -71,7 +72,7 @@ def pending_for_account(db: Database, account_id: int, as_of: date) -> AccountPe
     return AccountPending(account_id, as_of, invoices, subscriptions)
 
 
-def _facts(row: Row[Any]) -> SubscriptionFacts:
+def _facts(row: Any) -> SubscriptionFacts:
     return SubscriptionFacts(
         id=row.id,
         account_id=row.account_id,
@@ -170,12 +171,12 @@ def _generate(
     fingerprint = hashlib.sha256(request.encode()).hexdigest()
 
     def work(session: Session) -> Generated:
-        locked = session.connection().execute(
-            _LOCK_WITH_FIRST_ANSWER, {"account_id": account_id, "key": key}
+        locked = fetch_rows(
+            session, _LOCK_WITH_FIRST_ANSWER, {"account_id": account_id, "key": key}
         )
-        account = locked.first()
-        if account is None:
+        if not locked:
             raise NotFound("account_not_found", f"account {account_id} does not exist")
+        account = locked[0]
         if account.fingerprint is not None:
             return _replay(session, account.fingerprint, account.result, fingerprint)
         terms = account_terms(account)
