@@ -1,0 +1,110 @@
+"""`recur serve --workers N`: N processes, each on a listening socket of its own
+(SO_REUSEPORT, so that the kernel spreads connections), supervised by the parent."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import httpx
+import pytest
+
+from recur.db.migrate import upgrade
+
+from .conftest import _free_port
+
+T = TypeVar("T")
+RECUR = str(Path(sys.executable).parent / "recur")
+
+
+def eventually(probe: Callable[[], T | None], what: str, seconds: float = 30) -> T:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = probe()
+        if found:
+            return found
+        time.sleep(0.1)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def listening_sockets(port: int) -> set[str]:
+    """Inodes of the sockets listening on `port` (TCP over IPv4, state 0A)."""
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[3] == "0A" and int(fields[1].split(":")[1], 16) == port:
+            found.add(fields[9])
+    return found
+
+
+def sockets_of(pid: int) -> set[str]:
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:[") : -1])
+    return inodes
+
+
+def servers(parent: int, port: int) -> dict[int, set[str]]:
+    """The parent's child processes that listen on `port`, with their listening sockets."""
+    children = subprocess.run(["pgrep", "-P", str(parent)], capture_output=True, text=True)
+    listening = listening_sockets(port)
+    found = {}
+    for pid in map(int, children.stdout.split()):
+        try:
+            mine = sockets_of(pid) & listening
+        except FileNotFoundError:
+            continue
+        if mine:
+            found[pid] = mine
+    return found
+
+
+def ready(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/readyz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def test_each_server_process_listens_on_its_own_socket_and_a_dead_one_is_replaced(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'recur.sqlite3'}"
+    upgrade(url)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "RECUR_DATABASE_URL": url, "RECUR_SCHEDULER": "off"}
+    command = [RECUR, "serve", "--workers", "2", "--port", str(port)]
+    parent = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
+    try:
+        first = eventually(lambda: (s := servers(parent.pid, port)) and len(s) == 2 and s, "2")
+        # Two processes, two distinct listening sockets on the one port.
+        assert len(set.union(*first.values())) == 2
+        eventually(lambda: ready(base), "/readyz")
+        assert all(ready(base) for _ in range(20))
+
+        killed = next(iter(first))
+        os.kill(killed, signal.SIGKILL)
+        second = eventually(
+            lambda: (s := servers(parent.pid, port)) and len(s) == 2 and killed not in s and s,
+            "a replacement process",
+        )
+        assert len(set.union(*second.values())) == 2
+        eventually(lambda: ready(base), "/readyz after the replacement")
+
+        parent.send_signal(signal.SIGTERM)
+        assert parent.wait(timeout=30) == 0
+        assert servers(parent.pid, port) == {}
+        assert listening_sockets(port) == set()
+    finally:
+        if parent.poll() is None:
+            parent.kill()
