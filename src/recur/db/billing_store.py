@@ -25,7 +25,7 @@ from recur.db.models import (
     Subscription,
 )
 from recur.db.numbering import number_invoices
-from recur.db.rows import any_ids, fetch_rows
+from recur.db.rows import Query, any_ids, fetch_rows
 from recur.domain.catalogue import (
     BillingCycle,
     BillingType,
@@ -179,11 +179,11 @@ def preview_inputs(
 ) -> tuple[AccountTerms, list[tuple[SubscriptionState, Any]]] | None:
     """An account's terms, and each of its owing subscriptions' engine inputs with its row
     (which has the subscription's own columns too); None if there is no such account."""
-    accounts = fetch_rows(session, _TERMS, {"account_id": account_id})
+    wanted = {"account_id": account_id}
+    accounts, rows = fetch_rows(session, (_TERMS, wanted), (_PREVIEW_STATES, wanted))
     if not accounts:
         return None
     account = accounts[0]
-    rows = fetch_rows(session, _PREVIEW_STATES, {"account_id": account_id})
     return account_terms(account), [(_state_of_row(row[:_STATE_WIDTH]), row) for row in rows]
 
 
@@ -248,8 +248,17 @@ def subscription_state(session: Session, subscription_id: int) -> SubscriptionSt
 def states_by_id(session: Session, subscription_ids: Sequence[int]) -> dict[int, SubscriptionState]:
     """The engine inputs of those of `subscription_ids` that exist, whatever their account
     and whether or not they still owe anything."""
+    (rows,) = fetch_rows(session, states_by_id_query(session, subscription_ids))
+    return states_by_id_of(rows)
+
+
+def states_by_id_query(session: Session, subscription_ids: Sequence[int]) -> Query:
+    """`states_by_id`'s query, to fetch along with others (see db/rows.py)."""
     query = _STATES_BY_ID_ANY if bulk.is_postgres(session) else _STATES_BY_ID
-    rows = fetch_rows(session, query, {"ids": list(subscription_ids)})
+    return query, {"ids": list(subscription_ids)}
+
+
+def states_by_id_of(rows: Sequence[Any]) -> dict[int, SubscriptionState]:
     states = (_state_of_row(row) for row in rows)
     return {terms.subscription_id: (terms, billed) for terms, billed in states}
 

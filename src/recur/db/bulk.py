@@ -7,11 +7,13 @@ embedded single writer, gets plain executemany.
 """
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, cast
 
 import psycopg
 from sqlalchemy import Dialect, Table, TextClause, func, insert, select, text, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from recur.db.models import Base
@@ -100,3 +102,13 @@ def _update_statement(table: Table, columns: tuple[str, ...], dialect: Dialect) 
 def raw(session: Session) -> psycopg.Connection[Any]:
     """The session's psycopg connection, inside the session's transaction."""
     return cast(psycopg.Connection[Any], session.connection().connection.dbapi_connection)
+
+
+@contextmanager
+def as_sqlalchemy_errors() -> Iterator[None]:
+    """psycopg's errors, used directly, raised as SQLAlchemy raises them: the unit of
+    work's retries and the services' IntegrityError handling know those."""
+    try:
+        yield
+    except psycopg.Error as error:
+        raise DBAPIError.instance(None, None, error, psycopg.Error) from error

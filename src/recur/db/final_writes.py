@@ -17,7 +17,6 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Json
 from sqlalchemy import Dialect, TextClause
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from recur.db import bulk
@@ -86,22 +85,17 @@ class FinalWrites:
             return
         self.session.flush()  # the ORM's pending changes belong to this transaction too
         connection = bulk.raw(self.session)
-        sql, params = "", None
-        try:
-            with connection.pipeline():
-                for sql, params, many in self._queued:
-                    cursor = connection.cursor()
-                    if many:
-                        cursor.executemany(sql, params)
-                    else:
-                        cursor.execute(sql, params)
-                    self._cursors.append(cursor)
-                self._queued.clear()
-                if commit:
-                    sql, params = "COMMIT", None
-                    connection.commit()
-        except psycopg.Error as error:  # as SQLAlchemy would raise it: retries know it
-            raise DBAPIError.instance(sql, params, error, psycopg.Error) from error
+        with bulk.as_sqlalchemy_errors(), connection.pipeline():
+            for sql, params, many in self._queued:
+                cursor = connection.cursor()
+                if many:
+                    cursor.executemany(sql, params)
+                else:
+                    cursor.execute(sql, params)
+                self._cursors.append(cursor)
+            self._queued.clear()
+            if commit:
+                connection.commit()
 
 
 def _adapted(value: Any) -> Any:

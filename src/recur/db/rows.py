@@ -4,7 +4,7 @@ A preview or a manual generation runs a handful of small statements, and on
 PostgreSQL SQLAlchemy's execution (cache key, execution context, result wrapping)
 cost several times what psycopg itself spends on each: the statement is compiled
 once for psycopg and its rows fetched directly, as named tuples, in the session's
-own transaction. SQLite keeps SQLAlchemy's execution, which converts its dates and
+own transaction; several statements share one round trip. SQLite keeps SQLAlchemy's execution, which converts its dates and
 decimals. A statement run here must not use expanding parameters (IN lists): on
 PostgreSQL, pass an array to `= ANY(…)` instead (see `any_ids`).
 """
@@ -20,16 +20,26 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from recur.db import bulk
 
+Query = tuple[Select[Any], Mapping[str, Any]]
 
-def fetch_rows(
-    session: Session, statement: Select[Any], params: Mapping[str, Any]
-) -> Sequence[Any]:
-    """All rows of `statement`, each with its columns by position and by name."""
+
+def fetch_rows(session: Session, *queries: Query) -> list[Sequence[Any]]:
+    """All rows of each query, each row with its columns by position and by name.
+
+    On PostgreSQL the queries (and the transaction's BEGIN, if they are its first)
+    go in one round trip, a psycopg pipeline, and run in their order.
+    """
     if not bulk.is_postgres(session):
-        return session.connection().execute(statement, params).all()
-    sql, constants = _for_psycopg(statement, session.get_bind().dialect)
-    with bulk.raw(session).cursor(row_factory=namedtuple_row) as cursor:
-        return cursor.execute(sql, {**constants, **params}).fetchall()
+        return [session.connection().execute(query, params).all() for query, params in queries]
+    dialect = session.get_bind().dialect
+    connection = bulk.raw(session)
+    cursors = []
+    with bulk.as_sqlalchemy_errors(), connection.pipeline():
+        for query, params in queries:
+            sql, constants = _for_psycopg(query, dialect)
+            cursor = connection.cursor(row_factory=namedtuple_row)
+            cursors.append(cursor.execute(sql, {**constants, **params}))
+    return [cursor.fetchall() for cursor in cursors]
 
 
 def any_ids(column: InstrumentedAttribute[int], name: str) -> ColumnElement[bool]:

@@ -20,7 +20,8 @@ from recur.db.billing_store import (
     account_terms,
     issue_invoices,
     preview_inputs,
-    states_by_id,
+    states_by_id_of,
+    states_by_id_query,
     subscription_states,
 )
 from recur.db.final_writes import FinalWrites
@@ -171,16 +172,16 @@ def _generate(
     fingerprint = hashlib.sha256(request.encode()).hexdigest()
 
     def work(session: Session) -> Generated:
-        locked = fetch_rows(
-            session, _LOCK_WITH_FIRST_ANSWER, {"account_id": account_id, "key": key}
-        )
+        # The account's lock first, then the selection's inputs: one round trip.
+        lock = (_LOCK_WITH_FIRST_ANSWER, {"account_id": account_id, "key": key})
+        locked, selected = fetch_rows(session, lock, states_by_id_query(session, selection))
         if not locked:
             raise NotFound("account_not_found", f"account {account_id} does not exist")
         account = locked[0]
         if account.fingerprint is not None:
             return _replay(session, account.fingerprint, account.result, fingerprint)
         terms = account_terms(account)
-        states = _selected_states(session, account_id, selection)
+        states = _selected_states(account_id, selection, states_by_id_of(selected))
         drafts = manual_invoices(terms, states, today)
         by_sub = {terms.subscription_id: (terms, billed) for terms, billed in states}
 
@@ -258,10 +259,9 @@ def _replay(
 
 
 def _selected_states(
-    session: Session, account_id: int, selection: list[int]
+    account_id: int, selection: list[int], found: dict[int, SubscriptionState]
 ) -> list[SubscriptionState]:
     """The selection's engine inputs, refused as a whole if any member cannot be billed."""
-    found = states_by_id(session, selection)
     missing = [sid for sid in selection if sid not in found]
     if missing:
         raise NotFound("subscription_not_found", f"subscriptions {_ids(missing)} do not exist")
