@@ -1,6 +1,6 @@
 """API latency under load: 16 concurrent clients against `recur serve` on PostgreSQL.
 
-    scripts/with-postgres.sh .venv/bin/python bench/api_load.py [--workers 1 2] \
+    scripts/with-postgres.sh .venv/bin/python bench/api_load.py [--workers 1 2 4] \
         [--accounts 20000] [--clients 16] [--seconds 20] [--reuse]
 
 It builds (or, with --reuse, keeps) the data set of bench/web_pages.py on the
@@ -257,7 +257,7 @@ def main() -> None:
     )
     parser.add_argument("--database-url", default=os.environ.get("RECUR_TEST_POSTGRES_URL"))
     parser.add_argument("--accounts", type=int, default=20_000)
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--warm-up", type=float, default=3)
