@@ -7,12 +7,13 @@ embedded single writer, gets plain executemany.
 """
 
 import functools
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
 
 import psycopg
-from sqlalchemy import Dialect, Table, TextClause, func, insert, select, text, update
+from sqlalchemy import ClauseElement, Dialect, Table, TextClause, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -102,6 +103,15 @@ def _update_statement(table: Table, columns: tuple[str, ...], dialect: Dialect) 
 def raw(session: Session) -> psycopg.Connection[Any]:
     """The session's psycopg connection, inside the session's transaction."""
     return cast(psycopg.Connection[Any], session.connection().connection.dbapi_connection)
+
+
+@functools.cache
+def for_psycopg(statement: ClauseElement, dialect: Dialect) -> tuple[str, dict[str, Any]]:
+    """A Core statement compiled once for psycopg, used directly, and the values of the
+    parameters it holds itself. Parameters go in binary: in text, an array's every
+    element is quoted and escaped."""
+    compiled = statement.compile(dialect=dialect)
+    return re.sub(r"%\((\w+)\)s", r"%(\1)b", str(compiled)), compiled.params
 
 
 @contextmanager

@@ -9,20 +9,17 @@ PostgreSQL needs and no longer. On SQLite (one writer at a time) each runs when 
 is queued and the unit of work commits as usual.
 """
 
-import functools
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
 from psycopg.types.json import Json
-from sqlalchemy import Dialect, TextClause
+from sqlalchemy import TextClause
 from sqlalchemy.orm import Session
 
 from recur.db import bulk
 from recur.db.models import Base
 
-Rows = Sequence[dict[str, Any]]
 Result = Callable[[], list[tuple[Any, ...]]]
 
 
@@ -42,7 +39,7 @@ class FinalWrites:
         self._queued: list[tuple[str, list[Any] | dict[str, Any], bool]] = []
         self._cursors: list[psycopg.Cursor[Any]] = []
 
-    def insert(self, model: type[Base], rows: Rows) -> None:
+    def insert(self, model: type[Base], rows: bulk.Rows) -> None:
         """INSERT rows that all have the same keys (a large batch goes by COPY, now)."""
         if not rows:
             return
@@ -54,7 +51,7 @@ class FinalWrites:
         sql = f"INSERT INTO {model.__tablename__} ({listed}) VALUES ({placeholders})"
         self._queued.append((sql, [[_adapted(row[c]) for c in columns] for row in rows], True))
 
-    def update(self, model: type[Base], rows: Rows) -> None:
+    def update(self, model: type[Base], rows: bulk.Rows) -> None:
         """UPDATE rows by their "id", each row with the same keys."""
         if not rows:
             return
@@ -69,8 +66,8 @@ class FinalWrites:
         if not self.postgres:
             rows = [tuple(row) for row in self.session.execute(statement, params)]
             return lambda: rows
-        sql = _psycopg_sql(statement, self.session.get_bind().dialect)
-        self._queued.append((sql, params, False))
+        sql, constants = bulk.for_psycopg(statement, self.session.get_bind().dialect)
+        self._queued.append((sql, {**constants, **params}, False))
         slot = len(self._cursors) + len(self._queued) - 1
         return lambda: self._cursors[slot].fetchall()
 
@@ -101,10 +98,3 @@ class FinalWrites:
 def _adapted(value: Any) -> Any:
     """psycopg sends a dict only when told it is JSON."""
     return Json(value) if isinstance(value, dict) else value
-
-
-@functools.cache
-def _psycopg_sql(statement: TextClause, dialect: Dialect) -> str:
-    """The statement for psycopg, its parameters sent in binary: in text, an array's
-    every element is quoted and escaped."""
-    return re.sub(r"%\((\w+)\)s", r"%(\1)b", str(statement.compile(dialect=dialect)))

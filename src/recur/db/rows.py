@@ -1,20 +1,20 @@
-"""The rows of a Core SELECT on the API's hottest paths, without SQLAlchemy's execution.
+"""The rows of Core SELECTs on the API's hottest paths, without SQLAlchemy's execution.
 
 A preview or a manual generation runs a handful of small statements, and on
 PostgreSQL SQLAlchemy's execution (cache key, execution context, result wrapping)
-cost several times what psycopg itself spends on each: the statement is compiled
+cost several times what psycopg itself spends on each: each statement is compiled
 once for psycopg and its rows fetched directly, as named tuples, in the session's
-own transaction; several statements share one round trip. SQLite keeps SQLAlchemy's execution, which converts its dates and
-decimals. A statement run here must not use expanding parameters (IN lists): on
-PostgreSQL, pass an array to `= ANY(…)` instead (see `any_ids`).
+own transaction, several statements in one round trip. SQLite keeps SQLAlchemy's
+execution, which converts its dates and decimals. A statement run here must not
+use expanding parameters (IN lists): on PostgreSQL, pass an array to `= ANY(…)`
+instead (see `any_ids`).
 """
 
-import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from psycopg.rows import namedtuple_row
-from sqlalchemy import BigInteger, ColumnElement, Dialect, Select, any_, bindparam
+from sqlalchemy import BigInteger, ColumnElement, Select, any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -36,7 +36,7 @@ def fetch_rows(session: Session, *queries: Query) -> list[Sequence[Any]]:
     cursors = []
     with bulk.as_sqlalchemy_errors(), connection.pipeline():
         for query, params in queries:
-            sql, constants = _for_psycopg(query, dialect)
+            sql, constants = bulk.for_psycopg(query, dialect)
             cursor = connection.cursor(row_factory=namedtuple_row)
             cursors.append(cursor.execute(sql, {**constants, **params}))
     return [cursor.fetchall() for cursor in cursors]
@@ -45,10 +45,3 @@ def fetch_rows(session: Session, *queries: Query) -> list[Sequence[Any]]:
 def any_ids(column: InstrumentedAttribute[int], name: str) -> ColumnElement[bool]:
     """`column = ANY(:name)`, :name an array of ids (PostgreSQL)."""
     return column == any_(bindparam(name, type_=ARRAY(BigInteger)))
-
-
-@functools.cache
-def _for_psycopg(statement: Select[Any], dialect: Dialect) -> tuple[str, dict[str, Any]]:
-    """The statement's SQL, and the values of the parameters it holds itself."""
-    compiled = statement.compile(dialect=dialect)
-    return str(compiled), compiled.params
