@@ -69,7 +69,7 @@ def pending_for_account(db: Database, account_id: int, as_of: date) -> AccountPe
     terms, owing = inputs
     invoices = pending_invoices(terms, [state for state, _ in owing], as_of)
     behind = set(_subscriptions_of(invoices))
-    subscriptions = [_facts(row) for state, row in owing if state[0].subscription_id in behind]
+    subscriptions = [_facts(row) for (sub, _), row in owing if sub.subscription_id in behind]
     return AccountPending(account_id, as_of, invoices, subscriptions)
 
 
