@@ -1,7 +1,7 @@
 """API latency under load: 16 concurrent clients against `recur serve` on PostgreSQL.
 
     scripts/with-postgres.sh .venv/bin/python bench/api_load.py [--workers 1 2 4] \
-        [--accounts 20000] [--clients 16] [--seconds 20] [--reuse]
+        [--accounts 20000] [--clients 16] [--seconds 20] [--reuse] [--rate R]
 
 It builds (or, with --reuse, keeps) the data set of bench/web_pages.py on the
 server of RECUR_TEST_POSTGRES_URL: 20,000 accounts × 5 subscriptions, billed by
@@ -15,6 +15,8 @@ subscriptions, in a random order: --order fixes it), and on each:
                                                     a fresh Idempotency-Key)
 
 Pending always looks one period ahead, so every generation issues the next one.
+With --rate R the clients are paced instead, R cycles per second between them, and
+a GET is timed from when its cycle was due.
 The first --warm-up seconds are not counted. Prints p50/p95/p99 per route, the
 requests per second, every non-2xx answer, and the CPU seconds that the server,
 PostgreSQL and the load generator each used while measured.
@@ -87,11 +89,21 @@ class Tally:
     counting: bool = False
 
 
-async def client_loop(client: Client, accounts: list[int], until: float, tally: Tally) -> None:
+async def client_loop(
+    client: Client, accounts: list[int], until: float, tally: Tally, every: float
+) -> None:
+    """Cycles back to back (every == 0: closed loop), or one cycle every `every`
+    seconds. Paced, a cycle's GET is timed from when it was due, so that a client
+    held up by a slow answer does not hide the wait (coordinated omission)."""
+    due = time.perf_counter() + random.uniform(0, every)
     for account in itertools.cycle(accounts):
         if time.monotonic() >= until:
             break
-        started = time.perf_counter()
+        if every:
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            started, due = due, due + every
+        else:
+            started = time.perf_counter()
         status, body = await client.call("GET", f"/api/v1/accounts/{account}/pending-invoices")
         seconds = time.perf_counter() - started
         if tally.counting:
@@ -122,8 +134,9 @@ async def load(port: int, token: str, accounts: list[int], args: argparse.Namesp
         await asyncio.sleep(args.warm_up)
         tally.counting = True
 
+    every = args.clients / args.rate if args.rate else 0.0
     clients = [
-        client_loop(Client(port, token), accounts[k :: args.clients], until, tally)
+        client_loop(Client(port, token), accounts[k :: args.clients], until, tally, every)
         for k in range(args.clients)
     ]
     await asyncio.gather(count_after_warm_up(), *clients)
@@ -234,8 +247,10 @@ def measure(url: str, workers: int, accounts: list[int], args: argparse.Namespac
     finally:
         os.killpg(server.pid, 15)
         server.wait()
+    load_kind = f"{args.rate:g} cycles/s offered" if args.rate else "closed loop"
     print(
-        f"\n{workers} server process(es), {args.clients} clients, {args.seconds:.0f} s measured "
+        f"\n{workers} server process(es), {args.clients} clients ({load_kind}), "
+        f"{args.seconds:.0f} s measured "
         f"after {args.warm_up:.0f} s warm-up; CPU over the {elapsed:.0f} s: server {used[0]:.1f} s, "
         f"PostgreSQL {used[1]:.1f} s, load generator {used[2]:.1f} s"
     )
@@ -261,6 +276,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--warm-up", type=float, default=3)
+    parser.add_argument(
+        "--rate", type=float, default=0, help="cycles/s offered by all clients (0: closed loop)"
+    )
     parser.add_argument("--reuse", action="store_true", help="keep the data set if built")
     parser.add_argument("--seed", type=int, default=2027, help="the data set's")
     parser.add_argument("--order", type=int, default=None, help="seed of the accounts' order")
