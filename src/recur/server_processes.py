@@ -24,7 +24,6 @@ APP = "recur.app:create_app"
 
 def serve_processes(host: str, port: int, workers: int) -> None:
     spawn = multiprocessing.get_context("spawn")
-    processes: list[BaseProcess] = []
     stopping = False
 
     def start() -> BaseProcess:

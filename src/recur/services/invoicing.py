@@ -74,18 +74,8 @@ def pending_for_account(db: Database, account_id: int, as_of: date) -> AccountPe
 
 
 def _facts(row: Any) -> SubscriptionFacts:
-    return SubscriptionFacts(
-        id=row.id,
-        account_id=row.account_id,
-        pricing_option_id=row.pricing_option_id,
-        quantity=row.quantity,
-        start_date=row.start_date,
-        auto_renew=row.auto_renew,
-        term_months=row.term_months,
-        status=row.status,
-        end_date=row.end_date,
-        next_charge_date=row.next_charge_date,
-    )
+    """The subscription's own columns of a preview row (which has them by those names)."""
+    return SubscriptionFacts(*(getattr(row, name) for name in SubscriptionFacts._fields))
 
 
 def pending_for_subscription(
