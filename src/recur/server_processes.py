@@ -1,4 +1,4 @@
-"""`recur serve --workers N`: N server processes, each listening on a socket of its own.
+"""`recur serve`: one server process, or N, each listening on a socket of its own.
 
 uvicorn's own workers share one listening socket, and the process that wakes first
 accepts every connection waiting: sixteen keep-alive clients arriving together can
@@ -16,13 +16,19 @@ import socket
 import time
 from multiprocessing.process import BaseProcess
 from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import uvicorn
 
 log = logging.getLogger("recur.server")
 
-APP = "recur.app:create_app"
-
 
 def serve_processes(host: str, port: int, workers: int) -> None:
+    if workers == 1:
+        _server(host=host, port=port).run()
+        return
+    _refuse_a_taken_port(host, port)
     spawn = multiprocessing.get_context("spawn")
     stopping = False
 
@@ -52,16 +58,41 @@ def serve_processes(host: str, port: int, workers: int) -> None:
 
 
 def serve_one(host: str, port: int) -> None:
-    """One server process on its own SO_REUSEPORT socket."""
-    import uvicorn
-
+    """One of several server processes, on its own SO_REUSEPORT socket."""
     from recur.logging_setup import configure_logging
 
     configure_logging()
-    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    listening = socket.socket(family, kind, proto)
-    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listening, address = _socket(host, port)
     listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     listening.bind(address)
-    config = uvicorn.Config(APP, factory=True, log_level="info", proxy_headers=False)
-    uvicorn.Server(config).run(sockets=[listening])
+    _server().run(sockets=[listening])
+
+
+def _refuse_a_taken_port(host: str, port: int) -> None:
+    """SO_REUSEPORT would let these processes join another server already on the port
+    (of the same user) and split its clients: bind once without it, to fail as one
+    server would."""
+    probe, address = _socket(host, port)
+    with probe:
+        try:
+            probe.bind(address)
+        except OSError as error:
+            raise SystemExit(f"cannot listen on {host}:{port}: {error.strerror}") from error
+
+
+def _socket(host: str, port: int) -> tuple[socket.socket, Any]:
+    """A TCP socket for `host` (its first address) and the address to bind."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    made = socket.socket(family, kind, proto)
+    made.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    return made, address
+
+
+def _server(**where: Any) -> "uvicorn.Server":
+    """The application's uvicorn server (`where`: host and port, if it binds them)."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        "recur.app:create_app", factory=True, log_level="info", proxy_headers=False, **where
+    )
+    return uvicorn.Server(config)

@@ -92,6 +92,14 @@ def test_each_server_process_listens_on_its_own_socket_and_a_dead_one_is_replace
         eventually(lambda: ready(base), "/readyz")
         assert all(ready(base) for _ in range(20))
 
+        # A second server on the port is refused, not let in to split the clients.
+        second_server = subprocess.run(
+            command, env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+        assert second_server.returncode != 0
+        assert f"cannot listen on 127.0.0.1:{port}" in second_server.stderr
+        assert servers(parent.pid, port) == first
+
         killed = next(iter(first))
         os.kill(killed, signal.SIGKILL)
         second = eventually(

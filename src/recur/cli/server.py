@@ -8,7 +8,7 @@ from recur.cli.app import app, context, domain_errors
 from recur.db.migrate import is_current, upgrade
 from recur.db.session import is_sqlite
 from recur.logging_setup import configure_logging
-from recur.server_processes import APP, serve_processes
+from recur.server_processes import serve_processes
 from recur.services.roles import Role
 from recur.services.tokens import create_token
 from recur.worker import worker
@@ -25,18 +25,13 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="Web server processes.")] = 1,
 ) -> None:
     """Serve the back office and the API, with the billing schedule (RECUR_SCHEDULER=off: without)."""
-    import uvicorn
-
     configure_logging()
     ctx = context()
     # An embedded SQLite file is set up on first start; PostgreSQL is migrated by
     # `recur db upgrade` (several servers must not race to migrate it).
     if is_sqlite(ctx.db.engine) and not is_current(ctx.db.engine):
         upgrade(ctx.settings.database_url)
-    if workers > 1:
-        serve_processes(host, port, workers)
-        return
-    uvicorn.run(APP, factory=True, host=host, port=port, log_level="info", proxy_headers=False)
+    serve_processes(host, port, workers)
 
 
 @token_app.command("create")
