@@ -38,3 +38,17 @@ def test_only_a_connection_that_sat_idle_is_pinged(
     with pg_db.read() as session:
         session.execute(text("SELECT 1"))
     assert len(pings) == 1
+
+
+@pytest.mark.postgres
+def test_a_prepared_statement_is_planned_once_not_at_every_run(pg_db: Database) -> None:
+    with pg_db.engine.connect() as conn:  # the setting outlives a rolled-back transaction
+        conn.rollback()
+        cursor = conn.connection.driver_connection.cursor()
+        for ids in ([1], [1, 2], [3, 4, 5], [6], [7, 8], [9]):
+            cursor.execute("SELECT id FROM accounts WHERE id = ANY(%s)", (ids,), prepare=True)
+        plans = conn.exec_driver_sql(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+            " WHERE statement LIKE 'SELECT id FROM accounts%%'"
+        ).one()
+    assert tuple(plans) == (6, 0)

@@ -42,8 +42,26 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
     engine = create_engine(url, **kwargs)
+    _plan_once(engine)
     _ping_idle_connections(engine)
     return engine
+
+
+def _plan_once(engine: Engine) -> None:
+    """Plan a prepared statement once per connection, not at every run.
+
+    psycopg prepares a statement at its fifth run on a connection. PostgreSQL then
+    still re-plans it for each call's parameters whenever its rough estimate says a
+    custom plan might pay, and for the reads and writes of a preview or a generation
+    (a few ids, one account) it always says so: planning cost more CPU than running
+    them. Recur's statements look rows up by key, so the generic plan is the plan.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET plan_cache_mode = force_generic_plan")
+        dbapi_connection.commit()  # a session setting: it outlives this transaction
 
 
 PING_IF_IDLE_FOR = 5.0  # seconds
