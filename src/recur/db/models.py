@@ -198,7 +198,7 @@ class Invoice(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
-    issue_date: Mapped[date] = mapped_column(Date, index=True)
+    issue_date: Mapped[date] = mapped_column(Date)
     due_date: Mapped[date] = mapped_column(Date)
     currency: Mapped[str] = mapped_column(String(3))
     type: Mapped[str] = mapped_column(String(10), default=InvoiceType.INVOICE)
