@@ -59,6 +59,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         if schedule is not None:
             schedule.shutdown()
+        await ctx.loop_reads.close()
         ctx.db.dispose()
 
 

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from recur.clock import Clock, clock_from_settings
+from recur.db.loop_reads import LoopReads
 from recur.db.session import Database
 from recur.settings import Settings, get_settings
 
@@ -12,12 +13,15 @@ class AppContext:
     settings: Settings
     db: Database
     clock: Clock
+    loop_reads: LoopReads  # the API's reads on the event loop (opened on first use)
 
 
 def context_from_settings(settings: Settings | None = None) -> AppContext:
     settings = settings or get_settings()
+    db = Database(settings.database_url)
     return AppContext(
         settings=settings,
-        db=Database(settings.database_url),
+        db=db,
         clock=clock_from_settings(settings.today, settings.test_clock),
+        loop_reads=LoopReads(db),
     )

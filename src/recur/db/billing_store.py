@@ -174,13 +174,20 @@ def subscription_states(
     return states
 
 
-def preview_inputs(
-    session: Session, account_id: int
-) -> tuple[AccountTerms, list[tuple[SubscriptionState, Any]]] | None:
-    """An account's terms, and each of its owing subscriptions' engine inputs with its row
-    (which has the subscription's own columns too); None if there is no such account."""
+def preview_queries(account_id: int) -> tuple[Query, Query]:
+    """What a preview reads: the account's terms and its owing subscriptions (fetch them
+    with db/rows.py or db/loop_reads.py, then read them with `preview_inputs`)."""
     wanted = {"account_id": account_id}
-    accounts, rows = fetch_rows(session, (_TERMS, wanted), (_PREVIEW_STATES, wanted))
+    return (_TERMS, wanted), (_PREVIEW_STATES, wanted)
+
+
+def preview_inputs(
+    fetched: Sequence[Sequence[Any]],
+) -> tuple[AccountTerms, list[tuple[SubscriptionState, Any]]] | None:
+    """The rows of `preview_queries` as the account's terms, and each of its owing
+    subscriptions' engine inputs with its row (which has the subscription's own columns
+    too); None if there is no such account."""
+    accounts, rows = fetched
     if not accounts:
         return None
     account = accounts[0]

@@ -20,6 +20,8 @@ T = TypeVar("T")
 
 _RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
 READ_ONLY = "recur_read_only"
+# See _plan_once.
+PLAN_ONCE = "SET plan_cache_mode = force_generic_plan"
 
 
 def normalise_url(url: str) -> str:
@@ -60,7 +62,7 @@ def _plan_once(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         with dbapi_connection.cursor() as cursor:
-            cursor.execute("SET plan_cache_mode = force_generic_plan")
+            cursor.execute(PLAN_ONCE)
         dbapi_connection.commit()  # a session setting: it outlives this transaction
 
 

@@ -5,6 +5,7 @@ inputs, so what an operator sees is what gets issued.
 """
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -20,11 +21,13 @@ from recur.db.billing_store import (
     account_terms,
     issue_invoices,
     preview_inputs,
+    preview_queries,
     states_by_id_of,
     states_by_id_query,
     subscription_states,
 )
 from recur.db.final_writes import FinalWrites
+from recur.db.loop_reads import LoopReads
 from recur.db.models import Account, AuditEvent, IdempotencyKey, Invoice, Subscription
 from recur.db.rows import fetch_rows
 from recur.db.session import Database
@@ -61,9 +64,21 @@ def _subscriptions_of(invoices: list[PendingInvoice]) -> list[int]:
 
 
 def pending_for_account(db: Database, account_id: int, as_of: date) -> AccountPending:
-    """The account's pending invoices and the subscriptions behind them (one snapshot)."""
+    """The account's pending invoices and the subscriptions behind them."""
     with db.read() as session:
-        inputs = preview_inputs(session, account_id)
+        fetched = fetch_rows(session, *preview_queries(account_id))
+    return _account_pending(account_id, as_of, fetched)
+
+
+async def pending_for_account_on_loop(
+    reads: LoopReads, account_id: int, as_of: date
+) -> AccountPending:
+    """`pending_for_account`, read without leaving the event loop (the API's door)."""
+    return _account_pending(account_id, as_of, await reads.fetch_rows(*preview_queries(account_id)))
+
+
+def _account_pending(account_id: int, as_of: date, fetched: list[Sequence[Any]]) -> AccountPending:
+    inputs = preview_inputs(fetched)
     if inputs is None:
         raise NotFound("account_not_found", f"account {account_id} does not exist")
     terms, owing = inputs
