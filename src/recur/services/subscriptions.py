@@ -14,7 +14,7 @@ from recur.db.billing_store import (
 )
 from recur.db.models import PricingOption, Subscription
 from recur.db.session import Database
-from recur.domain.calendar import add_months
+from recur.domain.calendar import add_months, months_between
 from recur.domain.catalogue import AccountStatus, BillingCycle, CancelAt, SubscriptionStatus
 from recur.domain.charges import SubscriptionTerms, next_planned_issue_date
 from recur.domain.errors import Conflict, InvalidInput, NotFound
@@ -114,7 +114,9 @@ def term_end(sub: Subscription | SubscriptionFacts, today: date) -> date | None:
         return None
     if not sub.auto_renew:
         return add_months(sub.start_date, sub.term_months)
-    n = 1
+    # Every term ending before today's month ends before today: start from the last of
+    # those rather than walk every term since the start.
+    n = max(1, months_between(sub.start_date, today) // sub.term_months)
     while add_months(sub.start_date, n * sub.term_months) <= today:
         n += 1
     return add_months(sub.start_date, n * sub.term_months)
