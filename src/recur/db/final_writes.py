@@ -9,6 +9,7 @@ PostgreSQL needs and no longer. On SQLite (one writer at a time) each runs when 
 is queued and the unit of work commits as usual.
 """
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +26,10 @@ Result = Callable[[], list[tuple[Any, ...]]]
 
 # From this many rows COPY, sent now, beats a multi-row INSERT in the pipeline.
 COPY_FROM_ROWS = 50
+# Rows per INSERT statement: one statement for a generation's few rows rather than one
+# execution per row, each of which PostgreSQL starts and ends an executor for. Each
+# count is a statement of its own that psycopg prepares: a few counts, a few plans.
+ROWS_PER_INSERT = 10
 
 
 class FinalWrites:
@@ -36,7 +41,7 @@ class FinalWrites:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.postgres = bulk.is_postgres(session)
-        self._queued: list[tuple[str, list[Any] | dict[str, Any], bool]] = []
+        self._queued: list[tuple[str, list[Any] | dict[str, Any]]] = []
         self._cursors: list[psycopg.Cursor[Any]] = []
 
     def insert(self, model: type[Base], rows: bulk.Rows) -> None:
@@ -46,10 +51,11 @@ class FinalWrites:
         if not self.postgres or len(rows) >= COPY_FROM_ROWS:
             bulk.insert_rows(self.session, model, rows)
             return
-        columns = list(rows[0])
-        listed, placeholders = ", ".join(columns), ", ".join(["%s"] * len(columns))
-        sql = f"INSERT INTO {model.__tablename__} ({listed}) VALUES ({placeholders})"
-        self._queued.append((sql, [[_adapted(row[c]) for c in columns] for row in rows], True))
+        columns = tuple(rows[0])
+        for first in range(0, len(rows), ROWS_PER_INSERT):
+            chunk = rows[first : first + ROWS_PER_INSERT]
+            sql = _insert_sql(model.__tablename__, columns, len(chunk))
+            self._queued.append((sql, [_adapted(row[c]) for row in chunk for c in columns]))
 
     def update(self, model: type[Base], rows: bulk.Rows) -> None:
         """UPDATE rows by their "id", each row with the same keys."""
@@ -67,7 +73,7 @@ class FinalWrites:
             rows = [tuple(row) for row in self.session.execute(statement, params)]
             return lambda: rows
         sql, constants = bulk.for_psycopg(statement, self.session.get_bind().dialect)
-        self._queued.append((sql, {**constants, **params}, False))
+        self._queued.append((sql, {**constants, **params}))
         slot = len(self._cursors) + len(self._queued) - 1
         return lambda: self._cursors[slot].fetchall()
 
@@ -83,16 +89,17 @@ class FinalWrites:
         self.session.flush()  # the ORM's pending changes belong to this transaction too
         connection = bulk.raw(self.session)
         with bulk.as_sqlalchemy_errors(), connection.pipeline():
-            for sql, params, many in self._queued:
-                cursor = connection.cursor()
-                if many:
-                    cursor.executemany(sql, params)
-                else:
-                    cursor.execute(sql, params)
-                self._cursors.append(cursor)
+            for sql, params in self._queued:
+                self._cursors.append(connection.cursor().execute(sql, params))
             self._queued.clear()
             if commit:
                 connection.commit()
+
+
+@functools.cache
+def _insert_sql(table: str, columns: tuple[str, ...], count: int) -> str:
+    row = f"({', '.join(['%s'] * len(columns))})"
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([row] * count)}"
 
 
 def _adapted(value: Any) -> Any:
