@@ -2,7 +2,9 @@
 pooled PostgreSQL connections are looked after as the sync engine's are."""
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import date
+from typing import TypeVar
 
 import pytest
 from psycopg_pool import AsyncConnectionPool
@@ -16,7 +18,26 @@ from recur.domain.errors import NotFound
 from recur.services.invoicing import pending_for_account, pending_for_account_on_loop
 from tests.integration import factories as f
 
+T = TypeVar("T")
 _BACKEND_PID = (select(func.pg_backend_pid()), {})
+
+
+def on_loop(db: Database, work: Callable[[LoopReads], Awaitable[T]]) -> T:
+    """`work` on an event loop, with reads of its own (closed after)."""
+
+    async def run() -> T:
+        reads = LoopReads(db)
+        try:
+            return await work(reads)
+        finally:
+            await reads.close()
+
+    return asyncio.run(run())
+
+
+async def backend_pid(reads: LoopReads) -> int:
+    ((pid,),) = (await reads.fetch_rows(_BACKEND_PID))[0]
+    return int(pid)
 
 
 def test_the_preview_read_on_the_loop_is_the_preview(db: Database) -> None:
@@ -28,14 +49,7 @@ def test_the_preview_read_on_the_loop_is_the_preview(db: Database) -> None:
     f.subscribe(db, f.account(db, "Other"), prepaid, date(2027, 1, 11))
     as_of = date(2027, 1, 15)
 
-    async def on_loop() -> object:
-        reads = LoopReads(db)
-        try:
-            return await pending_for_account_on_loop(reads, account, as_of)
-        finally:
-            await reads.close()
-
-    on_the_loop = asyncio.run(on_loop())
+    on_the_loop = on_loop(db, lambda reads: pending_for_account_on_loop(reads, account, as_of))
     expected = pending_for_account(db, account, as_of)
     assert len(expected.invoices) == 2
     assert len(expected.subscriptions) == 2
@@ -43,34 +57,22 @@ def test_the_preview_read_on_the_loop_is_the_preview(db: Database) -> None:
 
 
 def test_an_unknown_account_has_no_preview_on_the_loop(db: Database) -> None:
-    async def on_loop() -> None:
-        reads = LoopReads(db)
-        try:
-            await pending_for_account_on_loop(reads, 999, date(2027, 1, 15))
-        finally:
-            await reads.close()
-
     with pytest.raises(NotFound, match="account 999 does not exist"):
-        asyncio.run(on_loop())
+        on_loop(db, lambda reads: pending_for_account_on_loop(reads, 999, date(2027, 1, 15)))
 
 
 @pytest.mark.postgres
 def test_a_pooled_connection_dropped_while_idle_is_replaced_unseen(
     pg_db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def scenario() -> tuple[int, int]:
-        reads = LoopReads(pg_db)
-        try:
-            ((first,),) = (await reads.fetch_rows(_BACKEND_PID))[0]
-            with pg_db.engine.begin() as conn:  # as a server restart or an idle timeout would
-                assert conn.scalar(select(func.pg_terminate_backend(first)))
-            monkeypatch.setattr(loop_reads, "PING_IF_IDLE_FOR", 0.0)
-            ((second,),) = (await reads.fetch_rows(_BACKEND_PID))[0]
-            return first, second
-        finally:
-            await reads.close()
+    async def scenario(reads: LoopReads) -> tuple[int, int]:
+        first = await backend_pid(reads)
+        with pg_db.engine.begin() as conn:  # as a server restart or an idle timeout would
+            assert conn.scalar(select(func.pg_terminate_backend(first)))
+        monkeypatch.setattr(loop_reads, "PING_IF_IDLE_FOR", 0.0)
+        return first, await backend_pid(reads)
 
-    first, second = asyncio.run(scenario())
+    first, second = on_loop(pg_db, scenario)
     assert second != first
 
 
@@ -85,16 +87,12 @@ def test_only_a_pooled_connection_that_sat_idle_is_pinged(
 
     monkeypatch.setattr(AsyncConnectionPool, "check_connection", ping)
 
-    async def scenario() -> list[int]:
-        reads = LoopReads(pg_db)
-        try:
-            for _ in range(3):  # in steady use: no round trip spent on pinging
-                await reads.fetch_rows(_BACKEND_PID)
-            in_steady_use = len(pings)
-            monkeypatch.setattr(loop_reads, "PING_IF_IDLE_FOR", 0.0)
-            await reads.fetch_rows(_BACKEND_PID)
-            return [in_steady_use, len(pings)]
-        finally:
-            await reads.close()
+    async def scenario(reads: LoopReads) -> list[int]:
+        for _ in range(3):  # in steady use: no round trip spent on pinging
+            await backend_pid(reads)
+        in_steady_use = len(pings)
+        monkeypatch.setattr(loop_reads, "PING_IF_IDLE_FOR", 0.0)
+        await backend_pid(reads)
+        return [in_steady_use, len(pings)]
 
-    assert asyncio.run(scenario()) == [0, 1]
+    assert on_loop(pg_db, scenario) == [0, 1]
