@@ -143,17 +143,24 @@ async def load(port: int, token: str, accounts: list[int], args: argparse.Namesp
     return tally
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU of the processes (and their children that are still running)."""
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User + system CPU of each of the processes that are still running."""
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
+    used = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except FileNotFoundError:
             continue
-        total += int(fields[11]) + int(fields[12])
-    return total / ticks
+        used[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return used
+
+
+def cpu_since(before: dict[int, float], now: dict[int, float]) -> float:
+    """CPU used since `before` by the processes running now (one started since counts
+    whole). One that ended in between is left out: subtracting what it had used
+    before would count less than nothing for it."""
+    return sum(used - before.get(pid, 0.0) for pid, used in now.items())
 
 
 def pgrep(*criteria: str) -> list[int]:
@@ -234,15 +241,16 @@ def measure(url: str, workers: int, accounts: list[int], args: argparse.Namespac
     server = serve(url, workers, port, token)
     try:
         server_pids, postgres = family(server.pid), pgrep("-x", "postgres")
-        before = cpu_seconds(server_pids), cpu_seconds(postgres), time.process_time()
+        before = cpu_seconds(server_pids), cpu_seconds(postgres)
+        load_generator = time.process_time()
         started = time.monotonic()
         tally = asyncio.run(load(port, token, accounts, args))
         elapsed = time.monotonic() - started
         # PostgreSQL backends started during the load count whole.
         used = [
-            cpu_seconds(server_pids) - before[0],
-            cpu_seconds(pgrep("-x", "postgres")) - before[1],
-            time.process_time() - before[2],
+            cpu_since(before[0], cpu_seconds(server_pids)),
+            cpu_since(before[1], cpu_seconds(pgrep("-x", "postgres"))),
+            time.process_time() - load_generator,
         ]
     finally:
         os.killpg(server.pid, 15)
