@@ -2,12 +2,14 @@
 pooled PostgreSQL connections are looked after as the sync engine's are."""
 
 import asyncio
+import socket
+import time
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import TypeVar
 
 import pytest
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from sqlalchemy import func, select
 
 from recur.db import loop_reads
@@ -96,3 +98,30 @@ def test_only_a_pooled_connection_that_sat_idle_is_pinged(
         return [in_steady_use, len(pings)]
 
     assert on_loop(pg_db, scenario) == [0, 1]
+
+
+@pytest.mark.postgres
+def test_an_unreachable_database_fails_the_read_soon_and_a_later_read_tries_again(
+    pg_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(loop_reads, "WAIT_FOR_CONNECTION", 0.5)
+    nowhere = Database(pg_db.engine.url.set(port=free_port()).render_as_string(False))
+
+    async def scenario(reads: LoopReads) -> float:
+        started = time.monotonic()
+        for _ in range(2):  # each read tries to open the pool afresh
+            with pytest.raises(PoolTimeout):
+                await backend_pid(reads)
+        await asyncio.sleep(0.1)
+        # No pool left behind, its workers trying to connect for ever.
+        assert asyncio.all_tasks() == {asyncio.current_task()}
+        return time.monotonic() - started
+
+    assert on_loop(nowhere, scenario) < 5
+    nowhere.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

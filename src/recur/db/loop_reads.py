@@ -9,7 +9,10 @@ end, and the event loop serves other requests while PostgreSQL answers. SQLite
 (the embedded default) is read in the thread pool, in a read transaction.
 
 Each statement is a statement of `db/rows.py` (compiled once, no IN lists) and
-answers the same rows, by position and by name.
+answers the same rows, by position and by name. As in any READ COMMITTED
+transaction, each statement sees the database as it was when that statement
+started: a preview may read its terms and its subscriptions a moment apart, and a
+generation reads both again under the account's lock.
 """
 
 import asyncio
@@ -30,6 +33,10 @@ from recur.db.session import PING_IF_IDLE_FOR, PLAN_ONCE, Database
 # Connections per server process: a read holds one for a round trip, so a few serve
 # every request a process has in flight.
 POOL_SIZE = 4
+# Seconds a read waits for a connection (to open the pool, or one free): a database
+# that cannot be reached fails the request, as the sync engine would, rather than
+# holding it for psycopg_pool's default 30 s.
+WAIT_FOR_CONNECTION = 5.0
 
 
 class LoopReads:
@@ -76,9 +83,11 @@ class LoopReads:
                     configure=_plan_once,
                     check=_ping_if_idle,
                     reset=_returned,
+                    timeout=WAIT_FOR_CONNECTION,
                     open=False,
                 )
-                await pool.open(wait=True)
+                # Not ready in time: psycopg_pool closes it, and the next read tries again.
+                await pool.open(wait=True, timeout=WAIT_FOR_CONNECTION)
                 self._pool = pool
             return self._pool
 
