@@ -1,7 +1,7 @@
 """API latency under load: 16 concurrent clients against `recur serve` on PostgreSQL.
 
     scripts/with-postgres.sh .venv/bin/python bench/api_load.py [--workers 1 2 4] \
-        [--accounts 20000] [--clients 16] [--seconds 20] [--reuse] [--rate R]
+        [--threads T] [--accounts 20000] [--clients 16] [--seconds 20] [--reuse] [--rate R]
 
 It builds (or, with --reuse, keeps) the data set of bench/web_pages.py on the
 server of RECUR_TEST_POSTGRES_URL: 20,000 accounts × 5 subscriptions, billed by
@@ -201,7 +201,9 @@ def pick_accounts(url: str, seed: int | None) -> list[int]:
     return accounts
 
 
-def serve(url: str, workers: int, port: int, token: str) -> subprocess.Popen[bytes]:
+def serve(
+    url: str, workers: int, port: int, token: str, threads: int | None = None
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "RECUR_DATABASE_URL": url,
@@ -209,6 +211,8 @@ def serve(url: str, workers: int, port: int, token: str) -> subprocess.Popen[byt
         "RECUR_SCHEDULER": "off",
         "RECUR_API_TOKEN": token,
     }
+    if threads is not None:
+        env["RECUR_SERVER_THREADS"] = str(threads)
     command = [str(Path(sys.executable).parent / "recur"), "serve", "--port", str(port)]
     server = subprocess.Popen(
         [*command, "--workers", str(workers)],
@@ -238,7 +242,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def measure(url: str, workers: int, accounts: list[int], args: argparse.Namespace) -> bool:
     port, token = free_port(), secrets.token_urlsafe(24)
-    server = serve(url, workers, port, token)
+    server = serve(url, workers, port, token, args.threads)
     try:
         server_pids, postgres = family(server.pid), pgrep("-x", "postgres")
         before = cpu_seconds(server_pids), cpu_seconds(postgres)
@@ -256,8 +260,9 @@ def measure(url: str, workers: int, accounts: list[int], args: argparse.Namespac
         os.killpg(server.pid, 15)
         server.wait()
     load_kind = f"{args.rate:g} cycles/s offered" if args.rate else "closed loop"
+    threads = f" × {args.threads} thread(s)" if args.threads else ""
     print(
-        f"\n{workers} server process(es), {args.clients} clients ({load_kind}), "
+        f"\n{workers} server process(es){threads}, {args.clients} clients ({load_kind}), "
         f"{args.seconds:.0f} s measured "
         f"after {args.warm_up:.0f} s warm-up; CPU over the {elapsed:.0f} s: server {used[0]:.1f} s, "
         f"PostgreSQL {used[1]:.1f} s, load generator {used[2]:.1f} s"
@@ -281,6 +286,9 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("RECUR_TEST_POSTGRES_URL"))
     parser.add_argument("--accounts", type=int, default=20_000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument(
+        "--threads", type=int, default=None, help="RECUR_SERVER_THREADS (default: the server's)"
+    )
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--warm-up", type=float, default=3)

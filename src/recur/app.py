@@ -4,6 +4,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     ctx: AppContext = app.state.ctx
+    to_thread.current_default_thread_limiter().total_tokens = ctx.settings.server_threads
     _ensure_env_token(ctx)
     schedule: BillingSchedule | None = None
     if ctx.settings.scheduler.lower() not in ("off", "0", "false", "no"):

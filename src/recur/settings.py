@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     secret_key: str = Field(default_factory=_default_secret_key)
     seller_name: str = "Recur Cloud Services"
     cookie_secure: bool = False  # behind HTTPS: send the session cookie over HTTPS only
+    # Sync requests (pages, API writes) a server process runs at once, in its thread
+    # pool: Python runs one thread at a time, and more threads on CPU-bound requests
+    # only hand the GIL to each other (docs/performance-api.md). Two, so that one slow
+    # request (a PDF) does not hold up the others.
+    server_threads: int = Field(default=2, ge=1)
 
 
 @lru_cache(maxsize=1)

@@ -76,7 +76,7 @@ def test_keys_belong_to_their_token_and_path(client: TestClient) -> None:
 
 
 def test_concurrent_identical_requests_issue_one_invoice(postgres_url: str) -> None:
-    app = make_app(postgres_url)
+    app = make_app(postgres_url, server_threads=8)  # eight requests in flight at once
     with TestClient(app, headers=bearer(ADMIN_TOKEN)) as client:
         acme, sub = acme_with_subscription(client)
         path = f"{API}/accounts/{acme['id']}/invoices/generate"
@@ -96,7 +96,7 @@ def test_concurrent_identical_requests_issue_one_invoice(postgres_url: str) -> N
 
 
 def test_concurrent_requests_without_key_never_bill_a_period_twice(postgres_url: str) -> None:
-    app = make_app(postgres_url)
+    app = make_app(postgres_url, server_threads=8)  # eight requests in flight at once
     with TestClient(app, headers=bearer(ADMIN_TOKEN)) as client:
         _acme, sub = acme_with_subscription(client)
         path = f"{API}/subscriptions/{sub['id']}/invoices/generate"
