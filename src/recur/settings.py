@@ -54,9 +54,10 @@ class Settings(BaseSettings):
     cookie_secure: bool = False  # behind HTTPS: send the session cookie over HTTPS only
     # Sync requests (pages, API writes) a server process runs at once, in its thread
     # pool: Python runs one thread at a time, and more threads on CPU-bound requests
-    # only hand the GIL to each other (docs/performance-api.md). Two, so that one slow
-    # request (a PDF) does not hold up the others.
-    server_threads: int = Field(default=2, ge=1)
+    # only hand the GIL to each other; one, and they wait their turn in arrival order
+    # (docs/performance-api.md). Scale with `recur serve --workers`; raise this if slow
+    # requests (PDFs of large invoices) hold up the others.
+    server_threads: int = Field(default=1, ge=1)
 
 
 @lru_cache(maxsize=1)

@@ -11,7 +11,7 @@ async def _threads_for_sync_requests() -> float:
 
 
 def test_the_thread_pool_has_the_configured_size(sqlite_url: str) -> None:
-    for threads in (1, 3):
+    for threads in (2, 3):
         app = make_app(sqlite_url, server_threads=threads)
         with TestClient(app, headers=bearer(ADMIN_TOKEN)) as client:
             assert client.portal is not None
@@ -19,7 +19,7 @@ def test_the_thread_pool_has_the_configured_size(sqlite_url: str) -> None:
             assert client.get("/api/v1/accounts").status_code == 200  # still answers
 
 
-def test_by_default_two_sync_requests_run_at_once(sqlite_url: str) -> None:
+def test_by_default_one_sync_request_runs_at_once(sqlite_url: str) -> None:
     with TestClient(make_app(sqlite_url)) as client:
         assert client.portal is not None
-        assert client.portal.call(_threads_for_sync_requests) == 2
+        assert client.portal.call(_threads_for_sync_requests) == 1
