@@ -27,8 +27,8 @@ from psycopg.rows import namedtuple_row
 from psycopg_pool import AsyncConnectionPool
 
 from recur.db import bulk
-from recur.db.rows import Query, fetch_rows
-from recur.db.session import PING_IF_IDLE_FOR, PLAN_ONCE, Database
+from recur.db.rows import Query, fetch_rows, for_psycopg
+from recur.db.session import PING_IF_IDLE_FOR, PLAN_ONCE, Database, is_sqlite
 
 # Connections per server process: a read holds one for a round trip, so a few serve
 # every request a process has in flight.
@@ -47,7 +47,7 @@ class LoopReads:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.postgres = db.engine.dialect.name == "postgresql"
+        self.postgres = not is_sqlite(db.engine)
         self._pool: AsyncConnectionPool[AsyncConnection[Any]] | None = None
         self._opening = asyncio.Lock()
 
@@ -56,15 +56,14 @@ class LoopReads:
         if not self.postgres:
             return await to_thread.run_sync(self._fetch_in_thread, queries)
         pool = self._pool or await self._open()
-        dialect = self.db.engine.dialect
+        statements = for_psycopg(queries, self.db.engine.dialect)
         async with pool.connection() as connection:
             with bulk.as_sqlalchemy_errors():
                 async with connection.pipeline():
-                    cursors = []
-                    for query, params in queries:
-                        sql, constants = bulk.for_psycopg(query, dialect)
-                        cursor = connection.cursor(row_factory=namedtuple_row)
-                        cursors.append(await cursor.execute(sql, {**constants, **params}))
+                    cursors = [
+                        await connection.cursor(row_factory=namedtuple_row).execute(sql, params)
+                        for sql, params in statements
+                    ]
                 return [await cursor.fetchall() for cursor in cursors]
 
     def _fetch_in_thread(self, queries: tuple[Query, ...]) -> list[Sequence[Any]]:

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from psycopg.rows import namedtuple_row
-from sqlalchemy import BigInteger, ColumnElement, Select, any_, bindparam
+from sqlalchemy import BigInteger, ColumnElement, Dialect, Select, any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -31,15 +31,18 @@ def fetch_rows(session: Session, *queries: Query) -> list[Sequence[Any]]:
     """
     if not bulk.is_postgres(session):
         return [session.connection().execute(query, params).all() for query, params in queries]
-    dialect = session.get_bind().dialect
     connection = bulk.raw(session)
     cursors = []
     with bulk.as_sqlalchemy_errors(), connection.pipeline():
-        for query, params in queries:
-            sql, constants = bulk.for_psycopg(query, dialect)
-            cursor = connection.cursor(row_factory=namedtuple_row)
-            cursors.append(cursor.execute(sql, {**constants, **params}))
+        for sql, params in for_psycopg(queries, session.get_bind().dialect):
+            cursors.append(connection.cursor(row_factory=namedtuple_row).execute(sql, params))
     return [cursor.fetchall() for cursor in cursors]
+
+
+def for_psycopg(queries: Sequence[Query], dialect: Dialect) -> list[tuple[str, dict[str, Any]]]:
+    """Each query as psycopg runs it: its SQL (compiled once) and all its parameters."""
+    compiled = [(bulk.for_psycopg(query, dialect), params) for query, params in queries]
+    return [(sql, {**constants, **params}) for (sql, constants), params in compiled]
 
 
 def any_ids(column: InstrumentedAttribute[int], name: str) -> ColumnElement[bool]:
