@@ -90,10 +90,13 @@ lint: install
 	exit $$rc
 
 # bench: the benchmarks against a throwaway PostgreSQL: one billing run in one process
-# (throughput, memory, preview latency), one run shared by 1, 2 and 4 workers, and
+# (throughput, memory, preview latency), one over accounts of 200 subscriptions each,
+# one run shared by 1, 2 and 4 workers, and
 # the API under 16 concurrent clients.
 bench: install system-deps
 	scripts/with-postgres.sh $(BIN)/python bench/billing_run.py
+	scripts/with-postgres.sh $(BIN)/python bench/billing_run.py --accounts 500 \
+		--subs-per-account 200 --memory-accounts 0
 	scripts/with-postgres.sh $(BIN)/python bench/workers.py
 	scripts/with-postgres.sh $(BIN)/python bench/api_load.py
 

@@ -1,11 +1,14 @@
 """A generation's rows go with its COMMIT in a few multi-row INSERTs: however many there
 are, every one is written, in order, as the generation answered."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
-from recur.db.final_writes import COPY_FROM_ROWS, ROWS_PER_INSERT
+from recur.db.final_writes import COPY_FROM_ROWS, ROWS_PER_INSERT, FinalWrites
+from recur.db.models import BilledPeriod
 from recur.db.session import Database
 from recur.domain.catalogue import InvoiceGrouping
 from recur.services.invoicing import generate_for_account
@@ -29,3 +32,27 @@ def test_every_row_of_a_generation_is_written_in_order(db: Database, count: int)
     assert [inv.items[0].quantity for inv in stored] == list(range(1, count + 1))
     assert_ledger_matches_items(db)
     assert_books_balanced(db)
+
+
+@pytest.mark.parametrize("count", [1, COPY_FROM_ROWS])
+def test_a_refused_write_is_raised_as_sqlalchemy_raises_it(pg_db: Database, count: int) -> None:
+    """Whether its rows went by COPY or in the pipeline, a write the database refuses
+    reaches the unit of work as SQLAlchemy's IntegrityError (its retries and the
+    services' error handling know no other), and nothing of the transaction stays."""
+    orphans = [
+        {
+            "subscription_id": 999_999,
+            "kind": "recurring",
+            "period_start": date(2027, 1, 1) + timedelta(days=n),
+            "period_end": date(2027, 1, 2) + timedelta(days=n),
+            "invoice_item_id": 999_999 + n,
+        }
+        for n in range(count)
+    ]
+    with pg_db.transaction() as session:
+        writes = FinalWrites(session)
+        writes.insert(BilledPeriod, orphans)
+        with pytest.raises(IntegrityError):
+            writes.commit()
+    with pg_db.read() as session:
+        assert session.scalar(select(func.count()).select_from(BilledPeriod)) == 0

@@ -1,9 +1,15 @@
-"""Bulk writes for the issuing transaction: a statement per table, whatever the batch size.
+"""The one place psycopg is used directly, and its one error translation.
 
-PostgreSQL gets COPY for a billing run's batches, its fastest way in (constraints
-and foreign keys are checked as for INSERT), and UPDATE … FROM arrays; a manual
-generation's few rows go with the commit instead (db/final_writes.py). SQLite, an
-embedded single writer, gets plain executemany.
+The hottest paths (a billing run's writes, a preview's and a generation's reads) skip
+SQLAlchemy's execution, which cost more than the statements themselves. Whatever
+they send goes through `driver`, which raises psycopg's errors as SQLAlchemy raises
+its own: the unit of work's retries and the services' IntegrityError handling see
+every failure, whichever way the statement went.
+
+Writes are a statement per table, whatever the batch size: PostgreSQL gets COPY for
+large batches, its fastest way in (constraints and foreign keys are checked as for
+INSERT), and UPDATE … FROM arrays; SQLite, an embedded single writer, gets plain
+executemany. db/final_writes.py decides when each is sent.
 """
 
 import functools
@@ -37,7 +43,8 @@ def reserve_ids(session: Session, *wanted: tuple[type[Base], int]) -> list[list[
         )
         counts = {f"n{i}": count for i, (_, count) in enumerate(wanted)}
         # psycopg directly: SQLAlchemy's execution cost more than the statement.
-        reserved = raw(session).execute(f"SELECT {blocks}", counts).fetchone()
+        with driver(session) as connection:
+            reserved = connection.execute(f"SELECT {blocks}", counts).fetchone()
         assert reserved is not None
         return [sorted(ids) for ids in reserved]
     # SQLite: the transaction holds the write lock (BEGIN IMMEDIATE), so the
@@ -50,29 +57,25 @@ def reserve_ids(session: Session, *wanted: tuple[type[Base], int]) -> list[list[
 
 
 def insert_rows(session: Session, model: type[Base], rows: Rows) -> None:
-    """INSERT rows that all have the same keys, now: by COPY on PostgreSQL."""
-    if not rows:
-        return
-    if not is_postgres(session):
+    """INSERT rows that all have the same keys, now (SQLite: executemany)."""
+    if rows:
         session.execute(insert(model), list(rows))
-        return
+
+
+def copy_rows(connection: psycopg.Connection[Any], model: type[Base], rows: Rows) -> None:
+    """COPY rows that all have the same keys into the table of `model` (PostgreSQL; call
+    it on the connection `driver` gives, so that its errors are translated)."""
     columns = list(rows[0])
-    with (
-        raw(session).cursor() as cursor,
-        cursor.copy(f"COPY {model.__tablename__} ({', '.join(columns)}) FROM STDIN") as copy,
-    ):
+    statement = f"COPY {model.__tablename__} ({', '.join(columns)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
             copy.write_row([row[c] for c in columns])
 
 
 def update_by_id(session: Session, model: type[Base], rows: Rows) -> None:
-    """UPDATE rows by their "id", each row with the same keys."""
-    if not rows:
-        return
-    if not is_postgres(session):
+    """UPDATE rows by their "id", each row with the same keys, now (SQLite: executemany)."""
+    if rows:
         session.execute(update(model), list(rows))
-        return
-    session.execute(*update_from_arrays(session, model, rows))
 
 
 def update_from_arrays(
@@ -100,9 +103,13 @@ def _update_statement(table: Table, columns: tuple[str, ...], dialect: Dialect) 
     )
 
 
-def raw(session: Session) -> psycopg.Connection[Any]:
-    """The session's psycopg connection, inside the session's transaction."""
-    return cast(psycopg.Connection[Any], session.connection().connection.dbapi_connection)
+@contextmanager
+def driver(session: Session) -> Iterator[psycopg.Connection[Any]]:
+    """The session's psycopg connection, inside the session's transaction, for statements
+    sent directly; any error they raise comes out as SQLAlchemy's (`as_sqlalchemy_errors`)."""
+    connection = session.connection().connection.dbapi_connection
+    with as_sqlalchemy_errors():
+        yield cast(psycopg.Connection[Any], connection)
 
 
 @functools.cache

@@ -1,16 +1,21 @@
-"""The end of an issuing transaction: its last writes and its COMMIT in one round trip.
+"""The writes of an issuing transaction, sent in the order given, with its COMMIT.
 
 Issuing ends by taking invoice numbers, and the year's sequence row stays locked
-until COMMIT: every issuer of the year queues on it. Sent one by one, the last
-writes and the COMMIT cost a round trip each, and under load each answer also waits
-for its thread to get Python's GIL back while the row is held. On PostgreSQL they
-go in one psycopg pipeline that ends with COMMIT, so the lock lasts as long as
-PostgreSQL needs and no longer. On SQLite (one writer at a time) each runs when it
-is queued and the unit of work commits as usual.
+until COMMIT: every issuer of the year queues on it. Sent one by one, the writes and
+the COMMIT would cost a round trip each, and under load each answer also waits for
+its thread to get Python's GIL back while the row is held. On PostgreSQL every write
+is queued and sent at the end, in the order it was given, with the COMMIT: runs of
+statements in one psycopg pipeline, a large batch of rows by COPY (which a pipeline
+cannot carry) in its place between them. The order is the callers' foreign-key
+order, whatever the sizes: a row never reaches the database before the row it
+refers to. On SQLite (one writer at a time) each write runs when it is given and
+the unit of work commits as usual.
 """
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from itertools import groupby
 from typing import Any
 
 import psycopg
@@ -24,7 +29,7 @@ from recur.db.models import Base
 Result = Callable[[], list[tuple[Any, ...]]]
 
 
-# From this many rows COPY, sent now, beats a multi-row INSERT in the pipeline.
+# From this many rows COPY beats a multi-row INSERT in the pipeline.
 COPY_FROM_ROWS = 50
 # Rows per INSERT statement: one statement for a generation's few rows rather than one
 # execution per row, each of which PostgreSQL starts and ends an executor for. Each
@@ -32,30 +37,52 @@ COPY_FROM_ROWS = 50
 ROWS_PER_INSERT = 10
 
 
-class FinalWrites:
-    """Writes queued to go with the transaction's COMMIT (see the module docstring).
+@dataclass
+class _Statement:
+    """A statement to send in a pipeline; its cursor once sent."""
 
-    `commit` ends the transaction on PostgreSQL: nothing may follow it.
+    sql: str
+    params: list[Any] | dict[str, Any]
+    cursor: psycopg.Cursor[Any] | None = field(default=None, repr=False)
+
+    def rows(self) -> list[tuple[Any, ...]]:
+        assert self.cursor is not None, "read a statement's rows after the commit"
+        return self.cursor.fetchall()
+
+
+@dataclass(frozen=True)
+class _Copy:
+    """A batch of rows to COPY into a table."""
+
+    model: type[Base]
+    rows: bulk.Rows
+
+
+class FinalWrites:
+    """Writes queued to go, in order, with the transaction's COMMIT (see the module
+    docstring). `commit` ends the transaction on PostgreSQL: nothing may follow it.
     """
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self.postgres = bulk.is_postgres(session)
-        self._queued: list[tuple[str, list[Any] | dict[str, Any]]] = []
-        self._cursors: list[psycopg.Cursor[Any]] = []
+        self._queued: list[_Statement | _Copy] = []
 
     def insert(self, model: type[Base], rows: bulk.Rows) -> None:
-        """INSERT rows that all have the same keys (a large batch goes by COPY, now)."""
+        """INSERT rows that all have the same keys."""
         if not rows:
             return
-        if not self.postgres or len(rows) >= COPY_FROM_ROWS:
+        if not self.postgres:
             bulk.insert_rows(self.session, model, rows)
-            return
-        columns = tuple(rows[0])
-        for first in range(0, len(rows), ROWS_PER_INSERT):
-            chunk = rows[first : first + ROWS_PER_INSERT]
-            sql = _insert_sql(model.__tablename__, columns, len(chunk))
-            self._queued.append((sql, [_adapted(row[c]) for row in chunk for c in columns]))
+        elif len(rows) >= COPY_FROM_ROWS:
+            self._queued.append(_Copy(model, rows))
+        else:
+            columns = tuple(rows[0])
+            for first in range(0, len(rows), ROWS_PER_INSERT):
+                chunk = rows[first : first + ROWS_PER_INSERT]
+                sql = _insert_sql(model.__tablename__, columns, len(chunk))
+                params = [_adapted(row[c]) for row in chunk for c in columns]
+                self._queued.append(_Statement(sql, params))
 
     def update(self, model: type[Base], rows: bulk.Rows) -> None:
         """UPDATE rows by their "id", each row with the same keys."""
@@ -73,27 +100,50 @@ class FinalWrites:
             rows = [tuple(row) for row in self.session.execute(statement, params)]
             return lambda: rows
         sql, constants = bulk.for_psycopg(statement, self.session.get_bind().dialect)
-        self._queued.append((sql, {**constants, **params}))
-        slot = len(self._cursors) + len(self._queued) - 1
-        return lambda: self._cursors[slot].fetchall()
+        queued = _Statement(sql, {**constants, **params})
+        self._queued.append(queued)
+        return queued.rows
 
     def commit(self) -> None:
-        """PostgreSQL: send what is queued and COMMIT, in one round trip."""
-        if self.postgres:
-            self.send(commit=True)
+        """PostgreSQL: send what is queued, in order, and COMMIT with the last of it."""
+        self.send(commit=True)
 
     def send(self, commit: bool = False) -> None:
-        """Send what is queued, in one round trip (with COMMIT if `commit`)."""
+        """Send what is queued, in order (and COMMIT with it if `commit`)."""
         if not self.postgres:
             return
         self.session.flush()  # the ORM's pending changes belong to this transaction too
-        connection = bulk.raw(self.session)
-        with bulk.as_sqlalchemy_errors(), connection.pipeline():
-            for sql, params in self._queued:
-                self._cursors.append(connection.cursor().execute(sql, params))
-            self._queued.clear()
-            if commit:
+        queued, self._queued = self._queued, []
+        with bulk.driver(self.session) as connection:
+            for batch in _copies_and_pipelines(queued):
+                if isinstance(batch, _Copy):
+                    bulk.copy_rows(connection, batch.model, batch.rows)
+                else:
+                    _pipeline(connection, batch, commit=commit and batch[-1] is queued[-1])
+            if commit and (not queued or isinstance(queued[-1], _Copy)):
                 connection.commit()
+
+
+def _pipeline(
+    connection: psycopg.Connection[Any], statements: list[_Statement], commit: bool
+) -> None:
+    """Send `statements` in one round trip, and the COMMIT with them if `commit`."""
+    with connection.pipeline():
+        for statement in statements:
+            statement.cursor = connection.cursor().execute(statement.sql, statement.params)
+        if commit:
+            connection.commit()
+
+
+def _copies_and_pipelines(
+    queued: list[_Statement | _Copy],
+) -> Iterator[_Copy | list[_Statement]]:
+    """The queue in order: each COPY alone, each run of statements between them together."""
+    for is_copy, run in groupby(queued, key=lambda write: isinstance(write, _Copy)):
+        if is_copy:
+            yield from (write for write in run if isinstance(write, _Copy))
+        else:
+            yield [write for write in run if isinstance(write, _Statement)]
 
 
 @functools.cache

@@ -31,9 +31,8 @@ def fetch_rows(session: Session, *queries: Query) -> list[Sequence[Any]]:
     """
     if not bulk.is_postgres(session):
         return [session.connection().execute(query, params).all() for query, params in queries]
-    connection = bulk.raw(session)
     cursors = []
-    with bulk.as_sqlalchemy_errors(), connection.pipeline():
+    with bulk.driver(session) as connection, connection.pipeline():
         for sql, params in for_psycopg(queries, session.get_bind().dialect):
             cursors.append(connection.cursor(row_factory=namedtuple_row).execute(sql, params))
     return [cursor.fetchall() for cursor in cursors]
