@@ -84,9 +84,14 @@ def account(item: Account) -> s.AccountOut:
         partial_charges=item.partial_charges,
         invoice_grouping=item.invoice_grouping,
         payment_terms_days=item.payment_terms_days,
-        tax_rate=str(Decimal(item.tax_rate).normalize().quantize(Decimal("0.01"))),
+        tax_rate=rate(item.tax_rate),
         status=item.status,
     )
+
+
+def rate(value: Decimal) -> str:
+    """A tax rate (a percentage) with its two places: "24.00"."""
+    return str(Decimal(value).quantize(Decimal("0.01")))
 
 
 def subscription(sub: Subscription | SubscriptionFacts, today: date) -> s.SubscriptionOut:
@@ -164,6 +169,7 @@ def invoice(item: Invoice | IssuedInvoice) -> s.InvoiceOut:
         subtotal=money(item.subtotal, currency),
         tax=money(item.tax, currency),
         total=money(item.total, currency),
+        tax_rate=rate(item.tax_rate),
         paid_at=instant(item.paid_at),
         items=[invoice_item(i, currency) for i in item.items],
     )

@@ -254,6 +254,7 @@ class InvoiceOut(BaseModel):
     subtotal: Amount
     tax: Amount
     total: Amount
+    tax_rate: Amount = Field(description="the tax rate (%) the invoice was issued with")
     paid_at: datetime | None
     items: list[ItemOut]
 
