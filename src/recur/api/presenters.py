@@ -20,6 +20,7 @@ from recur.domain.invoices import PendingInvoice
 from recur.domain.issued import IssuedInvoice, IssuedItem
 from recur.domain.money import to_money, to_price
 from recur.services.pagination import Page
+from recur.services.run_heartbeat import shown_status
 from recur.services.subscriptions import SubscriptionFacts, effective_status, term_end
 
 T = TypeVar("T")
@@ -181,7 +182,7 @@ def billing_run(run: BillingRun) -> s.BillingRunOut:
         as_of=run.as_of,
         worker=run.worker,
         triggered_by=run.triggered_by,
-        status=run.status,
+        status=shown_status(run, datetime.now(UTC)),
         started_at=instant(run.started_at),
         finished_at=instant(run.finished_at),
         heartbeat_at=instant(run.heartbeat_at),

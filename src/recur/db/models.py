@@ -22,6 +22,7 @@ from sqlalchemy import (
     literal,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnClause
 
 from recur.db.money import Money
 from recur.domain.catalogue import (
@@ -60,7 +61,7 @@ def one_of(name: str, values: type) -> str:
 
 def percentage(name: str) -> CheckConstraint:
     """0 ≤ rate ≤ 100, its bounds written in the column's own storage (scaled on SQLite)."""
-    rate = column(name)
+    rate: ColumnClause[Decimal] = column(name, Rate)
     return CheckConstraint(and_(rate >= literal(0, Rate), rate <= literal(100, Rate)), name=name)
 
 

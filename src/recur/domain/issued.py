@@ -15,6 +15,7 @@ from typing import Any
 from recur.domain.catalogue import InvoiceSource, InvoiceStatus, InvoiceType
 from recur.domain.charges import Charge
 from recur.domain.invoices import PendingInvoice
+from recur.domain.money import check_amounts
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,8 @@ def issued_invoice(
     generated_by: str | None = None,
     billing_run_id: int | None = None,
 ) -> IssuedInvoice:
+    totals = draft.totals
+    check_amounts(totals.subtotal, totals.total, *(charge.amount for charge in draft.items))
     return IssuedInvoice(
         id=invoice_id,
         number=number,

@@ -48,7 +48,7 @@ GENERATIONS = "generate"  # services/invoicing.py's idempotency scope
 
 def percentage(name: str) -> sa.ColumnElement[bool]:
     """As models.percentage: the bounds in the column's storage (scaled on SQLite)."""
-    rate = sa.column(name)
+    rate: sa.ColumnClause[Decimal] = sa.column(name, Rate)
     return sa.and_(rate >= sa.literal(0, Rate), rate <= sa.literal(100, Rate))
 
 
@@ -98,7 +98,9 @@ def downgrade() -> None:
         _rescale(up=False)
 
 
-def _replace_check(batch: BatchOperations, name: str, condition: sa.ColumnElement[bool]) -> None:
+def _replace_check(
+    batch: BatchOperations, name: str, condition: sa.ColumnElement[bool] | sa.TextClause
+) -> None:
     batch.drop_constraint(op.f(name), type_="check")
     batch.create_check_constraint(op.f(name), condition)
 
