@@ -2,7 +2,6 @@
 integers, and invoices get their account's tax rate (also in stored answers)."""
 
 import os
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -48,7 +47,7 @@ ROWS_AT_0004 = [
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def url_at_0004(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def url_at_0004(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
         command.upgrade(alembic_config(url), "0004")
@@ -61,7 +60,7 @@ def url_at_0004(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
         for statement in ROWS_AT_0004:
             connection.execute(text(statement))
     engine.dispose()
-    yield url
+    return url
 
 
 def test_migration_0005_keeps_every_value_and_makes_sums_exact(url_at_0004: str) -> None:
