@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from recur.db.models import Invoice, InvoiceItem, PricingOption
 from recur.db.session import Database
-from recur.domain.catalogue import InvoiceSource
+from recur.domain.catalogue import BillingCycle
 from recur.domain.errors import InvalidInput
 from recur.services import accounts, invoicing
 from tests.integration.factories import account, product, subscribe
@@ -16,33 +16,27 @@ from tests.integration.factories import account, product, subscribe
 TODAY = date(2027, 1, 11)
 
 
-def _invoice(number: str, account_id: int, total: str) -> Invoice:
-    return Invoice(
-        number=number,
-        account_id=account_id,
-        issue_date=TODAY,
-        due_date=TODAY,
-        currency="EUR",
-        source=InvoiceSource.MANUAL.value,
-        subtotal=Decimal(total),
-        tax=Decimal(0),
-        total=Decimal(total),
-        tax_rate=Decimal(0),
-    )
-
-
 def test_the_sql_sum_of_stored_amounts_is_exact(db: Database) -> None:
-    acme = account(db)
-    with db.transaction() as session:
-        session.add_all([_invoice("A-1", acme, "100.06"), _invoice("A-2", acme, "0.01")])
+    for price in ("100.06", "0.01"):
+        product(db, unit_price=price)
 
     with db.read() as session:
-        total = session.scalar(select(func.sum(Invoice.total)))
+        total = session.scalar(select(func.sum(PricingOption.unit_price)))
         # Compared by the database itself: with binary reals, 100.06 + 0.01 != 100.07.
-        equal = session.scalar(select(func.sum(Invoice.total) == Decimal("100.07")))
+        equal = session.scalar(select(func.sum(PricingOption.unit_price) == Decimal("100.07")))
     assert total == Decimal("100.07")
     assert equal
+
+
+def test_an_open_balance_sums_invoices_exactly(db: Database) -> None:
+    acme = account(db)
+    for price in ("100.06", "0.01"):
+        sub = subscribe(db, acme, product(db, unit_price=price, cycle=BillingCycle.ONE_TIME), TODAY)
+        invoicing.generate_for_account(db, acme, [sub], TODAY, "t")
+
     assert invoicing.open_balance(db, acme) == Decimal("100.07")
+    with db.read() as session:
+        assert session.scalar(select(func.sum(Invoice.total) == Decimal("100.07")))
 
 
 def test_a_price_beyond_a_billion_with_six_places_round_trips(db: Database) -> None:
