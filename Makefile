@@ -68,11 +68,11 @@ system-deps:
 	$$sudo apt-get update
 	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing
 
-# run: migrate the default SQLite database, load demo data (skipped when
-# present), serve the app.
+# run: migrate the default SQLite database, load demo data and print its sign-ins
+# (skipped when the database has data), serve the app.
 run: install
 	$(BIN)/recur db upgrade
-	$(BIN)/recur demo
+	$(BIN)/recur demo --if-empty
 	exec $(BIN)/recur serve --host $(HOST) --port $(PORT)
 
 # test: lint, then pytest with a throwaway PostgreSQL; fails if either fails.

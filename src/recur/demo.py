@@ -3,14 +3,15 @@
 Everything goes through the services, as an operator's actions would.
 """
 
+import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 
-from recur.db.models import Account, Invoice, Subscription
-from recur.db.session import Database
+from recur.db.models import Base, Invoice, Subscription
+from recur.db.session import Database, is_sqlite
 from recur.domain.calendar import add_months
 from recur.domain.catalogue import (
     BillingCycle,
@@ -19,6 +20,7 @@ from recur.domain.catalogue import (
     InvoiceGrouping,
     PartialCharges,
 )
+from recur.domain.errors import Conflict
 from recur.services import accounts, billing_run, catalogue, invoicing, subscriptions, users
 from recur.services.roles import Role
 
@@ -176,25 +178,50 @@ _ORDERS = [
 ]
 
 
-# Demo sign-ins, one per role; printed by `recur demo` (and so by `make run`).
+# Demo sign-ins, one per role, each with a random password: `recur demo` prints them
+# once (and so does `make run`). No installation has a published password.
 DEMO_USERS = [
-    ("admin@recur.local", "recur-admin", Role.ADMIN),
-    ("operator@recur.local", "recur-operator", Role.OPERATOR),
-    ("viewer@recur.local", "recur-viewer", Role.VIEWER),
+    ("admin@recur.local", Role.ADMIN),
+    ("operator@recur.local", Role.OPERATOR),
+    ("viewer@recur.local", Role.VIEWER),
 ]
 
 
-def ensure_demo_users(db: Database) -> None:
-    """Create the demo sign-ins that do not exist yet."""
+def create_demo_users(db: Database) -> list[tuple[str, str, Role]]:
+    """Create the demo sign-ins that do not exist yet: (email, password, role) of each."""
     existing = {u.email for u in users.list_users(db)}
-    for email, password, role in DEMO_USERS:
+    created = []
+    for email, role in DEMO_USERS:
         if email not in existing:
+            password = secrets.token_urlsafe(12)
             users.create_user(db, email, role, password, ACTOR)
+            created.append((email, password, role))
+    return created
 
 
-def demo_loaded(db: Database) -> bool:
+def has_data(db: Database) -> bool:
+    """True if any table holds a row: users, tokens, catalogue, accounts or billing."""
     with db.read() as session:
-        return bool(session.scalar(select(func.count()).select_from(Account)))
+        return any(
+            session.scalar(select(exists().select_from(table)))
+            for table in Base.metadata.sorted_tables
+        )
+
+
+def check_demo_target(db: Database) -> None:
+    """The demo is for trying Recur: refuse a database in use, or a production one."""
+    if not is_sqlite(db.engine):
+        raise Conflict(
+            "demo_into_postgresql",
+            "refusing to load demo data into PostgreSQL, a production database "
+            "(pass --force to load it anyway)",
+        )
+    if has_data(db):
+        raise Conflict(
+            "database_not_empty",
+            "refusing to load demo data into a database that already has data "
+            "(pass --force to load it anyway)",
+        )
 
 
 def load_demo(db: Database, today: date) -> None:

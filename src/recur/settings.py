@@ -13,8 +13,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 def _data_dir() -> Path:
+    """Where the embedded database and the secret key live: the owner's only (0700)."""
     folder = Path(user_data_dir("recur"))
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.chmod(0o700)  # made by an older version with the umask's mode
     return folder
 
 

@@ -1,10 +1,13 @@
 """Health, readiness and the test clock."""
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import ADMIN_TOKEN, bearer, make_app
+from recur.db.models import BillingRun
+from recur.db.session import Database
+from tests.api.conftest import ADMIN_TOKEN, START, bearer, make_app
 from tests.api.factories import set_today
 
 
@@ -45,3 +48,22 @@ def test_no_test_clock_by_default(sqlite_url: str) -> None:
         response = client.put("/api/v1/test/clock", json={"today": "2027-02-01"})
         assert response.status_code in (404, 405)
         assert "error" in response.json()
+
+
+def test_a_run_whose_process_died_is_interrupted_in_the_api(client: TestClient) -> None:
+    now = datetime.now(UTC)
+    db: Database = client.app.state.ctx.db  # type: ignore[attr-defined]
+    with db.transaction() as session:
+        run = BillingRun(
+            as_of=START,
+            worker="gone:1",
+            triggered_by="worker",
+            status="running",
+            started_at=now - timedelta(minutes=5),
+            heartbeat_at=now - timedelta(minutes=2),
+        )
+        session.add(run)
+
+    assert client.get(f"/api/v1/billing-runs/{run.id}").json()["status"] == "interrupted"
+    listed = client.get("/api/v1/billing-runs").json()["data"]
+    assert [r["status"] for r in listed if r["id"] == run.id] == ["interrupted"]

@@ -20,6 +20,7 @@ from recur.domain.invoices import PendingInvoice
 from recur.domain.issued import IssuedInvoice, IssuedItem
 from recur.domain.money import to_money, to_price
 from recur.services.pagination import Page
+from recur.services.run_heartbeat import shown_status
 from recur.services.subscriptions import SubscriptionFacts, effective_status, term_end
 
 T = TypeVar("T")
@@ -84,9 +85,14 @@ def account(item: Account) -> s.AccountOut:
         partial_charges=item.partial_charges,
         invoice_grouping=item.invoice_grouping,
         payment_terms_days=item.payment_terms_days,
-        tax_rate=str(Decimal(item.tax_rate).normalize().quantize(Decimal("0.01"))),
+        tax_rate=rate(item.tax_rate),
         status=item.status,
     )
+
+
+def rate(value: Decimal) -> str:
+    """A tax rate (a percentage) with its two places: "24.00"."""
+    return str(Decimal(value).quantize(Decimal("0.01")))
 
 
 def subscription(sub: Subscription | SubscriptionFacts, today: date) -> s.SubscriptionOut:
@@ -164,6 +170,7 @@ def invoice(item: Invoice | IssuedInvoice) -> s.InvoiceOut:
         subtotal=money(item.subtotal, currency),
         tax=money(item.tax, currency),
         total=money(item.total, currency),
+        tax_rate=rate(item.tax_rate),
         paid_at=instant(item.paid_at),
         items=[invoice_item(i, currency) for i in item.items],
     )
@@ -175,7 +182,7 @@ def billing_run(run: BillingRun) -> s.BillingRunOut:
         as_of=run.as_of,
         worker=run.worker,
         triggered_by=run.triggered_by,
-        status=run.status,
+        status=shown_status(run, datetime.now(UTC)),
         started_at=instant(run.started_at),
         finished_at=instant(run.finished_at),
         heartbeat_at=instant(run.heartbeat_at),

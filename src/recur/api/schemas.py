@@ -65,10 +65,10 @@ Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Day = Annotated[date, AfterValidator(_in_calendar)]
 BillingDay = Annotated[int, Field(ge=1, le=28)]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])]
-# Up to a billion per unit with 6 places: any line stays far inside NUMERIC(19, 4).
-PriceIn = Annotated[Decimal, Field(ge=0, le=10**9, decimal_places=6, examples=["12.50"])]
+# Below services.validation.MAX_PRICE, what a price column holds on both databases.
+PriceIn = Annotated[Decimal, Field(ge=0, lt=10**12, decimal_places=6, examples=["12.50"])]
 TaxRate = Annotated[Decimal, Field(ge=0, le=100, decimal_places=2, examples=["24"])]
-Quantity = Annotated[int, Field(ge=1, le=100_000)]
+Quantity = Annotated[int, Field(ge=1, le=MAX_ID)]  # the column's 32-bit INTEGER
 PaymentTerms = Annotated[int, Field(ge=0, le=365)]
 Amount = Annotated[str, Field(pattern=r"^-?\d+(\.\d+)?$", examples=["125.00"])]
 
@@ -254,6 +254,7 @@ class InvoiceOut(BaseModel):
     subtotal: Amount
     tax: Amount
     total: Amount
+    tax_rate: Amount = Field(description="the tax rate (%) the invoice was issued with")
     paid_at: datetime | None
     items: list[ItemOut]
 

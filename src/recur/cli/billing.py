@@ -10,7 +10,7 @@ from recur.cli.app import app, context, domain_errors
 from recur.cli.table import print_table
 from recur.db.migrate import upgrade
 from recur.db.models import Invoice
-from recur.demo import DEMO_USERS, demo_loaded, ensure_demo_users, invoice_count, load_demo
+from recur.demo import check_demo_target, create_demo_users, has_data, invoice_count, load_demo
 from recur.domain.invoices import PendingInvoice
 from recur.presentation import day, money, period, price, ratio
 from recur.services import accounts, billing_run, invoicing
@@ -34,18 +34,33 @@ def db_upgrade() -> None:
 
 @app.command()
 @domain_errors
-def demo() -> None:
-    """Load a realistic demo catalogue, accounts and a year of billing history (once)."""
+def demo(
+    force: Annotated[
+        bool, typer.Option("--force", help="Load even into PostgreSQL or a database with data.")
+    ] = False,
+    if_empty: Annotated[
+        bool,
+        typer.Option("--if-empty", help="Do nothing, successfully, if the database has data."),
+    ] = False,
+) -> None:
+    """Load a realistic demo catalogue, accounts, a year of billing history and sign-ins
+    into an empty embedded database."""
     ctx = context()
-    if demo_loaded(ctx.db):
-        typer.echo("demo data already loaded")
-    else:
-        load_demo(ctx.db, ctx.clock.today())
-        count = invoice_count(ctx.db)
-        typer.echo(f"demo loaded: {count} invoices of history up to {ctx.clock.today()}")
-    ensure_demo_users(ctx.db)
-    typer.echo("sign in to the back office with one of:")
-    for email, password, role in DEMO_USERS:
+    if if_empty and not force and has_data(ctx.db):
+        typer.echo(
+            "the database already has data: demo not loaded (its sign-ins were printed when "
+            "it was; `recur user create` adds one)"
+        )
+        return
+    if not force:
+        check_demo_target(ctx.db)
+    load_demo(ctx.db, ctx.clock.today())
+    count = invoice_count(ctx.db)
+    typer.echo(f"demo loaded: {count} invoices of history up to {ctx.clock.today()}")
+    signins = create_demo_users(ctx.db)
+    if signins:
+        typer.echo("sign in to the back office with one of (shown once; keep them):")
+    for email, password, role in signins:
         typer.echo(f"  {role:<9} {email}  password: {password}")
 
 

@@ -13,14 +13,18 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
-    Numeric,
     String,
     Text,
     UniqueConstraint,
+    and_,
+    column,
     func,
+    literal,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnClause
 
+from recur.db.money import Money
 from recur.domain.catalogue import (
     AccountStatus,
     BillingCycle,
@@ -34,10 +38,13 @@ from recur.domain.catalogue import (
     SubscriptionStatus,
 )
 
-# Money: 19 digits, 6 places for unit prices (a seat may cost 0.0125); amounts
-# keep 4 places, enough for any ISO 4217 minor unit (KWD has 3).
-Price = Numeric(19, 6)
-Amount = Numeric(19, 4)
+# Money (exact on both databases, see db/money.py): 6 places for unit prices (a seat
+# may cost 0.0125); amounts keep 4 places, enough for any ISO 4217 minor unit (KWD
+# has 3); tax rates are percentages with 2 places.
+Price = Money(6)
+Amount = Money(4)
+Rate = Money(2, precision=5)
+Proration = Money(6, precision=9)
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -48,8 +55,14 @@ NAMING = {
 }
 
 
-def one_of(column: str, values: type) -> str:
-    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"  # type: ignore[attr-defined]
+def one_of(name: str, values: type) -> str:
+    return f"{name} IN ({', '.join(repr(v.value) for v in values)})"  # type: ignore[attr-defined]
+
+
+def percentage(name: str) -> CheckConstraint:
+    """0 ≤ rate ≤ 100, its bounds written in the column's own storage (scaled on SQLite)."""
+    rate: ColumnClause[Decimal] = column(name, Rate)
+    return CheckConstraint(and_(rate >= literal(0, Rate), rate <= literal(100, Rate)), name=name)
 
 
 class Base(DeclarativeBase):
@@ -64,7 +77,7 @@ class Account(Base):
         CheckConstraint(one_of("invoice_grouping", InvoiceGrouping), name="invoice_grouping"),
         CheckConstraint(one_of("status", AccountStatus), name="status"),
         CheckConstraint("payment_terms_days >= 0", name="payment_terms"),
-        CheckConstraint("tax_rate >= 0 AND tax_rate <= 100", name="tax_rate"),
+        percentage("tax_rate"),
         CheckConstraint("length(currency) = 3", name="currency"),
         # Substring search (ILIKE '%…%') on PostgreSQL: trigram indexes (migration 0002).
         Index(
@@ -89,7 +102,7 @@ class Account(Base):
     partial_charges: Mapped[str] = mapped_column(String(20), default=PartialCharges.ON_ORDER_DAY)
     invoice_grouping: Mapped[str] = mapped_column(String(20), default=InvoiceGrouping.CONSOLIDATED)
     payment_terms_days: Mapped[int] = mapped_column(Integer, default=30)
-    tax_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal(0))
+    tax_rate: Mapped[Decimal] = mapped_column(Rate, default=Decimal(0))
     status: Mapped[str] = mapped_column(String(10), default=AccountStatus.ACTIVE)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -181,9 +194,8 @@ class Invoice(Base):
         CheckConstraint(one_of("status", InvoiceStatus), name="status"),
         CheckConstraint(one_of("source", InvoiceSource), name="source"),
         CheckConstraint("due_date >= issue_date", name="due_after_issue"),
-        # Rounded to the columns' 4 places: SQLite keeps NUMERIC as binary floats, where
-        # 100.06 + 0.01 != 100.07; on PostgreSQL the difference is exact either way.
-        CheckConstraint("round(total - subtotal - tax, 4) = 0", name="total"),
+        CheckConstraint("total = subtotal + tax", name="total"),  # exact: see db/money.py
+        percentage("tax_rate"),
         Index("ix_invoices_account_issue", "account_id", "issue_date"),
         # The invoice list's order (issue_date DESC, id DESC), scanned backwards (migration 0002).
         Index("ix_invoices_issue_date_id", "issue_date", "id"),
@@ -209,6 +221,8 @@ class Invoice(Base):
     subtotal: Mapped[Decimal] = mapped_column(Amount)
     tax: Mapped[Decimal] = mapped_column(Amount)
     total: Mapped[Decimal] = mapped_column(Amount)
+    # The account's rate when it was issued: a later correction reproduces its tax.
+    tax_rate: Mapped[Decimal] = mapped_column(Rate)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -239,7 +253,7 @@ class InvoiceItem(Base):
     period_end: Mapped[date] = mapped_column(Date)
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price: Mapped[Decimal] = mapped_column(Price)
-    proration: Mapped[Decimal] = mapped_column(Numeric(9, 6))
+    proration: Mapped[Decimal] = mapped_column(Proration)
     amount: Mapped[Decimal] = mapped_column(Amount)
     taxable: Mapped[bool] = mapped_column(Boolean)
 

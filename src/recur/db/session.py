@@ -6,9 +6,11 @@ PostgreSQL: READ COMMITTED with explicit row locks (see db/locks.py), and the
 unit of work retries serialisation failures and deadlocks.
 """
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
@@ -35,6 +37,7 @@ def normalise_url(url: str) -> str:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
+        _keep_private(make_url(url).database)
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
         )
@@ -87,6 +90,22 @@ def _ping_idle_connections(engine: Engine) -> None:
             engine.dialect.do_ping(dbapi_connection)
         except Exception as error:  # the pool replaces the connection and tries again
             raise DisconnectionError(str(error)) from error
+
+
+def _keep_private(database: str | None) -> None:
+    """The embedded database holds every customer's data and the users' password hashes:
+    its file is readable by its owner only. Created here with mode 0600 (or narrowed to
+    it, if an older version made it); SQLite gives its -wal and -shm files the
+    database file's mode."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.parent.is_dir():
+        return  # SQLite says it cannot open the file
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for owned in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if owned.exists():
+            owned.chmod(0o600)
 
 
 def _make_sqlite_transactional(engine: Engine) -> None:

@@ -55,6 +55,7 @@ class PendingInvoice:
     due_date: date
     items: tuple[Charge, ...]
     totals: InvoiceTotals
+    tax_rate: Decimal  # the account's, as it was when the totals were computed
 
     @property
     def subscription_ids(self) -> list[int]:
@@ -104,6 +105,7 @@ def group_into_invoices(
                 due_date=issue_date + timedelta(days=account.payment_terms_days),
                 items=tuple(items),
                 totals=invoice_totals(items, account.tax_rate, currency),
+                tax_rate=account.tax_rate,
             )
         )
     return invoices

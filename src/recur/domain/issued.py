@@ -15,6 +15,7 @@ from typing import Any
 from recur.domain.catalogue import InvoiceSource, InvoiceStatus, InvoiceType
 from recur.domain.charges import Charge
 from recur.domain.invoices import PendingInvoice
+from recur.domain.money import check_amounts
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,7 @@ class IssuedInvoice:
     subtotal: Decimal
     tax: Decimal
     total: Decimal
+    tax_rate: Decimal  # the rate the tax was computed with, kept for corrections
     items: tuple[IssuedItem, ...]
     type: str = InvoiceType.INVOICE.value
     status: str = InvoiceStatus.UNPAID.value
@@ -79,6 +81,8 @@ def issued_invoice(
     generated_by: str | None = None,
     billing_run_id: int | None = None,
 ) -> IssuedInvoice:
+    totals = draft.totals
+    check_amounts(totals.subtotal, totals.total, *(charge.amount for charge in draft.items))
     return IssuedInvoice(
         id=invoice_id,
         number=number,
@@ -92,13 +96,14 @@ def issued_invoice(
         subtotal=draft.totals.subtotal,
         tax=draft.totals.tax,
         total=draft.totals.total,
+        tax_rate=draft.tax_rate,
         items=tuple(issued_item(charge) for charge in draft.items),
     )
 
 
 # JSON records: dates as ISO strings, amounts as decimal strings (never floats).
 _DATES = {"issue_date", "due_date", "period_start", "period_end"}
-_DECIMALS = {"subtotal", "tax", "total", "unit_price", "proration", "amount"}
+_DECIMALS = {"subtotal", "tax", "total", "tax_rate", "unit_price", "proration", "amount"}
 
 
 def to_record(invoice: IssuedInvoice) -> dict[str, Any]:

@@ -8,6 +8,18 @@ from babel.numbers import get_currency_precision, list_currencies
 
 from recur.domain.errors import InvalidInput
 
+# What an amount column (4 places) holds on both databases, with room to spare: below
+# 10^15 as NUMERIC(19, 4) on PostgreSQL, 2^63 ten-thousandths (about 9.2 × 10^14) on
+# SQLite. An invoice whose line or total reaches it is refused, never written.
+MAX_AMOUNT = Decimal(10**14)
+
+
+def check_amounts(*amounts: Decimal) -> None:
+    if any(abs(amount) >= MAX_AMOUNT for amount in amounts):
+        raise InvalidInput(
+            "amount_too_large", f"an invoice's amounts must stay below {MAX_AMOUNT:,}"
+        )
+
 
 @cache
 def minor_unit(currency: str) -> int:

@@ -12,7 +12,7 @@ import os
 import socket
 from collections import Counter
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
@@ -29,13 +29,11 @@ from recur.domain.catalogue import InvoiceSource
 from recur.domain.errors import DomainError, InvalidInput, NotFound
 from recur.domain.invoices import PendingInvoice, SubscriptionState, due_invoices
 from recur.services.pagination import Page, paginate
+from recur.services.run_heartbeat import SILENT_AFTER, beating
 
 log = logging.getLogger("recur.billing")
 
 BATCH_SIZE = 250  # accounts per transaction: fewer round trips, locks held a fraction of a second
-# A live run beats with every batch (seconds apart); this much silence means its
-# worker is gone.
-ABANDONED_AFTER = timedelta(minutes=10)
 
 
 def worker_name() -> str:
@@ -68,26 +66,27 @@ def run_billing(
     after: int | None = None
     interrupted = False
     try:
-        while True:
-            if should_stop():
-                interrupted = True
-                break
-            # An account comes back only if something became due while we ran
-            # (say, a back-dated order); twice is enough, never loop on one.
-            skip = failed | twice
-            claimed = _bill_batch(db, run_id, as_of, batch_size, skip, failed, after=after)
-            if not claimed and after is not None:
-                after = None  # the end of this sweep: look again from the first account
-                continue
-            if not claimed:
-                # SKIP LOCKED passed over accounts others hold (a manual generation, another
-                # worker): wait for them; once released, whatever is still due is billed.
-                claimed = _bill_batch(db, run_id, as_of, batch_size, skip, failed, wait=True)
-            if not claimed:
-                break
-            claims.update(claimed)
-            twice.update(a for a in claimed if claims[a] >= 2)
-            after = max(claimed)
+        with beating(db, run_id):
+            while True:
+                if should_stop():
+                    interrupted = True
+                    break
+                # An account comes back only if something became due while we ran
+                # (say, a back-dated order); twice is enough, never loop on one.
+                skip = failed | twice
+                claimed = _bill_batch(db, run_id, as_of, batch_size, skip, failed, after=after)
+                if not claimed and after is not None:
+                    after = None  # the end of this sweep: look again from the first account
+                    continue
+                if not claimed:
+                    # SKIP LOCKED passed over accounts others hold (a manual generation, another
+                    # worker): wait for them; once released, whatever is still due is billed.
+                    claimed = _bill_batch(db, run_id, as_of, batch_size, skip, failed, wait=True)
+                if not claimed:
+                    break
+                claims.update(claimed)
+                twice.update(a for a in claimed if claims[a] >= 2)
+                after = max(claimed)
     except BaseException:
         _finish_run(db, run_id, "failed")
         raise
@@ -234,13 +233,13 @@ def _start_run(db: Database, as_of: date, triggered_by: str) -> int:
 
 
 def _close_abandoned_runs(session: Session, now: datetime) -> None:
-    """Runs whose worker was killed stay "running" with a silent heart: mark them
-    interrupted, ended at their last beat. Their whole batches stand; this run
-    bills whatever they left."""
+    """Runs whose worker was killed or cut off stay "running" with a silent heart
+    (services/run_heartbeat.py): mark them interrupted, ended at their last beat. Their
+    whole batches stand; this run bills whatever they left."""
     last_beat = func.coalesce(BillingRun.heartbeat_at, BillingRun.started_at)
     session.execute(
         update(BillingRun)
-        .where(BillingRun.status == "running", last_beat < now - ABANDONED_AFTER)
+        .where(BillingRun.status == "running", last_beat < now - SILENT_AFTER)
         .values(status="interrupted", finished_at=last_beat)
     )
 

@@ -18,9 +18,10 @@ from recur.domain.calendar import add_months, months_between
 from recur.domain.catalogue import AccountStatus, BillingCycle, CancelAt, SubscriptionStatus
 from recur.domain.charges import SubscriptionTerms, next_planned_issue_date
 from recur.domain.errors import Conflict, InvalidInput, NotFound
+from recur.domain.money import MAX_AMOUNT
 from recur.services.pagination import Page, paginate
 
-MAX_QUANTITY = 100_000
+MAX_QUANTITY = 2**31 - 1  # the column's 32-bit INTEGER
 _T = TypeVar("_T", bound=tuple[Any, ...])
 
 
@@ -59,6 +60,10 @@ def create_subscription(db: Database, spec: SubscriptionSpec, actor: str) -> Sub
             raise InvalidInput(
                 "currency_mismatch",
                 f"pricing option {option.id} is in {option.currency}, account {account.id} bills in {account.currency}",
+            )
+        if spec.quantity * max(option.unit_price, option.setup_fee) >= MAX_AMOUNT:
+            raise InvalidInput(  # its invoices could not be written
+                "invalid_quantity", f"quantity × unit price must be below {MAX_AMOUNT:,}"
             )
         auto_renew = option.auto_renew if spec.auto_renew is None else spec.auto_renew
         sub = Subscription(

@@ -19,9 +19,9 @@ def check_billing_day(day: int | None, field: str = "billing_day") -> int | None
     return day
 
 
-# Below 10^9 with 6 places a price has at most 15 significant digits, which
-# every backend (SQLite's NUMERIC affinity included) stores exactly.
-MAX_PRICE = Decimal(10**9)
+# What a price column (6 places) holds on both databases: below 10^13 as NUMERIC(19, 6)
+# on PostgreSQL, 2^63 millionths (about 9.2 × 10^12) on SQLite (db/money.py).
+MAX_PRICE = Decimal(10**12)
 
 
 def check_money(amount: Decimal, field: str, places: int = 6) -> Decimal:

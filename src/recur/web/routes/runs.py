@@ -1,11 +1,14 @@
 """Billing > Billing runs: what the billing service did, and running it now."""
 
+from datetime import UTC, datetime
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from recur import presentation as fmt
 from recur.domain.errors import DomainError
 from recur.services import billing_run
+from recur.services.run_heartbeat import shown_status
 from recur.services.users import UserInfo
 from recur.web.auth import check_csrf, ctx, operator, viewer
 from recur.web.forms import sentence
@@ -19,7 +22,9 @@ def run_list(
     request: Request, cursor: str | None = None, user: UserInfo = Depends(viewer)
 ) -> Response:
     page = billing_run.list_billing_runs(ctx(request).db, limit=25, cursor=cursor or None)
-    return render(request, "runs/list.html", page=page)
+    now = datetime.now(UTC)
+    statuses = {run.id: shown_status(run, now) for run in page.items}
+    return render(request, "runs/list.html", page=page, statuses=statuses)
 
 
 @router.post("/billing-runs", dependencies=[Depends(check_csrf)])

@@ -1,0 +1,63 @@
+"""`recur demo`: only into an empty embedded database, with sign-ins nobody else knows."""
+
+import re
+from pathlib import Path
+
+from recur.db.session import Database
+from recur.services import users
+from tests.e2e.test_cli import recur
+
+PUBLISHED = {"recur-admin", "recur-operator", "recur-viewer"}
+SIGN_IN = re.compile(r"^\s+(\w+)\s+(\S+@recur\.local)\s+password: (\S+)$", re.MULTILINE)
+
+
+def test_the_demo_loads_once_with_random_passwords_and_make_run_can_run_again(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
+    assert recur(url, "db", "upgrade").returncode == 0
+
+    loaded = recur(url, "demo", "--if-empty")  # as `make run` does, the first time
+    assert loaded.returncode == 0, loaded.stderr
+    signins = SIGN_IN.findall(loaded.stdout)
+    assert [role for role, _, _ in signins] == ["admin", "operator", "viewer"]
+    passwords = {password for _, _, password in signins}
+    assert len(passwords) == 3
+    assert not passwords & PUBLISHED
+    db = Database(url)
+    for _, email, password in signins:
+        assert users.authenticate(db, email, password) is not None
+        assert users.authenticate(db, email, f"recur-{email.split('@')[0]}") is None
+    db.dispose()
+
+    again = recur(url, "demo", "--if-empty")  # `make run`, the second time
+    assert again.returncode == 0, again.stderr
+    assert "already has data" in again.stdout
+    assert "password" not in again.stdout
+
+    refused = recur(url, "demo")
+    assert refused.returncode != 0
+    assert "already has data" in refused.stderr
+    assert "--force" in refused.stderr
+
+
+def test_the_demo_refuses_a_database_with_any_data(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'used.sqlite3'}"
+    assert recur(url, "db", "upgrade").returncode == 0
+    created = recur(url, "user", "create", "boss@acme.test", "--password", "a-long-password")
+    assert created.returncode == 0, created.stderr
+
+    refused = recur(url, "demo")
+    assert refused.returncode != 0
+    assert "already has data" in refused.stderr
+
+
+def test_the_demo_refuses_postgresql_without_force(postgres_url: str) -> None:
+    for args in (["demo"], ["demo", "--if-empty"]):
+        refused = recur(postgres_url, *args)
+        assert refused.returncode != 0
+        assert "PostgreSQL" in refused.stderr
+        assert "--force" in refused.stderr
+    db = Database(postgres_url)
+    assert users.list_users(db) == []
+    db.dispose()
