@@ -88,7 +88,8 @@ def test_list_and_revoke_tokens(app_client: TestClient, sqlite_url: str, recur: 
     assert app_client.get("/api/v1/accounts", headers=api).status_code == 200
     line = recur("token", "list").output.split("reporting")[1].splitlines()[0]
     assert "never" not in line
-    assert "UTC" in line and "active" in line
+    assert "UTC" in line
+    assert "active" in line
     result = recur("token", "revoke", str(principal.token_id))
     assert result.exit_code == 0, result.output
     assert app_client.get("/api/v1/accounts", headers=api).status_code == 401
