@@ -176,6 +176,7 @@ def test_an_operator_may_not_reset_passwords_or_disable_users(
     response = client.post("/users/1/password", data={"csrf_token": token, "password": "x" * 9})
     assert response.status_code == 403
     assert client.get("/tokens").status_code == 403
+    assert client.post("/tokens/1/revoke", data={"csrf_token": token}).status_code == 403
 
 
 def test_sign_in_is_throttled_with_backoff_and_succeeds_after_it(
@@ -253,3 +254,12 @@ def test_an_admin_sees_when_tokens_were_last_used_and_revokes_one(
     assert client.get("/api/v1/accounts", headers=api).status_code == 401
     assert "badge-revoked" in client.get("/tokens").text
     assert "api_token.revoked" in _actions(sqlite_url)
+
+
+def test_signing_in_again_ends_the_session_the_cookie_held(app_client: TestClient) -> None:
+    sign_in(app_client, OPERATOR)
+    before = dict(app_client.cookies)
+    sign_in(app_client, ADMIN)
+    app_client.cookies.clear()
+    app_client.cookies.update(before)
+    assert app_client.get("/accounts").status_code == 303

@@ -49,6 +49,10 @@ def session_secret(request: Request) -> str | None:
 
 
 def sign_in(request: Request, signed_in: SignedIn) -> None:
+    """Put the new session in the cookie; a session the cookie held before ends."""
+    previous = session_secret(request)
+    if previous is not None:
+        sessions.end(ctx(request).db, previous)
     request.session.clear()  # a new session on sign-in: no fixation
     request.session[SESSION_SECRET] = signed_in.secret
     csrf_token(request)
