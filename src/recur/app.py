@@ -77,8 +77,8 @@ def _ensure_env_token(ctx: AppContext) -> None:
 
 def _install_health(app: FastAPI) -> None:
     @app.get("/healthz", tags=["health"], response_model=StatusOut)
-    def healthz() -> StatusOut:
-        """The process is up."""
+    async def healthz() -> StatusOut:
+        """The process is up. On the event loop: it must not wait behind the thread pool."""
         return StatusOut(status="ok")
 
     @app.get(

@@ -1,6 +1,6 @@
 """The one clock every service asks for today's date."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 from threading import Lock
 from typing import Protocol
 
@@ -48,3 +48,15 @@ def clock_from_settings(today: date | None, test_clock: bool) -> Clock:
     if today is not None:
         return FixedClock(today)
     return SystemClock()
+
+
+def utc_now() -> datetime:
+    """The wall-clock instant, for credentials (session expiry, sign-in backoff, a
+    token's last use): they live in real time, not in the billing calendar above."""
+    return datetime.now(UTC)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """An instant read back from the database: SQLite returns the UTC instants it was
+    given without their zone."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -92,7 +92,10 @@ def _server(**where: Any) -> "uvicorn.Server":
     """The application's uvicorn server (`where`: host and port, if it binds them)."""
     import uvicorn
 
+    # proxy_headers: from a proxy uvicorn trusts (FORWARDED_ALLOW_IPS, by default
+    # 127.0.0.1), X-Forwarded-Proto and -For tell whether the client came over HTTPS
+    # (the session cookie is then Secure) and its address (sign-in throttling).
     config = uvicorn.Config(
-        "recur.app:create_app", factory=True, log_level="info", proxy_headers=False, **where
+        "recur.app:create_app", factory=True, log_level="info", proxy_headers=True, **where
     )
     return uvicorn.Server(config)

@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from platformdirs import user_data_dir
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -42,8 +42,12 @@ def _default_secret_key() -> str:
     raise RuntimeError(f"{path} is empty: delete it, or set RECUR_SECRET_KEY")
 
 
+MIN_API_TOKEN_LENGTH = 32
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="RECUR_")
+    # hide_input_in_errors: a refused setting may be a secret; never echo it to the log.
+    model_config = SettingsConfigDict(env_prefix="RECUR_", hide_input_in_errors=True)
 
     database_url: str = Field(default_factory=_default_database_url)
     today: date | None = None
@@ -53,13 +57,28 @@ class Settings(BaseSettings):
     billing_interval: int = 3600  # seconds between scheduled runs
     secret_key: str = Field(default_factory=_default_secret_key)
     seller_name: str = "Recur Cloud Services"
-    cookie_secure: bool = False  # behind HTTPS: send the session cookie over HTTPS only
+    # The session cookie is Secure (and named __Host-…) whenever a request came over
+    # HTTPS; set this where TLS ends at a proxy that does not say so (X-Forwarded-Proto).
+    cookie_secure: bool = False
+    # Seconds the first throttled sign-in waits; each further failure doubles it.
+    sign_in_first_wait: float = Field(default=1.0, gt=0)
     # Sync requests (pages, API writes) a server process runs at once, in its thread
     # pool: Python runs one thread at a time, and more threads on CPU-bound requests
     # only hand the GIL to each other; one, and they wait their turn in arrival order
     # (docs/performance-api.md). Scale with `recur serve --workers`; raise this if slow
     # requests (PDFs of large invoices) hold up the others.
     server_threads: int = Field(default=1, ge=1)
+
+    @field_validator("api_token")
+    @classmethod
+    def _long_enough(cls, token: str | None) -> str | None:
+        """An admin credential must not be guessable: at least 128 bits as hex."""
+        if token and len(token) < MIN_API_TOKEN_LENGTH:
+            raise ValueError(
+                f"RECUR_API_TOKEN must be at least {MIN_API_TOKEN_LENGTH} characters"
+                f" (it has {len(token)}); make one with `openssl rand -hex 16`"
+            )
+        return token
 
 
 @lru_cache(maxsize=1)

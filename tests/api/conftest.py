@@ -14,7 +14,7 @@ from recur.services.roles import Role
 from recur.services.tokens import create_token
 from recur.settings import Settings
 
-ADMIN_TOKEN = "test-token"
+ADMIN_TOKEN = "test-token-of-the-api-suite-0123456789"  # 32+ characters, as required
 START = date(2027, 1, 11)
 
 

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Depends, FastAPI
 
 from recur.api import accounts, billing_runs, invoices, products, subscriptions, test_clock
-from recur.api.deps import PrincipalCache, get_principal
+from recur.api.deps import get_principal
 from recur.api.errors import install_http_errors
 from recur.clock import TestClock
 from recur.context import AppContext
@@ -16,7 +16,6 @@ __all__ = ["PREFIX", "install", "install_http_errors"]
 def install(app: FastAPI) -> None:
     """Mount the API routers on the application; every route needs a bearer token."""
     ctx: AppContext = app.state.ctx
-    app.state.principals = PrincipalCache()
     api = APIRouter(prefix=PREFIX, dependencies=[Depends(get_principal)])
     for module in (products, accounts, subscriptions, invoices, billing_runs):
         api.include_router(module.router)

@@ -1,17 +1,15 @@
 """What every API route needs: the context, today, and who is asking (bearer tokens)."""
 
-import time
 from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from recur.api.errors import ApiError
 from recur.context import AppContext
 from recur.services.roles import Role
-from recur.services.tokens import Principal, authenticate
+from recur.services.tokens import Principal, authenticate_on_loop
 
 _bearer = HTTPBearer(auto_error=False, description="An API token: `recur token create`")
 _READS = {"GET", "HEAD", "OPTIONS"}
@@ -29,29 +27,6 @@ async def get_today(ctx: Annotated[AppContext, Depends(get_ctx)]) -> date:
     return ctx.clock.today()
 
 
-class PrincipalCache:
-    """Recent token look-ups, so that a request does not read the token table each time.
-
-    A token refreshed at start (RECUR_API_TOKEN) is seen within `seconds`. Used from
-    the event loop only; a miss reads the table in the thread pool.
-    """
-
-    def __init__(self, seconds: float = 10.0, size: int = 10_000) -> None:
-        self.seconds, self.size = seconds, size
-        self._entries: dict[str, tuple[float, Principal | None]] = {}
-
-    async def lookup(self, ctx: AppContext, secret: str) -> Principal | None:
-        now = time.monotonic()
-        entry = self._entries.get(secret)
-        if entry is not None and now - entry[0] < self.seconds:
-            return entry[1]
-        principal = await run_in_threadpool(authenticate, ctx.db, secret)
-        if len(self._entries) >= self.size:  # unknown secrets must not grow it for ever
-            self._entries.clear()
-        self._entries[secret] = (now, principal)
-        return principal
-
-
 async def get_principal(
     request: Request,
     ctx: Annotated[AppContext, Depends(get_ctx)],
@@ -65,8 +40,8 @@ async def get_principal(
             "send a valid API token: Authorization: Bearer TOKEN",
             {"WWW-Authenticate": "Bearer"},
         )
-    principals: PrincipalCache = request.app.state.principals
-    principal = await principals.lookup(ctx, credentials.credentials)
+    # Read on every request, with no cache: a revoked token is refused at once.
+    principal = await authenticate_on_loop(ctx.loop_reads, credentials.credentials)
     if principal is None:
         raise ApiError(
             401, "invalid_token", "the API token is not valid", {"WWW-Authenticate": "Bearer"}

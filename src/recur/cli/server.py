@@ -1,16 +1,18 @@
-"""`recur serve`, `recur worker`, `recur token create`: the running service."""
+"""`recur serve`, `recur worker`, `recur token …`: the running service and its API tokens."""
 
 from typing import Annotated
 
 import typer
 
 from recur.cli.app import app, context, domain_errors
+from recur.cli.table import print_table
 from recur.db.migrate import is_current, upgrade
 from recur.db.session import is_sqlite
 from recur.logging_setup import configure_logging
+from recur.presentation import timestamp
 from recur.server_processes import serve_processes
 from recur.services.roles import Role
-from recur.services.tokens import create_token
+from recur.services.tokens import create_token, list_tokens, revoke_token
 from recur.worker import worker
 
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
@@ -44,3 +46,31 @@ def token_create(
     principal, secret = create_token(context().db, role, name or f"{role}-token", "cli")
     typer.echo(secret)
     typer.echo(f"token {principal.name!r} ({principal.role}) created", err=True)
+
+
+@token_app.command("list")
+@domain_errors
+def token_list() -> None:
+    """Every API token: its id, name, role, when it was created and last used."""
+    rows = [
+        [
+            str(t.id),
+            t.name,
+            t.role.value,
+            timestamp(t.created_at),
+            timestamp(t.last_used_at) or "never",
+            "revoked" if t.revoked_at else "active",
+        ]
+        for t in list_tokens(context().db)
+    ]
+    print_table(["id", "name", "role", "created", "last used", "status"], rows, right={0})
+
+
+@token_app.command("revoke")
+@domain_errors
+def token_revoke(
+    token_id: Annotated[int, typer.Argument(help="The token's id (`recur token list`).")],
+) -> None:
+    """Revoke an API token: its next request is refused."""
+    revoke_token(context().db, token_id, "cli")
+    typer.echo(f"token {token_id} revoked")

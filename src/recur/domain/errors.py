@@ -23,3 +23,11 @@ class Conflict(DomainError):
 
 class InvalidInput(DomainError):
     """The request itself is wrong (HTTP 422)."""
+
+
+class TooManyAttempts(DomainError):
+    """Too many failed attempts: try again after `retry_after` seconds (HTTP 429)."""
+
+    def __init__(self, code: str, message: str, retry_after: int) -> None:
+        super().__init__(code, message)
+        self.retry_after = retry_after

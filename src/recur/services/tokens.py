@@ -1,21 +1,40 @@
-"""API bearer tokens: random secrets stored only as their SHA-256 hash."""
+"""API bearer tokens: random secrets stored only as their SHA-256 hash.
+
+Every request reads its token's row (`authenticate_on_loop`), so a revoked token is
+refused on its next request, in every server process: there is no cache to outlive
+a revocation. On PostgreSQL the read is one round trip on the event loop (the loop
+reads' pool); on SQLite, a read in the thread pool. The time of last use is written
+at most once a minute per token, not on every request.
+"""
 
 import hashlib
 import hmac
+import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from anyio import to_thread
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from recur.clock import as_utc, utc_now
 from recur.db.audit import record
+from recur.db.loop_reads import LoopReads
 from recur.db.models import ApiToken
+from recur.db.rows import Query
 from recur.db.session import Database
-from recur.domain.errors import InvalidInput
+from recur.domain.errors import InvalidInput, NotFound
 from recur.services.roles import Role
 from recur.services.validation import check_text
 
 ENV_TOKEN_NAME = "env"
+# last_used_at is written at most this often per token.
+USED_EVERY = timedelta(minutes=1)
+
+log = logging.getLogger("recur.tokens")
 
 
 @dataclass(frozen=True)
@@ -31,8 +50,25 @@ class Principal:
         return f"token:{self.name}"
 
 
+@dataclass(frozen=True)
+class TokenInfo:
+    """A token as the lists show it (never its secret or hash)."""
+
+    id: int
+    name: str
+    role: Role
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_secret(prefix: str) -> str:
+    """A random secret (256 bits), its kind told by `prefix`."""
+    return prefix + secrets.token_urlsafe(32)
 
 
 def create_token(db: Database, role: Role, name: str, actor: str) -> tuple[Principal, str]:
@@ -42,7 +78,7 @@ def create_token(db: Database, role: Role, name: str, actor: str) -> tuple[Princ
         role = Role(role)
     except ValueError as error:
         raise InvalidInput("invalid_role", "role must be admin, operator or viewer") from error
-    secret = "rk_" + secrets.token_urlsafe(32)
+    secret = new_secret("rk_")
 
     def work(session: Session) -> Principal:
         row = ApiToken(name=name, token_hash=hash_token(secret), role=role.value)
@@ -54,12 +90,19 @@ def create_token(db: Database, role: Role, name: str, actor: str) -> tuple[Princ
     return db.run(work), secret
 
 
-def ensure_token(db: Database, name: str, secret: str, role: Role, actor: str) -> Principal:
-    """Create the named token or refresh its secret and role (RECUR_API_TOKEN at start-up)."""
+def ensure_token(db: Database, name: str, secret: str, role: Role, actor: str) -> None:
+    """Create the named token or refresh its secret and role (RECUR_API_TOKEN at start-up).
+
+    A secret that was revoked stays revoked: a restart must not bring it back. A new
+    secret under the same name is a new credential, live again.
+    """
     digest = hash_token(secret)
 
-    def work(session: Session) -> Principal:
+    def work(session: Session) -> None:
         row = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
+        if row is not None and row.revoked_at is not None:
+            log.warning("RECUR_API_TOKEN was revoked: it stays refused; set a new one")
+            return
         if row is None:
             row = session.scalar(
                 select(ApiToken).where(ApiToken.name == name).order_by(ApiToken.id).limit(1)
@@ -68,22 +111,87 @@ def ensure_token(db: Database, name: str, secret: str, role: Role, actor: str) -
             row = ApiToken(name=name, token_hash=digest, role=role.value)
             session.add(row)
         elif row.token_hash != digest or row.role != role.value:
-            row.token_hash, row.role = digest, role.value
+            row.token_hash, row.role, row.revoked_at = digest, role.value, None
         else:
-            return Principal(row.id, row.name, Role(row.role))
+            return
         session.flush()
         record(session, actor, "api_token.refreshed", "api_token", row.id, name=row.name)
-        return Principal(row.id, row.name, Role(row.role))
 
-    return db.run(work)
+    db.run(work)
 
 
-def authenticate(db: Database, secret: str) -> Principal | None:
-    """The token's principal, or None if no token has this secret."""
-    digest = hash_token(secret)
+_LIVE_TOKEN = select(
+    ApiToken.id, ApiToken.name, ApiToken.role, ApiToken.token_hash, ApiToken.last_used_at
+).where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))
+
+
+async def authenticate_on_loop(reads: LoopReads, secret: str) -> Principal | None:
+    """The principal of the live (not revoked) token with this secret, or None."""
+    query: Query = (_LIVE_TOKEN, {"token_hash": hash_token(secret)})
+    [rows] = await reads.fetch_rows(query)
+    principal, last_used = _principal(rows, hash_token(secret))
+    if principal is None:
+        return None
+    now = utc_now()
+    if last_used is None or now - as_utc(last_used) >= USED_EVERY:
+        await to_thread.run_sync(_mark_used, reads.db, principal.token_id, now)
+    return principal
+
+
+def _principal(rows: Sequence[Any], digest: str) -> tuple[Principal | None, datetime | None]:
+    # The lookup is by hash; compare again in constant time for good measure.
+    if not rows or not hmac.compare_digest(rows[0].token_hash, digest):
+        return None, None
+    row = rows[0]
+    return Principal(row.id, row.name, Role(row.role)), row.last_used_at
+
+
+def _mark_used(db: Database, token_id: int, now: datetime) -> None:
+    """Bookkeeping, not a change of state: no audit event. The condition keeps two
+    processes that both saw a stale time from writing twice."""
+
+    def work(session: Session) -> None:
+        session.execute(
+            update(ApiToken)
+            .where(
+                ApiToken.id == token_id,
+                (ApiToken.last_used_at.is_(None)) | (ApiToken.last_used_at < now - USED_EVERY),
+            )
+            .values(last_used_at=now)
+        )
+
+    db.run(work)
+
+
+def list_tokens(db: Database) -> list[TokenInfo]:
+    """Every token, live ones first, newest first."""
     with db.read() as session:
-        row = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
-        # The lookup is by hash; compare again in constant time for good measure.
-        if row is None or not hmac.compare_digest(row.token_hash, digest):
-            return None
-        return Principal(row.id, row.name, Role(row.role))
+        rows = session.scalars(
+            select(ApiToken).order_by(ApiToken.revoked_at.is_not(None), ApiToken.id.desc())
+        )
+        return [
+            TokenInfo(
+                row.id,
+                row.name,
+                Role(row.role),
+                as_utc(row.created_at),
+                None if row.last_used_at is None else as_utc(row.last_used_at),
+                None if row.revoked_at is None else as_utc(row.revoked_at),
+            )
+            for row in rows
+        ]
+
+
+def revoke_token(db: Database, token_id: int, actor: str) -> None:
+    """Revoke a token: its next request is refused, in every server process."""
+
+    def work(session: Session) -> None:
+        row = session.get(ApiToken, token_id, with_for_update=True)
+        if row is None:
+            raise NotFound("api_token_not_found", f"API token {token_id} does not exist")
+        if row.revoked_at is not None:
+            return  # already revoked: nothing changes
+        row.revoked_at = utc_now()
+        record(session, actor, "api_token.revoked", "api_token", row.id, name=row.name)
+
+    db.run(work)

@@ -6,13 +6,10 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.sessions import SessionMiddleware
 
 from recur.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 
 STATIC = Path(__file__).parent / "static"
-SESSION_COOKIE = "recur_session"
-SESSION_MAX_AGE = 12 * 3600  # a working day; then sign in again
 
 _ERROR_PAGES: dict[type[DomainError], tuple[int, str]] = {
     NotFound: (404, "Not found"),
@@ -26,15 +23,12 @@ def install(app: FastAPI) -> None:
     # Imported here so that importing `recur.web` does not load every route.
     from recur.web.errors import Forbidden, PageNotFound, SignInRequired
     from recur.web.routes import router
+    from recur.web.session_cookie import SessionCookies
     from recur.web.templating import render
 
+    settings = app.state.ctx.settings
     app.add_middleware(
-        SessionMiddleware,
-        secret_key=app.state.ctx.settings.secret_key,
-        session_cookie=SESSION_COOKIE,
-        max_age=SESSION_MAX_AGE,
-        same_site="lax",
-        https_only=app.state.ctx.settings.cookie_secure,
+        SessionCookies, secret_key=settings.secret_key, always_secure=settings.cookie_secure
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(router)

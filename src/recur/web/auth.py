@@ -1,8 +1,9 @@
 """Who is signed in, what they may do, and the CSRF token every form carries.
 
-The session is Starlette's signed cookie (HttpOnly, SameSite=Lax) holding the
-user's id and a random CSRF token; the user's role is read from the database
-on each request, so a changed role takes effect at once.
+The cookie (web/session_cookie.py) holds the session's secret and a random CSRF
+token. Each request looks the session up on the server with its user
+(services/sessions.py): a signed-out, expired or revoked session, or a disabled
+user, is refused at once, and a changed role takes effect at once.
 """
 
 import hmac
@@ -12,11 +13,13 @@ from dataclasses import dataclass
 from fastapi import Depends, Request
 
 from recur.context import AppContext
+from recur.services import sessions
 from recur.services.roles import Role
-from recur.services.users import UserInfo, find_user
+from recur.services.sessions import SignedIn
+from recur.services.users import UserInfo
 from recur.web.errors import Forbidden, SignInRequired
 
-SESSION_USER = "uid"
+SESSION_SECRET = "sid"
 SESSION_CSRF = "csrf"
 CSRF_FIELD = "csrf_token"
 
@@ -35,21 +38,39 @@ def csrf_token(request: Request) -> str:
     return token
 
 
-def sign_in(request: Request, user: UserInfo) -> None:
+def client_address(request: Request) -> str:
+    """The client's address, as uvicorn tells it (from a trusted proxy's headers too)."""
+    return request.client.host if request.client else "unknown"
+
+
+def session_secret(request: Request) -> str | None:
+    secret = request.session.get(SESSION_SECRET)
+    return secret if isinstance(secret, str) else None
+
+
+def sign_in(request: Request, signed_in: SignedIn) -> None:
+    """Put the new session in the cookie; a session the cookie held before ends."""
+    previous = session_secret(request)
+    if previous is not None:
+        sessions.end(ctx(request).db, previous)
     request.session.clear()  # a new session on sign-in: no fixation
-    request.session[SESSION_USER] = user.id
+    request.session[SESSION_SECRET] = signed_in.secret
     csrf_token(request)
 
 
 def sign_out(request: Request) -> None:
+    """End the session on the server, then forget the cookie."""
+    secret = session_secret(request)
+    if secret is not None:
+        sessions.end(ctx(request).db, secret)
     request.session.clear()
 
 
 def current_user(request: Request) -> UserInfo:
-    user_id = request.session.get(SESSION_USER)
-    user = find_user(ctx(request).db, user_id) if isinstance(user_id, int) else None
+    secret = session_secret(request)
+    user = sessions.session_user(ctx(request).db, secret) if secret else None
     if user is None:
-        request.session.pop(SESSION_USER, None)
+        request.session.pop(SESSION_SECRET, None)
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise SignInRequired(target if request.method == "GET" else "/")
     request.state.user = user

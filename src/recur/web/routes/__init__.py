@@ -2,8 +2,17 @@
 
 from fastapi import APIRouter
 
-from recur.web.routes import accounts, invoices, products, runs, session, subscriptions, users
+from recur.web.routes import (
+    accounts,
+    invoices,
+    products,
+    runs,
+    session,
+    subscriptions,
+    tokens,
+    users,
+)
 
 router = APIRouter(include_in_schema=False)
-for module in (session, accounts, subscriptions, invoices, products, runs, users):
+for module in (session, accounts, subscriptions, invoices, products, runs, users, tokens):
     router.include_router(module.router)

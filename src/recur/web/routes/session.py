@@ -1,13 +1,39 @@
-"""Signing in and out."""
+"""Signing in and out, and changing one's own password.
 
-from fastapi import APIRouter, Depends, Request
+The routes that hash a password are plain `def` routes: FastAPI runs them in its
+thread pool, never on the event loop (argon2 takes a few hundred milliseconds).
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from recur.services.users import authenticate
-from recur.web.auth import check_csrf, ctx, sign_in, sign_out
-from recur.web.templating import render
+from recur.domain.errors import Conflict, DomainError, InvalidInput, TooManyAttempts
+from recur.services import users
+from recur.services.sign_in import sign_in as check_sign_in
+from recur.services.sign_in import throttle
+from recur.services.users import UserInfo
+from recur.web.auth import (
+    check_csrf,
+    client_address,
+    ctx,
+    session_secret,
+    sign_in,
+    sign_out,
+    viewer,
+)
+from recur.web.forms import sentence
+from recur.web.templating import flash, render
 
 router = APIRouter()
+
+FormText = Annotated[str, Form()]
+# Where the password form shows each refusal.
+_PASSWORD_FIELDS = {
+    "wrong_current_password": "current_password",
+    "password_too_short": "new_password",
+}
 
 
 def _safe_next(target: str | None) -> str:
@@ -28,21 +54,31 @@ def login_form(request: Request, next: str | None = None) -> Response:
 
 
 @router.post("/login", dependencies=[Depends(check_csrf)])
-async def login(request: Request) -> Response:
-    form = await request.form()
-    email, password = str(form.get("email", "")), str(form.get("password", ""))
-    target = _safe_next(str(form.get("next", "")))
-    user = authenticate(ctx(request).db, email, password)
-    if user is None:
-        return render(
-            request,
-            "login.html",
-            status_code=401,
-            next=target,
-            email=email,
-            error="That e-mail address and password do not match a user. Check both and try again.",
+def login(
+    request: Request, email: FormText = "", password: FormText = "", next: FormText = ""
+) -> Response:
+    target = _safe_next(next)
+    context = ctx(request)
+    try:
+        signed_in = check_sign_in(
+            context.db,
+            email,
+            password,
+            client_address(request),
+            throttle(context.settings.sign_in_first_wait),
         )
-    sign_in(request, user)
+    except (TooManyAttempts, InvalidInput, Conflict) as error:
+        status, headers = 401, {}
+        if isinstance(error, TooManyAttempts):
+            status, headers = 429, {"Retry-After": str(error.retry_after)}
+        elif isinstance(error, Conflict):
+            status = 403
+        response = render(
+            request, "login.html", status_code=status, next=target, email=email, error=error.message
+        )
+        response.headers.update(headers)
+        return response
+    sign_in(request, signed_in)
     return RedirectResponse(target, status_code=303)
 
 
@@ -50,3 +86,32 @@ async def login(request: Request) -> Response:
 def logout(request: Request) -> Response:
     sign_out(request)
     return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/password")
+def password_form(request: Request, user: UserInfo = Depends(viewer)) -> Response:
+    return render(request, "password.html", errors={})
+
+
+@router.post("/password", dependencies=[Depends(check_csrf)])
+def password_change(
+    request: Request,
+    current_password: FormText = "",
+    new_password: FormText = "",
+    user: UserInfo = Depends(viewer),
+) -> Response:
+    """Any signed-in user changes their own password; their other sessions end."""
+    try:
+        users.change_password(
+            ctx(request).db,
+            user.id,
+            current_password,
+            new_password,
+            actor=f"user:{user.email}",
+            keep_session=session_secret(request),
+        )
+    except DomainError as error:
+        errors = {_PASSWORD_FIELDS.get(error.code, "_form"): sentence(error.message)}
+        return render(request, "password.html", status_code=422, errors=errors)
+    flash(request, "Your password is changed. Your other sessions are signed out.")
+    return RedirectResponse("/accounts", status_code=303)

@@ -1,19 +1,23 @@
-"""Users (administrators only): who may sign in to the back office."""
+"""Users (administrators only): who may sign in to the back office, their passwords."""
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
 
-from recur.domain.errors import DomainError
+from recur.domain.errors import DomainError, InvalidInput
 from recur.services import users
 from recur.services.roles import Role
 from recur.services.users import UserInfo
 from recur.web.auth import admin, check_csrf, ctx
-from recur.web.forms import Form
+from recur.web.forms import Form as SubmittedForm
+from recur.web.forms import sentence
 from recur.web.templating import flash, render
 
 router = APIRouter()
+
+FormText = Annotated[str, Form()]
 
 
 @router.get("/users")
@@ -22,8 +26,15 @@ def user_list(request: Request, user: UserInfo = Depends(admin)) -> Response:
 
 
 @router.post("/users", dependencies=[Depends(check_csrf)])
-async def user_create(request: Request, user: UserInfo = Depends(admin)) -> Response:
-    form = Form(await request.form())
+def user_create(
+    request: Request,
+    email: FormText = "",
+    role: FormText = "",
+    password: FormText = "",
+    user: UserInfo = Depends(admin),
+) -> Response:
+    """A plain `def` route: hashing the password runs in the thread pool, not on the loop."""
+    form = SubmittedForm(FormData(email=email, role=role, password=password))
     email, role, password = form.required("email"), form.text("role"), form.required("password")
     if form.ok:
         try:
@@ -36,6 +47,52 @@ async def user_create(request: Request, user: UserInfo = Depends(admin)) -> Resp
             form.add_domain_error(error, {"email", "role", "password"})
     values = {"email": email, "role": role}  # never echo the password
     return _page(request, values, form.errors, status_code=422)
+
+
+@router.post("/users/{user_id}/disable", dependencies=[Depends(check_csrf)])
+def user_disable(request: Request, user_id: int, user: UserInfo = Depends(admin)) -> Response:
+    return _set_disabled(request, user_id, True, user)
+
+
+@router.post("/users/{user_id}/enable", dependencies=[Depends(check_csrf)])
+def user_enable(request: Request, user_id: int, user: UserInfo = Depends(admin)) -> Response:
+    return _set_disabled(request, user_id, False, user)
+
+
+def _set_disabled(request: Request, user_id: int, disabled: bool, user: UserInfo) -> Response:
+    changed = users.set_disabled(ctx(request).db, user_id, disabled, actor=f"user:{user.email}")
+    if disabled:
+        flash(request, f"{changed.email} is disabled: signed out, and cannot sign in.")
+    else:
+        flash(request, f"{changed.email} can sign in again.")
+    return RedirectResponse("/users", status_code=303)
+
+
+@router.get("/users/{user_id}/password")
+def reset_form(request: Request, user_id: int, user: UserInfo = Depends(admin)) -> Response:
+    subject = users.get_user(ctx(request).db, user_id)
+    return render(request, "users/password.html", subject=subject, errors={})
+
+
+@router.post("/users/{user_id}/password", dependencies=[Depends(check_csrf)])
+def reset_password(
+    request: Request,
+    user_id: int,
+    password: FormText = "",
+    user: UserInfo = Depends(admin),
+) -> Response:
+    """A plain `def` route: hashing the new password runs in the thread pool."""
+    db = ctx(request).db
+    subject = users.get_user(db, user_id)
+    try:
+        users.reset_password(db, subject.id, password, actor=f"user:{user.email}")
+    except InvalidInput as error:
+        errors = {"password": sentence(error.message)}
+        return render(
+            request, "users/password.html", status_code=422, subject=subject, errors=errors
+        )
+    flash(request, f"The password of {subject.email} is reset; their sessions are signed out.")
+    return RedirectResponse("/users", status_code=303)
 
 
 def _page(

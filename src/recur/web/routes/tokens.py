@@ -1,0 +1,23 @@
+"""API tokens (administrators only): when each was last used, and revoking one."""
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+
+from recur.services import tokens
+from recur.services.users import UserInfo
+from recur.web.auth import admin, check_csrf, ctx
+from recur.web.templating import flash, render
+
+router = APIRouter()
+
+
+@router.get("/tokens")
+def token_list(request: Request, user: UserInfo = Depends(admin)) -> Response:
+    return render(request, "tokens.html", tokens=tokens.list_tokens(ctx(request).db))
+
+
+@router.post("/tokens/{token_id}/revoke", dependencies=[Depends(check_csrf)])
+def token_revoke(request: Request, token_id: int, user: UserInfo = Depends(admin)) -> Response:
+    tokens.revoke_token(ctx(request).db, token_id, actor=f"user:{user.email}")
+    flash(request, f"API token #{token_id} is revoked: its next request is refused.")
+    return RedirectResponse("/tokens", status_code=303)
