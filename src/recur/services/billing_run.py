@@ -29,6 +29,7 @@ from recur.domain.catalogue import InvoiceSource
 from recur.domain.errors import DomainError, InvalidInput, NotFound
 from recur.domain.invoices import PendingInvoice, SubscriptionState, due_invoices
 from recur.services.pagination import Page, paginate
+from recur.services.validation import check_day
 
 log = logging.getLogger("recur.billing")
 
@@ -55,6 +56,7 @@ def run_billing(
     Idempotent: a second run for the same date finds nothing due. `should_stop`
     is checked between batches (a worker's SIGTERM finishes the batch in hand).
     """
+    check_day(as_of, "as_of")
     if as_of > today:
         raise InvalidInput(
             "as_of_in_future", f"as_of {as_of.isoformat()} is after today ({today.isoformat()})"

@@ -19,8 +19,8 @@ from recur.domain.catalogue import AccountStatus, BillingCycle, CancelAt, Subscr
 from recur.domain.charges import SubscriptionTerms, next_planned_issue_date
 from recur.domain.errors import Conflict, InvalidInput, NotFound
 from recur.services.pagination import Page, paginate
+from recur.services.validation import check_day, check_quantity
 
-MAX_QUANTITY = 100_000
 _T = TypeVar("_T", bound=tuple[Any, ...])
 
 
@@ -34,10 +34,8 @@ class SubscriptionSpec:
 
 
 def create_subscription(db: Database, spec: SubscriptionSpec, actor: str) -> Subscription:
-    if not 1 <= spec.quantity <= MAX_QUANTITY:
-        raise InvalidInput(
-            "invalid_quantity", f"quantity must be a whole number from 1 to {MAX_QUANTITY:,}"
-        )
+    check_quantity(spec.quantity)
+    check_day(spec.start_date, "start_date")
 
     def work(session: Session) -> Subscription:
         account = lock_account(session, spec.account_id)
