@@ -70,7 +70,7 @@ def _amount_schema(places: int, example: str) -> WithJsonSchema:
 
 Code = Annotated[str, Field(min_length=1, max_length=rules.CODE_LENGTH)]
 Name = Annotated[str, Field(min_length=1, max_length=rules.NAME_LENGTH)]
-Email = Annotated[str, Field(min_length=3, max_length=rules.EMAIL_LENGTH)]
+Email = Annotated[str, Field(min_length=3, max_length=rules.EMAIL_LENGTH, pattern=r"@")]
 Id = Annotated[int, Strict(), Field(ge=1, le=rules.MAX_ID)]
 Day = Annotated[date, AfterValidator(_shared(rules.check_day))]
 Flag = Annotated[bool, Strict()]

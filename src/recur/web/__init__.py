@@ -9,19 +9,23 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from recur.domain.errors import DomainError
+from recur.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 
 STATIC = Path(__file__).parent / "static"
 SESSION_COOKIE = "recur_session"
 SESSION_MAX_AGE = 12 * 3600  # a working day; then sign in again
 
-_TITLES = {404: "Not found", 409: "Not possible now", 422: "Cannot do that"}
+_ERROR_PAGES: dict[type[DomainError], tuple[int, str]] = {
+    NotFound: (404, "Not found"),
+    Conflict: (409, "Not possible now"),
+    InvalidInput: (422, "Cannot do that"),
+}
 
 
 def install(app: FastAPI) -> None:
     """Mount the back office's routes, static files and session cookie on the application."""
     # Imported here so that importing `recur.web` does not load every route.
-    from recur.web.errors import Forbidden, PageNotFound, SignInRequired, refusal_status
+    from recur.web.errors import Forbidden, PageNotFound, SignInRequired
     from recur.web.routes import router
     from recur.web.templating import render
 
@@ -49,22 +53,19 @@ def install(app: FastAPI) -> None:
         # Forms show their errors next to their fields; anything that reaches here
         # (a stale link, a tampered cursor) gets a page in words, never a stack trace.
         assert isinstance(exc, DomainError)
-        status = refusal_status(exc)
-        return render(
-            request, "error.html", status_code=status, title=_TITLES[status], message=exc.message
-        )
+        status, title = _ERROR_PAGES.get(type(exc), (422, "Cannot do that"))
+        return render(request, "error.html", status_code=status, title=title, message=exc.message)
 
     async def invalid_address(request: Request, exc: Exception) -> Response:
         # The API answers its own (api/errors.py); here a page's address or link was
         # wrong: an id in the path that names no page is a 404, the rest a 422.
         assert isinstance(exc, RequestValidationError)
+        refusal: DomainError
         if any(error.get("loc", ("",))[0] == "path" for error in exc.errors()):
-            status, message = 404, "There is no such page: check the address."
+            refusal = NotFound("page_not_found", "There is no such page: check the address.")
         else:
-            status, message = 422, "The address has a value this page cannot read: check the link."
-        return render(
-            request, "error.html", status_code=status, title=_TITLES[status], message=message
-        )
+            refusal = InvalidInput("invalid_address", "This link has a value the page cannot read.")
+        return await domain_error(request, refusal)
 
     app.add_exception_handler(DomainError, domain_error)
     app.add_exception_handler(RequestValidationError, invalid_address)

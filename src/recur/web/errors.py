@@ -42,7 +42,5 @@ def found(lookup: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
 
 
 def refusal_status(error: DomainError) -> int:
-    """The status of a page that shows a service's refusal."""
-    if isinstance(error, NotFound):
-        return 404
+    """The status of a form or dialog shown again with a service's refusal."""
     return 422 if isinstance(error, InvalidInput) else 409
