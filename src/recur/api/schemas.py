@@ -65,7 +65,10 @@ def _money(places: int) -> Callable[[Any, str], Decimal]:
 
 def _amount_schema(places: int, example: str) -> WithJsonSchema:
     pattern = rf"^[0-9]+(\.[0-9]{{1,{places}}})?$"
-    return WithJsonSchema({"type": "string", "pattern": pattern, "examples": [example]})
+    description = f"A decimal string: digits and at most one point, up to {places} decimals"
+    return WithJsonSchema(
+        {"type": "string", "pattern": pattern, "description": description, "examples": [example]}
+    )
 
 
 Code = Annotated[str, Field(min_length=1, max_length=rules.CODE_LENGTH)]
