@@ -46,7 +46,7 @@ def test_a_decimal_comma_is_refused_with_how_to_type_it(typed: str, written: str
 def test_thousands_separators_are_refused_never_guessed(typed: str) -> None:
     error = refusal(parse_amount, typed, "unit_price", 6)
     assert error.code == "invalid_unit_price"
-    assert "without thousands separators" in error.message
+    assert "a point for decimals and no thousands separators" in error.message
 
 
 def test_more_decimals_than_the_field_allows_are_refused() -> None:

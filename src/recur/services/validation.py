@@ -73,7 +73,8 @@ def _how_to_write_amount(text: str) -> str:
     if _DECIMAL_COMMA.fullmatch(text) and len(text.partition(",")[2]) != 3:
         return f"must use a point for decimals: write {text.replace(',', '.')}, not {text}"
     if _GROUPED.fullmatch(text):
-        return "must be written without thousands separators, as in 1250.00"
+        # "1,250" may be 1.25 or 1250: the message says how to write either.
+        return "must have a point for decimals and no thousands separators, as in 1250.00"
     if text[:1] in "+-":
         return "must be written without a sign, as in 12.50"
     return "must be written with digits and at most one decimal point, as in 12.50"
