@@ -5,9 +5,11 @@ from decimal import Decimal
 
 import pytest
 
+from recur.domain.catalogue import AccountStatus
 from recur.domain.errors import InvalidInput
 from recur.services.validation import (
     MAX_ID,
+    check_choice,
     check_currency,
     check_day,
     check_idempotency_key,
@@ -152,3 +154,10 @@ def test_dates_stay_in_the_calendar_bounds() -> None:
     for day in (date(1, 1, 1), date(1969, 12, 31), date(2200, 1, 1), date(9999, 12, 31)):
         error = refusal(check_day, day, "start_date")
         assert error.message == "start_date must be between 1970-01-01 and 2199-12-31"
+
+
+def test_a_choice_is_one_of_its_values() -> None:
+    assert check_choice("closed", AccountStatus, "status") == "closed"
+    assert check_choice(AccountStatus.ACTIVE, AccountStatus, "status") == "active"
+    error = refusal(check_choice, "bogus", AccountStatus, "status")
+    assert (error.code, error.message) == ("invalid_status", "status must be one of active, closed")

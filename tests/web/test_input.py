@@ -231,3 +231,17 @@ def test_a_quantity_is_a_whole_number_as_typed(
         )  # fmt: skip
         assert response.status_code == 422
         assert field_error(response.text, "quantity") == words
+
+
+def test_a_tampered_choice_is_refused_next_to_its_field(
+    operator: tuple[TestClient, str], acme: Acme
+) -> None:
+    client, token = operator
+    response = client.post(
+        f"/accounts/{acme.account_id}/edit",
+        data={"csrf_token": token, "name": "Acme Ltd", "email": "billing@acme.example",
+              "currency": "EUR", "billing_day": "11", "payment_terms_days": "30",
+              "tax_rate": "24", "status": "deleted"},
+    )  # fmt: skip
+    assert response.status_code == 422
+    assert field_error(response.text, "status") == "Status must be one of active, closed."

@@ -26,6 +26,7 @@ from recur.services.validation import (
     EMAIL_LENGTH,
     NAME_LENGTH,
     check_billing_day,
+    check_choice,
     check_currency,
     check_payment_terms,
     check_tax_rate,
@@ -76,7 +77,7 @@ def _validated(values: dict[str, Any]) -> dict[str, Any]:
         ("status", AccountStatus),
     ):
         if enum_field in clean:
-            clean[enum_field] = enum(clean[enum_field]).value
+            clean[enum_field] = check_choice(clean[enum_field], enum, enum_field)
     return clean
 
 

@@ -11,6 +11,7 @@ import re
 import unicodedata
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 
 from recur.domain.errors import InvalidInput
 from recur.domain.money import is_billing_currency
@@ -159,6 +160,14 @@ def check_billing_day(day: int | None, field: str = "billing_day") -> int | None
             f"invalid_{field}", f"{field} must be between 1 and {LAST_BILLING_DAY}, or null"
         )
     return day
+
+
+def check_choice(value: object, choices: type[StrEnum], field: str) -> str:
+    """One of an enumeration's values, as stored."""
+    if value not in set(choices):
+        allowed = ", ".join(choice.value for choice in choices)
+        raise InvalidInput(f"invalid_{field}", f"{field} must be one of {allowed}")
+    return str(value)
 
 
 def check_day(day: date, field: str) -> date:
