@@ -118,7 +118,7 @@ def test_dates_and_keys_have_the_back_office_bounds(client: TestClient) -> None:
     for start in ("0001-01-01", "9999-12-31"):
         _, message = refused(client.post(f"{API}/subscriptions", json=body | {"start_date": start}))
         assert "start_date must be between 1970-01-01 and 2199-12-31" in message
-    key = {"Idempotency-Key": "a key with spaces"}
+    key = {"Idempotency-Key": "clé".encode()}
     code, message = refused(client.post(f"{API}/accounts", json=account_body(), headers=key))
     assert code == "invalid_idempotency_key"
-    assert "1–200 visible ASCII characters" in message
+    assert "1–200 printable ASCII characters" in message

@@ -189,14 +189,15 @@ def check_currency(currency: str, field: str = "currency") -> str:
     return currency
 
 
-_IDEMPOTENCY_KEY = re.compile(rf"[\x21-\x7e]{{1,{MAX_KEY_LENGTH}}}")
+# Printable ASCII, not only spaces: what an HTTP header and a form field carry unchanged.
+_IDEMPOTENCY_KEY = re.compile(rf"(?=.*[\x21-\x7e])[\x20-\x7e]{{1,{MAX_KEY_LENGTH}}}")
 
 
 def check_idempotency_key(key: str) -> str:
     if not _IDEMPOTENCY_KEY.fullmatch(key):
         raise InvalidInput(
             "invalid_idempotency_key",
-            f"Idempotency-Key must be 1–{MAX_KEY_LENGTH} visible ASCII characters, such as a UUID",
+            f"Idempotency-Key must be 1–{MAX_KEY_LENGTH} printable ASCII characters, such as a UUID",
         )
     return key
 
