@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from recur.db.session import Database
 from recur.domain.catalogue import BillingCycle, BillingType
@@ -91,3 +92,34 @@ def test_errors_are_one_line_with_an_exit_status(acme_url: str, tmp_path: Path) 
     fresh = recur(f"sqlite:///{tmp_path / 'empty.sqlite3'}", "pending", "Acme Ltd")
     assert fresh.returncode == 5
     assert "recur db upgrade" in fresh.stderr
+
+
+def test_out_of_bounds_input_is_refused_in_one_line(acme_url: str) -> None:
+    for args, status, words in (
+        (("pending", "9" * 20), 3, "error: no account '99999999999999999999'"),
+        (("pending", "2147483648"), 3, "error: no account '2147483648'"),
+        (("billing", "run", "--as-of", "1969-12-31"), 2, "as_of must be between 1970-01-01"),
+        (("pending", "Acme Ltd", "--as-of", "2200-01-01"), 2, "as_of must be between"),
+        (("generate", "Acme Ltd", "-s", "2147483648"), 2, "Invalid value for '--subscription'"),
+    ):
+        answer = recur(acme_url, *args)
+        assert answer.returncode == status, (args, answer.stderr)
+        assert words in answer.stderr
+        assert "Traceback" not in answer.stderr
+
+
+def test_user_texts_are_printed_escaped(acme_url: str) -> None:
+    """A name stored before the services refused control and bidi characters (or written
+    to the database by other means) cannot drive the operator's terminal."""
+    assert recur(acme_url, "billing", "run", "--as-of", "2027-01-11").returncode == 0
+    db = Database(acme_url)
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE accounts SET name = :name"), {"name": "Acme\x1b[2J\u202eLtd"})
+        conn.execute(text("UPDATE invoice_items SET description = :d"), {"d": "Seat\x07\u2066"})
+    db.dispose()
+    for args in (("invoices",), ("pending", "1"), ("invoice", "INV-2027-000001")):
+        answer = recur(acme_url, *args)
+        assert answer.returncode == 0, answer.stderr
+        assert not any(char in answer.stdout for char in "\x1b\x07\u202e\u2066"), args
+        assert "Acme\\x1b[2J\\u202eLtd" in answer.stdout, args
+    assert "Seat\\x07\\u2066" in recur(acme_url, "invoice", "INV-2027-000001").stdout

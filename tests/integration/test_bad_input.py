@@ -17,10 +17,14 @@ D = Decimal
 TODAY = date(2027, 1, 15)
 
 
-def _world(db: Database) -> dict[str, int]:
-    option = catalogue.PricingOptionSpec(
+def _option() -> catalogue.PricingOptionSpec:
+    return catalogue.PricingOptionSpec(
         "m", BillingCycle.MONTHLY, BillingType.PREPAID, D("10"), "EUR"
     )
+
+
+def _world(db: Database) -> dict[str, int]:
+    option = _option()
     usd = catalogue.PricingOptionSpec(
         "m-usd", BillingCycle.MONTHLY, BillingType.PREPAID, D("10"), "USD"
     )
@@ -42,6 +46,7 @@ def _world(db: Database) -> dict[str, int]:
         "a_sub": order(a, date(2027, 1, 1)),
         "b_sub": order(b, date(2027, 1, 1)),
         "ended": ended,
+        "option": product.pricing_options[0].id,
         "usd_option": product.pricing_options[1].id,
     }
 
@@ -132,6 +137,102 @@ CASES: list[tuple[str, type[DomainError], str, Callable[[Database, dict[str, int
         lambda db, w: accounts.create_account(
             db, accounts.AccountSpec("C", "c@x.test", "XYZ"), "t"
         ),
+    ),
+    *[
+        (
+            f"start date {start}",
+            InvalidInput,
+            "invalid_start_date",
+            lambda db, w, start=start: subscriptions.create_subscription(
+                db, subscriptions.SubscriptionSpec(w["a"], w["option"], 1, start), "t"
+            ),
+        )
+        for start in (date(1, 1, 1), date(9999, 12, 31))
+    ],
+    (
+        "quantity true",
+        InvalidInput,
+        "invalid_quantity",
+        lambda db, w: subscriptions.create_subscription(
+            db, subscriptions.SubscriptionSpec(w["a"], w["option"], True, TODAY), "t"
+        ),
+    ),
+    (
+        "term of 10^12 months",
+        InvalidInput,
+        "invalid_term_months",
+        lambda db, w: catalogue.create_product(
+            db,
+            catalogue.ProductSpec(
+                "LONG",
+                "Long",
+                [
+                    catalogue.PricingOptionSpec(
+                        "m",
+                        BillingCycle.MONTHLY,
+                        BillingType.PREPAID,
+                        D(1),
+                        "EUR",
+                        term_months=10**12,
+                    )
+                ],
+            ),
+            "t",
+        ),
+    ),
+    *[
+        (
+            f"currency {code}",
+            InvalidInput,
+            "unknown_currency",
+            lambda db, w, code=code: accounts.create_account(
+                db, accounts.AccountSpec("C", "c@x.test", code), "t"
+            ),
+        )
+        for code in ("XXX", "XTS", "XAU")
+    ],
+    *[
+        (
+            f"account name {label}",
+            InvalidInput,
+            "invalid_name",
+            lambda db, w, name=name: accounts.create_account(
+                db, accounts.AccountSpec(name, "c@x.test", "EUR"), "t"
+            ),
+        )
+        for label, name in (
+            ("of a zero width space", "\u200b"),
+            ("with a bidi override", "Acme \u202eLtd"),
+            ("with an escape sequence", "Acme\x1b]0;owned\x07"),
+        )
+    ],
+    (
+        "product code with a control character",
+        InvalidInput,
+        "invalid_sku",
+        lambda db, w: catalogue.create_product(
+            db, catalogue.ProductSpec("SKU\t2", "Seat", [_option()]), "t"
+        ),
+    ),
+    (
+        "idempotency key of 100,000 characters",
+        InvalidInput,
+        "invalid_idempotency_key",
+        lambda db, w: invoicing.generate_for_account(
+            db, w["a"], [w["a_sub"]], TODAY, "t", idempotency_key="k" * 100_000
+        ),
+    ),
+    (
+        "billing run as of year 1",
+        InvalidInput,
+        "invalid_as_of",
+        lambda db, w: billing_run.run_billing(db, date(1, 1, 1), TODAY, "t"),
+    ),
+    (
+        "preview as of 9999-12-31",
+        InvalidInput,
+        "invalid_as_of",
+        lambda db, w: invoicing.pending_for_account(db, w["a"], date(9999, 12, 31)),
     ),
     (
         "idempotency key reused with another selection",

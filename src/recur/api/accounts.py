@@ -8,8 +8,8 @@ from fastapi.responses import JSONResponse
 from recur.api import presenters as present
 from recur.api.deps import Caller, Ctx, Today
 from recur.api.errors import ApiRoute, documented
-from recur.api.idempotency import IdempotencyKey, checked, generated, respond
-from recur.api.params import AsOf, Cursor, IdPath, Limit, check_day
+from recur.api.idempotency import IdempotencyKey, generated, respond
+from recur.api.params import AsOf, Cursor, IdPath, Limit
 from recur.api.responses import ModelResponse
 from recur.api.schemas import (
     AccountIn,
@@ -94,7 +94,7 @@ async def account_pending(
     account_id: IdPath, ctx: Ctx, today: Today, as_of: AsOf = None
 ) -> ModelResponse:
     # The API's hottest read: on the event loop, not in the thread pool (db/loop_reads.py).
-    day = check_day(as_of, "as_of") or today
+    day = as_of or today
     pending = await invoicing.pending_for_account_on_loop(ctx.loop_reads, account_id, day)
     return ModelResponse(
         AccountPendingOut(
@@ -121,6 +121,6 @@ def generate_for_account(
 ) -> ModelResponse:
     return generated(
         invoicing.generate_for_account(
-            ctx.db, account_id, body.subscription_ids, today, caller.actor, checked(key)
+            ctx.db, account_id, body.subscription_ids, today, caller.actor, key
         )
     )

@@ -18,12 +18,13 @@ from recur.domain.errors import DomainError
 from recur.services import idempotency
 from recur.services.invoicing import Generated
 from recur.services.tokens import Principal
+from recur.services.validation import MAX_KEY_LENGTH
 
 IdempotencyKey = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
-        max_length=idempotency.MAX_KEY_LENGTH,
+        max_length=MAX_KEY_LENGTH,
         description="Retrying with the same key returns the first answer (same status and body)",
     ),
 ]
@@ -49,7 +50,6 @@ def respond(
     """Answer with `produce()`; with a key, answer a retry with the stored first answer."""
     if key is None:
         return _answer(status, produce)
-    key = idempotency.check_key(key)
     scope = f"api:{request.method}:{request.url.path}:{principal.token_id}"
     stored = idempotency.reserve(ctx.db, scope, key, fingerprint(body))
     if stored is not None:
@@ -62,10 +62,6 @@ def respond(
     first = idempotency.StoredResponse(response.status_code, json.loads(bytes(response.body)))
     idempotency.complete(ctx.db, scope, key, first)
     return response
-
-
-def checked(key: str | None) -> str | None:
-    return None if key is None else idempotency.check_key(key)
 
 
 def generated(result: Generated) -> ModelResponse:

@@ -11,7 +11,7 @@ from recur.api import presenters as present
 from recur.api.deps import Caller, Ctx
 from recur.api.errors import ApiRoute, documented
 from recur.api.idempotency import IdempotencyKey, respond
-from recur.api.params import Cursor, IdPath, IdQuery, Limit, check_day
+from recur.api.params import Cursor, IdPath, IdQuery, Limit
 from recur.api.schemas import InvoiceOut, ListOut
 from recur.domain.catalogue import InvoiceSource, InvoiceStatus
 from recur.services import invoicing
@@ -37,9 +37,9 @@ def list_invoices(
         account_id=account_id,
         status=status,
         source=source,
-        issued_from=check_day(issued_from, "issued_from"),
-        issued_to=check_day(issued_to, "issued_to"),
-        number=number.replace("\x00", "") if number else None,
+        issued_from=issued_from,
+        issued_to=issued_to,
+        number=number or None,
     )
     return present.page(invoicing.list_invoices(ctx.db, where, limit, cursor), present.invoice)
 

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import Path, Query
 
-from recur.api.schemas import FIRST_DAY, LAST_DAY, MAX_ID
+from recur.services.validation import MAX_ID
 
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
@@ -17,15 +17,3 @@ AsOf = Annotated[
     date | None,
     Query(description="The preview's date (default: today)"),
 ]
-
-
-def check_day(value: date | None, name: str) -> date | None:
-    """Query dates have the same bounds as body dates (the calendar arithmetic's range)."""
-    from recur.domain.errors import InvalidInput
-
-    if value is not None and not FIRST_DAY <= value <= LAST_DAY:
-        raise InvalidInput(
-            f"invalid_{name}",
-            f"{name} must be between {FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()}",
-        )
-    return value

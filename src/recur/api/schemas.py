@@ -1,15 +1,27 @@
 """The API's request and response bodies (Pydantic), separate from the ORM models.
 
-Inputs are bounded so that a wrong request is refused with 422 here rather than
-failing in the database: ids fit a 32-bit key, texts hold no NUL, dates stay in
-a range the calendar arithmetic can serve, amounts fit their NUMERIC columns.
+Inputs have strict JSON types: money is a string ("12.50", read by the same parser
+as the back office's forms), whole numbers are JSON integers (not `true`, `1.0` or
+"1"). Their bounds come from services.validation, which the services check again
+for every door: ids fit a 32-bit key, dates stay in the calendar arithmetic's range.
 """
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationInfo,
+    WithJsonSchema,
+)
+from pydantic_core import PydanticCustomError
 
 from recur.domain.catalogue import (
     AccountStatus,
@@ -24,52 +36,62 @@ from recur.domain.catalogue import (
     PartialCharges,
     SubscriptionStatus,
 )
-
-MAX_ID = 2**31 - 1
-FIRST_DAY = date(1970, 1, 1)
-LAST_DAY = date(2199, 12, 31)
+from recur.domain.errors import InvalidInput
+from recur.services import validation as rules
 
 
-def _printable(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as error:
-        raise ValueError("must be valid Unicode text") from error
-    return value
+def _shared(rule: Callable[[Any, str], Any]) -> Callable[[Any, ValidationInfo], Any]:
+    """A rule of services.validation as a Pydantic validator, with the rule's own message."""
+
+    def validate(value: Any, info: ValidationInfo) -> Any:
+        try:
+            return rule(value, info.field_name or "value")
+        except InvalidInput as error:
+            raise PydanticCustomError(error.code, error.message) from None
+
+    return validate
 
 
-def _in_calendar(value: date) -> date:
-    if not FIRST_DAY <= value <= LAST_DAY:
-        raise ValueError(f"must be between {FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()}")
-    return value
+def _money(places: int) -> Callable[[Any, str], Decimal]:
+    def read(value: Any, field: str) -> Decimal:
+        # A JSON number is refused, whole or not: 0.1 has no exact binary value, and
+        # one type for every amount is simpler for clients than two.
+        if not isinstance(value, str):
+            raise InvalidInput(f"invalid_{field}", f'{field} must be a JSON string such as "12.50"')
+        return rules.parse_amount(value, field, places)
+
+    return read
 
 
-# Some character that is neither NUL nor blank (the services strip what they store).
-_VISIBLE = r"^[^\x00]*[^\x00\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00]*$"
-Code = Annotated[
-    str, Field(min_length=1, max_length=64, pattern=_VISIBLE), AfterValidator(_printable)
-]
-Name = Annotated[
-    str, Field(min_length=1, max_length=200, pattern=_VISIBLE), AfterValidator(_printable)
-]
-Email = Annotated[
-    str,
-    Field(min_length=3, max_length=320, pattern=r"^[^\x00]*@[^\x00]*$"),
-    AfterValidator(_printable),
-]
+def _amount_schema(places: int, example: str) -> WithJsonSchema:
+    pattern = rf"^[0-9]+(\.[0-9]{{1,{places}}})?$"
+    description = f"A decimal string: digits and at most one point, up to {places} decimals"
+    return WithJsonSchema(
+        {"type": "string", "pattern": pattern, "description": description, "examples": [example]}
+    )
 
 
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-Day = Annotated[date, AfterValidator(_in_calendar)]
-BillingDay = Annotated[int, Field(ge=1, le=28)]
+Code = Annotated[str, Field(min_length=1, max_length=rules.CODE_LENGTH)]
+Name = Annotated[str, Field(min_length=1, max_length=rules.NAME_LENGTH)]
+Email = Annotated[str, Field(min_length=3, max_length=rules.EMAIL_LENGTH, pattern=r"@")]
+Id = Annotated[int, Strict(), Field(ge=1, le=rules.MAX_ID)]
+Day = Annotated[date, AfterValidator(_shared(rules.check_day))]
+Flag = Annotated[bool, Strict()]
+BillingDay = Annotated[int, Strict(), Field(ge=1, le=rules.LAST_BILLING_DAY)]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])]
-# Below services.validation.MAX_PRICE, what a price column holds on both databases.
-PriceIn = Annotated[Decimal, Field(ge=0, lt=10**12, decimal_places=6, examples=["12.50"])]
-TaxRate = Annotated[Decimal, Field(ge=0, le=100, decimal_places=2, examples=["24"])]
-Quantity = Annotated[int, Field(ge=1, le=MAX_ID)]  # the column's 32-bit INTEGER
-PaymentTerms = Annotated[int, Field(ge=0, le=365)]
+PriceIn = Annotated[
+    Decimal,
+    BeforeValidator(_shared(_money(rules.PRICE_PLACES))),
+    _amount_schema(rules.PRICE_PLACES, "12.50"),
+]
+TaxRate = Annotated[
+    Decimal,
+    BeforeValidator(_shared(_money(rules.TAX_RATE_PLACES))),
+    _amount_schema(rules.TAX_RATE_PLACES, "24"),
+]
+Quantity = Annotated[int, Strict(), Field(ge=1, le=rules.MAX_QUANTITY)]
+TermMonths = Annotated[int, Strict(), Field(ge=0, le=rules.MAX_TERM_MONTHS)]
+PaymentTerms = Annotated[int, Strict(), Field(ge=0, le=rules.MAX_PAYMENT_TERMS_DAYS)]
 Amount = Annotated[str, Field(pattern=r"^-?\d+(\.\d+)?$", examples=["125.00"])]
 
 
@@ -99,15 +121,15 @@ class PricingOptionIn(Input):
     unit_price: PriceIn
     setup_fee: PriceIn = Decimal(0)
     currency: Currency
-    term_months: Annotated[int, Field(ge=0, le=1200)] | None = None
-    auto_renew: bool = True
+    term_months: TermMonths | None = None
+    auto_renew: Flag = True
     billing_day: BillingDay | None = None
 
 
 class ProductIn(Input):
     sku: Code
     name: Name
-    taxable: bool = True
+    taxable: Flag = True
     pricing_options: list[PricingOptionIn] = Field(min_length=1, max_length=50)
 
 
@@ -182,7 +204,7 @@ class SubscriptionIn(Input):
     pricing_option_id: Id
     quantity: Quantity
     start_date: Day
-    auto_renew: bool | None = Field(None, description="Default: the pricing option's")
+    auto_renew: Flag | None = Field(None, description="Default: the pricing option's")
 
 
 class CancelIn(Input):

@@ -8,8 +8,8 @@ from fastapi.responses import JSONResponse
 from recur.api import presenters as present
 from recur.api.deps import Caller, Ctx, Today
 from recur.api.errors import ApiRoute, documented
-from recur.api.idempotency import IdempotencyKey, checked, generated, respond
-from recur.api.params import AsOf, Cursor, IdPath, IdQuery, Limit, check_day
+from recur.api.idempotency import IdempotencyKey, generated, respond
+from recur.api.params import AsOf, Cursor, IdPath, IdQuery, Limit
 from recur.api.responses import ModelResponse
 from recur.api.schemas import (
     CancelIn,
@@ -95,7 +95,7 @@ def cancel_subscription(
 def subscription_pending(
     subscription_id: IdPath, ctx: Ctx, today: Today, as_of: AsOf = None
 ) -> PendingOut:
-    day = check_day(as_of, "as_of") or today
+    day = as_of or today
     pending = invoicing.pending_for_subscription(ctx.db, subscription_id, day)
     return PendingOut(as_of=day, data=[present.pending_invoice(p) for p in pending])
 
@@ -114,7 +114,5 @@ def generate_for_subscription(
     key: IdempotencyKey = None,
 ) -> ModelResponse:
     return generated(
-        invoicing.generate_for_subscription(
-            ctx.db, subscription_id, today, caller.actor, checked(key)
-        )
+        invoicing.generate_for_subscription(ctx.db, subscription_id, today, caller.actor, key)
     )

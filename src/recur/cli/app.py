@@ -8,6 +8,7 @@ from typing import ParamSpec, TypeVar
 import typer
 from sqlalchemy.exc import DBAPIError
 
+from recur.cli.table import say
 from recur.context import AppContext, context_from_settings
 from recur.db.migrate import is_current
 from recur.domain.errors import Conflict, DomainError, InvalidInput, NotFound
@@ -35,7 +36,7 @@ def domain_errors(command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         except DomainError as error:
-            typer.echo(f"error: {error.message} ({error.code})", err=True)
+            say(f"error: {error.message} ({error.code})", err=True)
             status = next((s for kind, s in EXIT_STATUS.items() if isinstance(error, kind)), 1)
             sys.exit(status)
         except DBAPIError:

@@ -7,13 +7,14 @@ from typing import Annotated
 import typer
 
 from recur.cli.app import app, context, domain_errors
-from recur.cli.table import print_table
+from recur.cli.table import print_table, say
 from recur.db.migrate import upgrade
 from recur.db.models import Invoice
 from recur.demo import check_demo_target, create_demo_users, has_data, invoice_count, load_demo
 from recur.domain.invoices import PendingInvoice
 from recur.presentation import day, money, period, price, ratio
 from recur.services import accounts, billing_run, invoicing
+from recur.services.validation import MAX_ID
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 billing_app = typer.Typer(help="The Billing Service.", no_args_is_help=True)
@@ -76,7 +77,7 @@ def billing_run_command(as_of: AsOf = None) -> None:
         f"{run.invoices_issued} invoices, {run.charges_issued} charges, {run.errors_count} errors"
     )
     for error in run.errors:
-        typer.echo(f"  account {error.account_id}: {error.message}", err=True)
+        say(f"  account {error.account_id}: {error.message}", err=True)
 
 
 @app.command()
@@ -88,7 +89,7 @@ def pending(
     ctx = context()
     found = accounts.find_account(ctx.db, account)
     preview = invoicing.pending_for_account(ctx.db, found.id, as_of or ctx.clock.today())
-    typer.echo(f"Pending invoices of {found.name} as of {preview.as_of}")
+    say(f"Pending invoices of {found.name} as of {preview.as_of}")
     if not preview.invoices:
         typer.echo("nothing pending")
         return
@@ -136,7 +137,11 @@ def generate(
     subscription: Annotated[
         list[int] | None,
         typer.Option(
-            "--subscription", "-s", help="Subscription id (repeatable; default: all pending)."
+            "--subscription",
+            "-s",
+            min=1,
+            max=MAX_ID,
+            help="Subscription id (repeatable; default: all pending).",
         ),
     ] = None,
 ) -> None:
@@ -194,8 +199,8 @@ def invoice(
 
 
 def _print_invoice(inv: Invoice) -> None:
-    typer.echo(f"{inv.number}  {inv.account.name}  ({inv.type}, {inv.status}, {inv.source})")
-    typer.echo(
+    say(f"{inv.number}  {inv.account.name}  ({inv.type}, {inv.status}, {inv.source})")
+    say(
         f"issued {day(inv.issue_date)}, due {day(inv.due_date)}"
         + (f", by {inv.generated_by}" if inv.generated_by else "")
     )

@@ -1,8 +1,30 @@
-"""Aligned plain-text tables for the terminal."""
+"""What the CLI prints: user texts made safe for a terminal, and aligned tables."""
 
+import unicodedata
 from collections.abc import Sequence
 
 import typer
+
+from recur.services.validation import BIDI_CONTROLS
+
+
+# Control characters move the cursor, recolour or retitle the terminal (ESC sequences);
+# bidi controls make the rest of a line read in another order. Both are shown escaped,
+# for texts stored before the services refused them.
+def terminal_safe(text: str) -> str:
+    """`text` with every control and bidi character written as an escape (\\x1b, \\u202e)."""
+    return "".join(_escaped(char) for char in text)
+
+
+def _escaped(char: str) -> str:
+    if char in BIDI_CONTROLS or unicodedata.category(char) in ("Cc", "Cs"):
+        return char.encode("unicode_escape").decode("ascii")
+    return char
+
+
+def say(text: str, err: bool = False) -> None:
+    """Print a line that may hold user texts (names, descriptions, messages)."""
+    typer.echo(terminal_safe(text), err=err)
 
 
 def print_table(
@@ -10,6 +32,7 @@ def print_table(
     rows: Sequence[Sequence[str]],
     right: frozenset[int] | set[int] = frozenset(),
 ) -> None:
+    rows = [[terminal_safe(cell) for cell in row] for row in rows]
     widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
 
     def line(cells: Sequence[str]) -> str:

@@ -4,6 +4,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from functools import cache
 
+from babel.core import get_global
 from babel.numbers import get_currency_precision, list_currencies
 
 from recur.domain.errors import InvalidInput
@@ -27,6 +28,23 @@ def minor_unit(currency: str) -> int:
     if currency not in list_currencies():
         raise InvalidInput("unknown_currency", f"{currency!r} is not an ISO 4217 currency code")
     return int(get_currency_precision(currency))
+
+
+@cache
+def billing_currencies() -> frozenset[str]:
+    """The currencies in use: legal tender of some territory with no end date in Babel's
+    ISO 4217 data. Withdrawn currencies (DEM) and the codes that are not money to bill
+    in (XXX no currency, XTS testing, XAU gold, XDR drawing rights, funds codes) are not."""
+    return frozenset(
+        code
+        for history in get_global("territory_currencies").values()
+        for code, _start, end, tender in history
+        if end is None and tender
+    )
+
+
+def is_billing_currency(currency: str) -> bool:
+    return currency in billing_currencies()
 
 
 def quantum(currency: str) -> Decimal:

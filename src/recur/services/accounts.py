@@ -22,7 +22,18 @@ from recur.domain.catalogue import (
 from recur.domain.charges import next_planned_issue_date
 from recur.domain.errors import Conflict, InvalidInput, NotFound
 from recur.services.pagination import Page, paginate
-from recur.services.validation import check_billing_day, check_currency, check_text
+from recur.services.validation import (
+    EMAIL_LENGTH,
+    NAME_LENGTH,
+    check_billing_day,
+    check_choice,
+    check_currency,
+    check_payment_terms,
+    check_tax_rate,
+    check_text,
+    id_named_by,
+    searched,
+)
 
 
 @dataclass(frozen=True)
@@ -46,9 +57,9 @@ _EDITABLE = {f.name for f in fields(AccountSpec)} | {"status"}
 def _validated(values: dict[str, Any]) -> dict[str, Any]:
     clean = dict(values)
     if "name" in clean:
-        clean["name"] = check_text(clean["name"], "name", 200)
+        clean["name"] = check_text(clean["name"], "name", NAME_LENGTH)
     if "email" in clean:
-        email = check_text(clean["email"], "email", 320)
+        email = check_text(clean["email"], "email", EMAIL_LENGTH)
         if "@" not in email:
             raise InvalidInput("invalid_email", "email must be an e-mail address")
         clean["email"] = email
@@ -56,27 +67,17 @@ def _validated(values: dict[str, Any]) -> dict[str, Any]:
         clean["currency"] = check_currency(clean["currency"])
     if "billing_day" in clean:
         check_billing_day(clean["billing_day"])
-    if "payment_terms_days" in clean and not 0 <= clean["payment_terms_days"] <= 365:
-        raise InvalidInput("invalid_payment_terms_days", "payment_terms_days must be 0–365")
+    if "payment_terms_days" in clean:
+        check_payment_terms(clean["payment_terms_days"])
     if "tax_rate" in clean:
-        rate = Decimal(clean["tax_rate"])
-        exponent = rate.as_tuple().exponent
-        if (
-            not rate.is_finite()
-            or not 0 <= rate <= 100
-            or (isinstance(exponent, int) and exponent < -2)
-        ):
-            raise InvalidInput(
-                "invalid_tax_rate", "tax_rate must be a percentage 0–100 with up to 2 decimals"
-            )
-        clean["tax_rate"] = rate
+        clean["tax_rate"] = check_tax_rate(clean["tax_rate"])
     for enum_field, enum in (
         ("partial_charges", PartialCharges),
         ("invoice_grouping", InvoiceGrouping),
         ("status", AccountStatus),
     ):
         if enum_field in clean:
-            clean[enum_field] = enum(clean[enum_field]).value
+            clean[enum_field] = check_choice(clean[enum_field], enum, enum_field)
     return clean
 
 
@@ -151,7 +152,7 @@ def list_accounts(
 ) -> Page[Account]:
     query = select(Account).order_by(Account.name, Account.id)
     if search:
-        pattern = f"%{search.strip()}%"
+        pattern = f"%{searched(search)}%"
         query = query.where(or_(Account.name.ilike(pattern), Account.email.ilike(pattern)))
     with db.read() as session:
         return paginate(session, query, limit, cursor)
@@ -160,8 +161,9 @@ def list_accounts(
 def find_account(db: Database, reference: str) -> Account:
     """An account by id, or by its exact name (case-insensitive) for people at a terminal."""
     with db.read() as session:
-        if reference.isdigit():
-            account = session.get(Account, int(reference))
+        if reference.strip().isdigit():  # an id; one beyond the keys' range names none
+            account_id = id_named_by(reference)
+            account = None if account_id is None else session.get(Account, account_id)
         else:
             matches = list(
                 session.scalars(select(Account).where(Account.name.ilike(reference)).limit(2))

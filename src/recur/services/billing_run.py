@@ -30,6 +30,7 @@ from recur.domain.errors import DomainError, InvalidInput, NotFound
 from recur.domain.invoices import PendingInvoice, SubscriptionState, due_invoices
 from recur.services.pagination import Page, paginate
 from recur.services.run_heartbeat import SILENT_AFTER, beating
+from recur.services.validation import check_day
 
 log = logging.getLogger("recur.billing")
 
@@ -53,6 +54,7 @@ def run_billing(
     Idempotent: a second run for the same date finds nothing due. `should_stop`
     is checked between batches (a worker's SIGTERM finishes the batch in hand).
     """
+    check_day(as_of, "as_of")
     if as_of > today:
         raise InvalidInput(
             "as_of_in_future", f"as_of {as_of.isoformat()} is after today ({today.isoformat()})"

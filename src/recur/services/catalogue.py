@@ -12,7 +12,15 @@ from recur.db.session import Database
 from recur.domain.catalogue import BillingCycle, BillingType
 from recur.domain.errors import Conflict, InvalidInput, NotFound
 from recur.services.pagination import Page, paginate
-from recur.services.validation import check_billing_day, check_currency, check_money, check_text
+from recur.services.validation import (
+    CODE_LENGTH,
+    MAX_TERM_MONTHS,
+    NAME_LENGTH,
+    check_billing_day,
+    check_currency,
+    check_money,
+    check_text,
+)
 
 
 @dataclass(frozen=True)
@@ -45,8 +53,8 @@ def create_product(db: Database, spec: ProductSpec, actor: str) -> Product:
         raise InvalidInput(
             "duplicate_pricing_code", "pricing option codes must be unique per product"
         )
-    sku = check_text(spec.sku, "sku", 64)
-    name = check_text(spec.name, "name", 200)
+    sku = check_text(spec.sku, "sku", CODE_LENGTH)
+    name = check_text(spec.name, "name", NAME_LENGTH)
 
     def work(session: Session) -> Product:
         if session.scalar(select(Product.id).where(Product.sku == sku)) is not None:
@@ -61,15 +69,16 @@ def create_product(db: Database, spec: ProductSpec, actor: str) -> Product:
 
 
 def _pricing_option(spec: PricingOptionSpec) -> PricingOption:
-    code = check_text(spec.code, "code", 64)
+    code = check_text(spec.code, "code", CODE_LENGTH)
     cycle = BillingCycle(spec.billing_period)
     term = spec.term_months if spec.term_months is not None else cycle.months
     if cycle is BillingCycle.ONE_TIME:
         term = 0
-    elif term < 1 or term % cycle.months:
+    elif isinstance(term, bool) or not 1 <= term <= MAX_TERM_MONTHS or term % cycle.months:
         raise InvalidInput(
             "invalid_term_months",
-            f"term_months must be a positive multiple of the billing period ({cycle.months})",
+            f"term_months must be a positive multiple of the billing period ({cycle.months}), "
+            f"at most {MAX_TERM_MONTHS}",
         )
     return PricingOption(
         code=code,

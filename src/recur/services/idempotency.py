@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from recur.db.models import IdempotencyKey
 from recur.db.session import Database
 from recur.domain.errors import Conflict, InvalidInput
+from recur.services.validation import check_idempotency_key
 
-MAX_KEY_LENGTH = 200
 _PENDING: dict[str, object] = {"pending": True}
 
 
@@ -37,15 +37,6 @@ class _Busy:
 _BUSY = _Busy()
 
 
-def check_key(key: str) -> str:
-    key = key.strip()
-    if not key or len(key) > MAX_KEY_LENGTH:
-        raise InvalidInput(
-            "invalid_idempotency_key", f"Idempotency-Key must be 1–{MAX_KEY_LENGTH} characters"
-        )
-    return key
-
-
 def reserve(
     db: Database,
     scope: str,
@@ -59,6 +50,7 @@ def reserve(
     Raises InvalidInput if the key was used with a different request, Conflict if
     the first request is still running after `wait_seconds`.
     """
+    check_idempotency_key(key)
     deadline = time.monotonic() + wait_seconds
     while True:
         outcome = _attempt(db, scope, key, fingerprint, stale_after)

@@ -43,6 +43,7 @@ from recur.domain.invoices import (
 from recur.domain.issued import IssuedInvoice, from_record, to_record
 from recur.services.pagination import Page, paginate
 from recur.services.subscriptions import SubscriptionFacts
+from recur.services.validation import check_day, check_idempotency_key, searched
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ def _subscriptions_of(invoices: list[PendingInvoice]) -> list[int]:
 
 def pending_for_account(db: Database, account_id: int, as_of: date) -> AccountPending:
     """The account's pending invoices and the subscriptions behind them."""
+    check_day(as_of, "as_of")
     with db.read() as session:
         fetched = fetch_rows(session, *preview_queries(account_id))
     return _account_pending(account_id, as_of, fetched)
@@ -74,6 +76,7 @@ async def pending_for_account_on_loop(
     reads: LoopReads, account_id: int, as_of: date
 ) -> AccountPending:
     """`pending_for_account`, read without leaving the event loop (the API's door)."""
+    check_day(as_of, "as_of")
     return _account_pending(account_id, as_of, await reads.fetch_rows(*preview_queries(account_id)))
 
 
@@ -96,6 +99,7 @@ def _facts(row: Any) -> SubscriptionFacts:
 def pending_for_subscription(
     db: Database, subscription_id: int, as_of: date
 ) -> list[PendingInvoice]:
+    check_day(as_of, "as_of")
     with db.read() as session:
         sub = _subscription(session, subscription_id)
         account = session.get_one(Account, sub.account_id)
@@ -173,6 +177,8 @@ def _generate(
 ) -> Generated:
     """One transaction: the key's first answer if it has one, else issue and remember
     the answer with the key (a refusal is remembered too, in its own transaction)."""
+    if key is not None:
+        check_idempotency_key(key)
     request = f"{target}:{','.join(map(str, selection))}"
     fingerprint = hashlib.sha256(request.encode()).hexdigest()
 
@@ -339,11 +345,11 @@ def _filtered(where: InvoiceFilter) -> Select[tuple[Invoice]]:
     if where.source is not None:
         query = query.where(Invoice.source == InvoiceSource(where.source).value)
     if where.issued_from is not None:
-        query = query.where(Invoice.issue_date >= where.issued_from)
+        query = query.where(Invoice.issue_date >= check_day(where.issued_from, "issued_from"))
     if where.issued_to is not None:
-        query = query.where(Invoice.issue_date <= where.issued_to)
+        query = query.where(Invoice.issue_date <= check_day(where.issued_to, "issued_to"))
     if where.number:
-        query = query.where(Invoice.number.ilike(f"%{where.number.strip()}%"))
+        query = query.where(Invoice.number.ilike(f"%{searched(where.number)}%"))
     return query
 
 

@@ -20,8 +20,8 @@ from recur.domain.charges import SubscriptionTerms, next_planned_issue_date
 from recur.domain.errors import Conflict, InvalidInput, NotFound
 from recur.domain.money import MAX_AMOUNT
 from recur.services.pagination import Page, paginate
+from recur.services.validation import check_day, check_quantity
 
-MAX_QUANTITY = 2**31 - 1  # the column's 32-bit INTEGER
 _T = TypeVar("_T", bound=tuple[Any, ...])
 
 
@@ -35,10 +35,8 @@ class SubscriptionSpec:
 
 
 def create_subscription(db: Database, spec: SubscriptionSpec, actor: str) -> Subscription:
-    if not 1 <= spec.quantity <= MAX_QUANTITY:
-        raise InvalidInput(
-            "invalid_quantity", f"quantity must be a whole number from 1 to {MAX_QUANTITY:,}"
-        )
+    check_quantity(spec.quantity)
+    check_day(spec.start_date, "start_date")
 
     def work(session: Session) -> Subscription:
         account = lock_account(session, spec.account_id)

@@ -4,6 +4,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
@@ -49,7 +50,19 @@ def install(app: FastAPI) -> None:
         status, title = _ERROR_PAGES.get(type(exc), (422, "Cannot do that"))
         return render(request, "error.html", status_code=status, title=title, message=exc.message)
 
+    async def invalid_address(request: Request, exc: Exception) -> Response:
+        # The API answers its own (api/errors.py); here a page's address or link was
+        # wrong: an id in the path that names no page is a 404, the rest a 422.
+        assert isinstance(exc, RequestValidationError)
+        refusal: DomainError
+        if any(error.get("loc", ("",))[0] == "path" for error in exc.errors()):
+            refusal = NotFound("page_not_found", "There is no such page: check the address.")
+        else:
+            refusal = InvalidInput("invalid_address", "This link has a value the page cannot read.")
+        return await domain_error(request, refusal)
+
     app.add_exception_handler(DomainError, domain_error)
+    app.add_exception_handler(RequestValidationError, invalid_address)
     app.add_exception_handler(SignInRequired, sign_in_required)
     app.add_exception_handler(Forbidden, refused)
     app.add_exception_handler(PageNotFound, refused)

@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
-from recur.domain.errors import NotFound
+from recur.domain.errors import DomainError, InvalidInput, NotFound
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -39,3 +39,8 @@ def found(lookup: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         return lookup(*args, **kwargs)
     except NotFound as error:
         raise PageNotFound(error.message) from error
+
+
+def refusal_status(error: DomainError) -> int:
+    """The status of a form or dialog shown again with a service's refusal."""
+    return 422 if isinstance(error, InvalidInput) else 409

@@ -2,11 +2,12 @@
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from starlette.datastructures import FormData
 
-from recur.domain.errors import DomainError
+from recur.domain.errors import DomainError, InvalidInput
+from recur.services.validation import MAX_ID, parse_amount, parse_whole_number
 
 # Domain error codes that do not name their field in the usual way.
 _FIELD_OF_CODE = {
@@ -30,10 +31,7 @@ _WORDS_OF_CODE = {
     "invalid_billing_day": "Enter a day from 1 to 28, or leave it empty to bill on each start day.",
     "invalid_email": "Enter an e-mail address, such as billing@example.com.",
     "invalid_currency": "Enter a three-letter ISO 4217 code, such as EUR.",
-    "unknown_currency": "This is not an ISO 4217 currency code; try EUR, USD or GBP.",
-    "invalid_tax_rate": "Enter a percentage from 0 to 100 with at most 2 decimals.",
-    "invalid_payment_terms_days": "Enter a number of days from 0 to 365.",
-    "invalid_quantity": "Enter a whole number of at least 1.",
+    "unknown_currency": "This is not a currency in use (ISO 4217); try EUR, USD or GBP.",
 }
 
 
@@ -55,30 +53,32 @@ class Form:
         return self.text(name) in ("1", "on", "true", "yes")
 
     def integer(self, name: str, optional: bool = False) -> int | None:
-        raw = self.text(name)
-        if not raw and optional:
+        """A whole number, read by the parser every door uses (services.validation)."""
+        if optional and not self.text(name):
             return None
         try:
-            return int(raw)
-        except ValueError:
-            self.errors[name] = "Enter a whole number." if raw else "This field is required."
+            return parse_whole_number(self.text(name), name)
+        except InvalidInput as error:
+            self.errors[name] = words(error, name)
             return None
 
-    def decimal(self, name: str, default: Decimal | None = None) -> Decimal | None:
-        raw = self.text(name).replace(",", "")
-        if not raw and default is not None:
+    def id(self, name: str) -> int | None:
+        """The id of a choice; one beyond the keys' range is no choice the form offered."""
+        number = self.integer(name)
+        if number is not None and not 1 <= number <= MAX_ID:
+            self.errors[name] = "Choose one of the options."
+            return None
+        return number
+
+    def decimal(self, name: str, places: int, default: Decimal | None = None) -> Decimal | None:
+        """An amount, read by the parser every door uses: "12,50" is never 1250."""
+        if default is not None and not self.text(name):
             return default
         try:
-            value = Decimal(raw)
-        except InvalidOperation:
-            self.errors[name] = (
-                "Enter an amount such as 12.50." if raw else "This field is required."
-            )
+            return parse_amount(self.text(name), name, places)
+        except InvalidInput as error:
+            self.errors[name] = words(error, name)
             return None
-        if not value.is_finite():
-            self.errors[name] = "Enter an amount such as 12.50."
-            return None
-        return value
 
     def day(self, name: str) -> date | None:
         raw = self.text(name)
@@ -97,8 +97,7 @@ class Form:
     def add_domain_error(self, error: DomainError, fields: set[str]) -> None:
         """Put a service's refusal next to its field, or above the form if it names none."""
         name = field_of(error.code)
-        words = _WORDS_OF_CODE.get(error.code) or sentence(error.message)
-        self.errors[name if name in fields else "_form"] = words
+        self.errors[name if name in fields else "_form"] = words(error, name)
 
     @property
     def ok(self) -> bool:
@@ -112,6 +111,16 @@ def field_of(code: str) -> str:
         if code.startswith(prefix):
             return code.removeprefix(prefix)
     return "_form"
+
+
+def words(error: DomainError, name: str) -> str:
+    """A refusal as the form says it next to its field: "Unit price may have at most…"."""
+    if error.code in _WORDS_OF_CODE:
+        return _WORDS_OF_CODE[error.code]
+    message = error.message
+    if message.startswith(f"{name} "):
+        message = name.replace("_", " ") + message.removeprefix(name)
+    return sentence(message)
 
 
 def sentence(message: str) -> str:

@@ -16,9 +16,11 @@ from recur.domain.invoices import PendingInvoice
 from recur.services import accounts, invoicing, subscriptions
 from recur.services.invoicing import InvoiceFilter
 from recur.services.users import UserInfo
+from recur.services.validation import TAX_RATE_PLACES
 from recur.web.auth import check_csrf, ctx, operator, viewer
-from recur.web.errors import found
-from recur.web.forms import Form
+from recur.web.errors import found, refusal_status
+from recur.web.forms import Form, sentence
+from recur.web.params import PageId, ids_named_by
 from recur.web.templating import render
 
 router = APIRouter()
@@ -71,7 +73,7 @@ async def account_create(request: Request, user: UserInfo = Depends(operator)) -
 
 @router.get("/accounts/{account_id}")
 def account_overview(
-    request: Request, account_id: int, user: UserInfo = Depends(viewer)
+    request: Request, account_id: PageId, user: UserInfo = Depends(viewer)
 ) -> Response:
     db = ctx(request).db
     account = found(accounts.get_account, db, account_id)
@@ -89,7 +91,9 @@ def account_overview(
 
 
 @router.get("/accounts/{account_id}/edit")
-def account_edit(request: Request, account_id: int, user: UserInfo = Depends(operator)) -> Response:
+def account_edit(
+    request: Request, account_id: PageId, user: UserInfo = Depends(operator)
+) -> Response:
     account = found(accounts.get_account, ctx(request).db, account_id)
     values = {name: getattr(account, name) for name in ACCOUNT_FIELDS}
     values["billing_day"] = "" if account.billing_day is None else account.billing_day
@@ -98,7 +102,7 @@ def account_edit(request: Request, account_id: int, user: UserInfo = Depends(ope
 
 @router.post("/accounts/{account_id}/edit", dependencies=[Depends(check_csrf)])
 async def account_update(
-    request: Request, account_id: int, user: UserInfo = Depends(operator)
+    request: Request, account_id: PageId, user: UserInfo = Depends(operator)
 ) -> Response:
     db = ctx(request).db
     account = found(accounts.get_account, db, account_id)
@@ -117,7 +121,7 @@ async def account_update(
 @router.get("/accounts/{account_id}/subscriptions")
 def account_subscriptions(
     request: Request,
-    account_id: int,
+    account_id: PageId,
     cursor: str | None = None,
     user: UserInfo = Depends(viewer),
 ) -> Response:
@@ -139,7 +143,7 @@ def account_subscriptions(
 @router.get("/accounts/{account_id}/pending")
 def account_pending(
     request: Request,
-    account_id: int,
+    account_id: PageId,
     generated: str | None = None,
     user: UserInfo = Depends(viewer),
 ) -> Response:
@@ -149,26 +153,26 @@ def account_pending(
 
 @router.get("/accounts/{account_id}/generate")
 def account_generate_form(
-    request: Request, account_id: int, user: UserInfo = Depends(operator)
+    request: Request, account_id: PageId, user: UserInfo = Depends(operator)
 ) -> Response:
     return _pending_page(request, account_id, dialog=GenerateDialog(key=str(uuid.uuid4())))
 
 
 @router.post("/accounts/{account_id}/generate", dependencies=[Depends(check_csrf)])
 async def account_generate(
-    request: Request, account_id: int, user: UserInfo = Depends(operator)
+    request: Request, account_id: PageId, user: UserInfo = Depends(operator)
 ) -> Response:
     form = Form(await request.form())
     dialog = GenerateDialog(
         key=form.text("idempotency_key") or str(uuid.uuid4()),
-        selected=_ids(form.values("selected")),
+        selected=ids_named_by(form.values("selected")),
     )
-    removed = _ids(form.values("remove"))
+    removed = ids_named_by(form.values("remove"))
     if removed:  # without JavaScript: a Remove button was pressed
         dialog.selected = [s for s in dialog.selected if s not in removed]
         return _pending_page(request, account_id, dialog=dialog)
     if form.text("action") == "insert":  # without JavaScript: Insert to Selected
-        for sid in _ids(form.values("candidate")):
+        for sid in ids_named_by(form.values("candidate")):
             if sid not in dialog.selected:
                 dialog.selected.append(sid)
         return _pending_page(request, account_id, dialog=dialog)
@@ -185,8 +189,8 @@ async def account_generate(
             idempotency_key=dialog.key,
         )
     except DomainError as error:
-        dialog.error = error.message[:1].upper() + error.message[1:] + "."
-        return _pending_page(request, account_id, dialog=dialog, status_code=409)
+        dialog.error = sentence(error.message)
+        return _pending_page(request, account_id, dialog=dialog, status_code=refusal_status(error))
     ids = ",".join(str(inv.id) for inv in issued.invoices)
     return RedirectResponse(f"/accounts/{account_id}/pending?generated={ids}", status_code=303)
 
@@ -194,7 +198,7 @@ async def account_generate(
 @router.get("/accounts/{account_id}/invoices")
 def account_invoices(
     request: Request,
-    account_id: int,
+    account_id: PageId,
     cursor: str | None = None,
     user: UserInfo = Depends(viewer),
 ) -> Response:
@@ -290,12 +294,8 @@ def _created_invoices(request: Request, account_id: int, generated: str | None) 
     if not generated:
         return []
     db = ctx(request).db
-    created = [found(invoicing.get_invoice, db, i) for i in _ids(generated.split(","))]
+    created = [found(invoicing.get_invoice, db, i) for i in ids_named_by(generated.split(","))]
     return [inv for inv in created if inv.account_id == account_id]
-
-
-def _ids(raw: list[str]) -> list[int]:
-    return [int(v) for v in raw if v.strip().isdigit()]
 
 
 def _defaults() -> dict[str, Any]:
@@ -321,7 +321,7 @@ def _read_account(form: Form) -> dict[str, Any]:
         "partial_charges": form.text("partial_charges") or PartialCharges.ON_ORDER_DAY.value,
         "invoice_grouping": form.text("invoice_grouping") or InvoiceGrouping.CONSOLIDATED.value,
         "payment_terms_days": form.integer("payment_terms_days"),
-        "tax_rate": form.decimal("tax_rate", default=Decimal(0)),
+        "tax_rate": form.decimal("tax_rate", TAX_RATE_PLACES, default=Decimal(0)),
     }
     for name, enum in (("partial_charges", PartialCharges), ("invoice_grouping", InvoiceGrouping)):
         if values[name] not in {e.value for e in enum}:

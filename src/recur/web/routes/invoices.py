@@ -14,6 +14,7 @@ from recur.services.users import UserInfo
 from recur.web.auth import check_csrf, ctx, operator, viewer
 from recur.web.errors import found
 from recur.web.forms import sentence
+from recur.web.params import PageId, id_filter
 from recur.web.templating import flash, render
 
 router = APIRouter()
@@ -42,7 +43,7 @@ def invoice_list(
 ) -> Response:
     db = ctx(request).db
     where = InvoiceFilter(
-        account_id=int(account_id) if account_id and account_id.isdigit() else None,
+        account_id=id_filter(account_id),
         status=InvoiceStatus(status) if status in set(InvoiceStatus) else None,
         source=InvoiceSource(source) if source in set(InvoiceSource) else None,
         issued_from=_date_or_none(issued_from),
@@ -62,13 +63,15 @@ def invoice_list(
 
 
 @router.get("/invoices/{invoice_id}")
-def invoice_page(request: Request, invoice_id: int, user: UserInfo = Depends(viewer)) -> Response:
+def invoice_page(
+    request: Request, invoice_id: PageId, user: UserInfo = Depends(viewer)
+) -> Response:
     invoice = found(invoicing.get_invoice, ctx(request).db, invoice_id)
     return render(request, "invoices/page.html", invoice=invoice, error=None)
 
 
 @router.get("/invoices/{invoice_id}/pdf")
-def invoice_pdf(request: Request, invoice_id: int, user: UserInfo = Depends(viewer)) -> Response:
+def invoice_pdf(request: Request, invoice_id: PageId, user: UserInfo = Depends(viewer)) -> Response:
     context = ctx(request)
     invoice = found(invoicing.get_invoice, context.db, invoice_id)
     pdf = render_invoice_pdf(invoice, seller_name=context.settings.seller_name)
@@ -80,7 +83,9 @@ def invoice_pdf(request: Request, invoice_id: int, user: UserInfo = Depends(view
 
 
 @router.post("/invoices/{invoice_id}/pay", dependencies=[Depends(check_csrf)])
-def invoice_pay(request: Request, invoice_id: int, user: UserInfo = Depends(operator)) -> Response:
+def invoice_pay(
+    request: Request, invoice_id: PageId, user: UserInfo = Depends(operator)
+) -> Response:
     db = ctx(request).db
     try:
         invoice = invoicing.mark_paid(db, invoice_id, actor=f"user:{user.email}")

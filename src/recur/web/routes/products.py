@@ -11,6 +11,7 @@ from recur.domain.errors import DomainError
 from recur.services import catalogue
 from recur.services.catalogue import PricingOptionSpec, ProductSpec
 from recur.services.users import UserInfo
+from recur.services.validation import PRICE_PLACES
 from recur.web.auth import admin, check_csrf, ctx, viewer
 from recur.web.forms import Form
 from recur.web.templating import render
@@ -73,8 +74,8 @@ def _read_product(form: Form) -> ProductSpec | None:
         form.errors["billing_period"] = "Choose a billing period."
     if kind not in set(BillingType):
         form.errors["billing_type"] = "Choose prepaid or postpaid."
-    unit_price = form.decimal("unit_price")
-    setup_fee = form.decimal("setup_fee", default=Decimal(0))
+    unit_price = form.decimal("unit_price", PRICE_PLACES)
+    setup_fee = form.decimal("setup_fee", PRICE_PLACES, default=Decimal(0))
     currency = form.required("currency").upper()
     term = form.integer("term_months", optional=True)
     billing_day = form.integer("billing_day", optional=True)

@@ -13,8 +13,9 @@ from recur.services import accounts, catalogue, invoicing, subscriptions
 from recur.services.subscriptions import SubscriptionSpec
 from recur.services.users import UserInfo
 from recur.web.auth import check_csrf, ctx, operator, viewer
-from recur.web.errors import found
+from recur.web.errors import found, refusal_status
 from recur.web.forms import Form, sentence
+from recur.web.params import PageId, id_filter, ids_named_by
 from recur.web.templating import render
 
 router = APIRouter()
@@ -33,8 +34,7 @@ def subscription_list(
     user: UserInfo = Depends(viewer),
 ) -> Response:
     db = ctx(request).db
-    account = int(account_id) if account_id and account_id.isdigit() else None
-    product = int(product_id) if product_id and product_id.isdigit() else None
+    account, product = id_filter(account_id), id_filter(product_id)
     state = SubscriptionStatus(status) if status in set(SubscriptionStatus) else None
     page = subscriptions.list_subscription_rows(
         db,
@@ -70,8 +70,8 @@ def subscription_new(
 @router.post("/subscriptions", dependencies=[Depends(check_csrf)])
 async def subscription_create(request: Request, user: UserInfo = Depends(operator)) -> Response:
     form = Form(await request.form())
-    account_id = form.integer("account_id")
-    option_id = form.integer("pricing_option_id")
+    account_id = form.id("account_id")
+    option_id = form.id("pricing_option_id")
     quantity = form.integer("quantity")
     start = form.day("start_date")
     renew = {"yes": True, "no": False}.get(form.text("auto_renew"))
@@ -89,7 +89,7 @@ async def subscription_create(request: Request, user: UserInfo = Depends(operato
 
 @router.get("/subscriptions/{subscription_id}")
 def subscription_overview(
-    request: Request, subscription_id: int, user: UserInfo = Depends(viewer)
+    request: Request, subscription_id: PageId, user: UserInfo = Depends(viewer)
 ) -> Response:
     return _subscription_page(request, subscription_id, "overview")
 
@@ -97,28 +97,28 @@ def subscription_overview(
 @router.get("/subscriptions/{subscription_id}/pending")
 def subscription_pending(
     request: Request,
-    subscription_id: int,
+    subscription_id: PageId,
     generated: str | None = None,
     user: UserInfo = Depends(viewer),
 ) -> Response:
     created: list[Invoice] = []
     if generated:
         db = ctx(request).db
-        ids = [int(v) for v in generated.split(",") if v.isdigit()]
+        ids = ids_named_by(generated.split(","))
         created = [found(invoicing.get_invoice, db, i) for i in ids]
     return _subscription_page(request, subscription_id, "pending", created=created)
 
 
 @router.get("/subscriptions/{subscription_id}/generate")
 def subscription_generate_form(
-    request: Request, subscription_id: int, user: UserInfo = Depends(operator)
+    request: Request, subscription_id: PageId, user: UserInfo = Depends(operator)
 ) -> Response:
     return _subscription_page(request, subscription_id, "generate", key=str(uuid.uuid4()))
 
 
 @router.post("/subscriptions/{subscription_id}/generate", dependencies=[Depends(check_csrf)])
 async def subscription_generate(
-    request: Request, subscription_id: int, user: UserInfo = Depends(operator)
+    request: Request, subscription_id: PageId, user: UserInfo = Depends(operator)
 ) -> Response:
     form = Form(await request.form())
     key = form.text("idempotency_key") or str(uuid.uuid4())
@@ -137,7 +137,7 @@ async def subscription_generate(
             "generate",
             key=key,
             error=sentence(error.message),
-            status_code=409,
+            status_code=refusal_status(error),
         )
     ids = ",".join(str(inv.id) for inv in issued.invoices)
     return RedirectResponse(
@@ -147,7 +147,7 @@ async def subscription_generate(
 
 @router.post("/subscriptions/{subscription_id}/cancel", dependencies=[Depends(check_csrf)])
 async def subscription_cancel(
-    request: Request, subscription_id: int, user: UserInfo = Depends(operator)
+    request: Request, subscription_id: PageId, user: UserInfo = Depends(operator)
 ) -> Response:
     form = Form(await request.form())
     at = form.text("at")
