@@ -52,12 +52,15 @@ class Settings(BaseSettings):
     secret_key: str = Field(default_factory=_default_secret_key)
     seller_name: str = "Recur Cloud Services"
     cookie_secure: bool = False  # behind HTTPS: send the session cookie over HTTPS only
-    # Sync requests (pages, API writes) a server process runs at once, in its thread
-    # pool: Python runs one thread at a time, and more threads on CPU-bound requests
-    # only hand the GIL to each other; one, and they wait their turn in arrival order
-    # (docs/performance-api.md). Scale with `recur serve --workers`; raise this if slow
-    # requests (PDFs of large invoices) hold up the others.
-    server_threads: int = Field(default=1, ge=1)
+    # Sync requests (pages, PDFs, API writes) a server process runs at once, in its
+    # thread pool. The default suits one process serving everything (`make run`): a
+    # slow page or PDF does not hold up the others. `recur serve --workers N` (N > 1)
+    # defaults to one per process: Python runs one thread at a time, so on CPU-bound
+    # API requests more threads only hand the GIL to each other, and with one they
+    # wait their turn in arrival order (docs/performance-api.md).
+    server_threads: int = Field(default=8, ge=1)
+    # The largest request body read (413 beyond). Raise it for large API batches.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
 
 @lru_cache(maxsize=1)
