@@ -91,3 +91,13 @@ def test_errors_are_one_line_with_an_exit_status(acme_url: str, tmp_path: Path) 
     fresh = recur(f"sqlite:///{tmp_path / 'empty.sqlite3'}", "pending", "Acme Ltd")
     assert fresh.returncode == 5
     assert "recur db upgrade" in fresh.stderr
+
+
+def test_a_preview_too_far_ahead_is_refused_as_by_the_api(acme_url: str) -> None:
+    far = recur(acme_url, "pending", "Acme Ltd", "--as-of", "2199-12-31")
+    assert far.returncode == 2, far.stdout
+    assert far.stderr.strip() == (
+        "error: a preview looks at most 5 years ahead: as_of must be on or before 2032-01-15"
+        " (as_of_too_far)"
+    )
+    assert recur(acme_url, "pending", "Acme Ltd", "--as-of", "2032-01-15").returncode == 0
