@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from recur.domain.invoices import PREVIEW_CHARGE_LIMIT
 from recur.services.roles import Role
-from tests.api.conftest import START, bearer, make_app
+from tests.api.conftest import ADMIN_TOKEN, START, bearer, make_app
 from tests.api.factories import account_body, created, option_id, subscription
 from tests.api.test_resources import error_of
 
@@ -23,7 +23,7 @@ SMALL_LIMIT = 4096  # RECUR_MAX_BODY_BYTES for these tests
 def limited(db_url: str) -> Iterator[TestClient]:
     """A client with its admin token, on an app whose body limit is SMALL_LIMIT."""
     app = make_app(db_url, max_body_bytes=SMALL_LIMIT)
-    with TestClient(app, headers=bearer("test-token")) as test_client:
+    with TestClient(app, headers=bearer(ADMIN_TOKEN)) as test_client:
         yield test_client
 
 
