@@ -9,9 +9,11 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from recur.api.docs import install_docs
 from recur.api.schemas import StatusOut
 from recur.context import AppContext, context_from_settings
 from recur.db.migrate import is_current
+from recur.http_guards import HttpGuards
 from recur.scheduler import BillingSchedule
 from recur.services.roles import Role
 from recur.services.tokens import ENV_TOKEN_NAME, ensure_token
@@ -30,12 +32,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Recur",
         version="0.1.0",
         description=DESCRIPTION,
-        docs_url="/docs",
+        docs_url=None,  # api/docs.py serves it, from local files
+        redoc_url=None,  # ReDoc needs inline styles, which the CSP refuses
         openapi_url="/openapi.json",
         lifespan=_lifespan,
     )
     app.state.ctx = ctx
     _install_health(app)
+    install_docs(app)
 
     from recur.api import install as install_api
     from recur.api import install_http_errors
@@ -44,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_api(app)
     install_web(app)
     install_http_errors(app)
+    app.add_middleware(HttpGuards, max_body_bytes=ctx.settings.max_body_bytes)
     return app
 
 

@@ -6,6 +6,7 @@ stopped run leaves only whole invoices and the next run carries on.
 """
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from datetime import date
@@ -73,7 +74,11 @@ class BillingSchedule:
         """Run the loop in a daemon thread (inside the web server)."""
         self._thread = threading.Thread(target=self.loop, name="billing-schedule", daemon=True)
         self._thread.start()
-        log.info("billing schedule started", extra={"interval_seconds": self.interval})
+        # The pid says which of several server processes runs it (server_processes.py).
+        log.info(
+            "billing schedule started",
+            extra={"interval_seconds": self.interval, "pid": os.getpid()},
+        )
 
     def shutdown(self, timeout: float = 30.0) -> None:
         self.stop()

@@ -7,10 +7,16 @@ one Python thread at a time. Here each process binds its own socket with
 SO_REUSEPORT, so that the kernel spreads new connections across the processes.
 The parent only supervises: it restarts a process that dies and, on SIGTERM or
 SIGINT, stops them all (each finishes its requests in flight, as uvicorn does).
+
+Of N processes, the first alone runs the billing schedule (its replacement, if it
+dies, takes it over): N schedules would start N runs at once. And each process runs
+one sync request at a time unless RECUR_SERVER_THREADS says otherwise: with several
+processes, more threads per process only hand Python's GIL to each other.
 """
 
 import logging
 import multiprocessing
+import os
 import signal
 import socket
 import time
@@ -32,8 +38,11 @@ def serve_processes(host: str, port: int, workers: int) -> None:
     spawn = multiprocessing.get_context("spawn")
     stopping = False
 
-    def start() -> BaseProcess:
-        process = spawn.Process(target=serve_one, args=(host, port), name="recur-server")
+    def start(index: int) -> BaseProcess:
+        runs_schedule = index == 0
+        process = spawn.Process(
+            target=serve_one, args=(host, port, runs_schedule), name=f"recur-server-{index}"
+        )
         process.start()
         return process
 
@@ -43,23 +52,28 @@ def serve_processes(host: str, port: int, workers: int) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    processes = [start() for _ in range(workers)]
+    processes = [start(index) for index in range(workers)]
     log.info("serving", extra={"host": host, "port": port, "processes": workers})
     while not stopping:
         time.sleep(0.5)
         for i, process in enumerate(processes):
             if not process.is_alive() and not stopping:
                 log.warning("server process died; starting another", extra={"pid": process.pid})
-                processes[i] = start()
+                processes[i] = start(i)
     for process in processes:
         process.terminate()  # SIGTERM: uvicorn shuts down gracefully
     for process in processes:
         process.join()
 
 
-def serve_one(host: str, port: int) -> None:
+def serve_one(host: str, port: int, runs_schedule: bool) -> None:
     """One of several server processes, on its own SO_REUSEPORT socket."""
     from recur.logging_setup import configure_logging
+
+    # Read by the app's settings, which this new process has not read yet.
+    if not runs_schedule:
+        os.environ["RECUR_SCHEDULER"] = "off"
+    os.environ.setdefault("RECUR_SERVER_THREADS", "1")
 
     configure_logging()
     listening, address = _socket(host, port)

@@ -62,12 +62,15 @@ class Settings(BaseSettings):
     cookie_secure: bool = False
     # Seconds the first throttled sign-in waits; each further failure doubles it.
     sign_in_first_wait: float = Field(default=1.0, gt=0)
-    # Sync requests (pages, API writes) a server process runs at once, in its thread
-    # pool: Python runs one thread at a time, and more threads on CPU-bound requests
-    # only hand the GIL to each other; one, and they wait their turn in arrival order
-    # (docs/performance-api.md). Scale with `recur serve --workers`; raise this if slow
-    # requests (PDFs of large invoices) hold up the others.
-    server_threads: int = Field(default=1, ge=1)
+    # Sync requests (pages, PDFs, API writes) a server process runs at once, in its
+    # thread pool. The default suits one process serving everything (`make run`): a
+    # slow page or PDF does not hold up the others. `recur serve --workers N` (N > 1)
+    # defaults to one per process: Python runs one thread at a time, so on CPU-bound
+    # API requests more threads only hand the GIL to each other, and with one they
+    # wait their turn in arrival order (docs/performance-api.md).
+    server_threads: int = Field(default=8, ge=1)
+    # The largest request body read (413 beyond). Raise it for large API batches.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     @field_validator("api_token")
     @classmethod

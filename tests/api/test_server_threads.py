@@ -19,7 +19,9 @@ def test_the_thread_pool_has_the_configured_size(sqlite_url: str) -> None:
             assert client.get("/api/v1/accounts").status_code == 200  # still answers
 
 
-def test_by_default_one_sync_request_runs_at_once(sqlite_url: str) -> None:
+def test_by_default_one_process_runs_eight_sync_requests_at_once(sqlite_url: str) -> None:
+    """The default deployment (one process) serves pages and PDFs side by side;
+    `recur serve --workers N` sets one per process (server_processes.py)."""
     with TestClient(make_app(sqlite_url)) as client:
         assert client.portal is not None
-        assert client.portal.call(_threads_for_sync_requests) == 1
+        assert client.portal.call(_threads_for_sync_requests) == 8

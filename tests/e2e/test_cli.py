@@ -123,3 +123,13 @@ def test_user_texts_are_printed_escaped(acme_url: str) -> None:
         assert not any(char in answer.stdout for char in "\x1b\x07\u202e\u2066"), args
         assert "Acme\\x1b[2J\\u202eLtd" in answer.stdout, args
     assert "Seat\\x07\\u2066" in recur(acme_url, "invoice", "INV-2027-000001").stdout
+
+
+def test_a_preview_too_far_ahead_is_refused_as_by_the_api(acme_url: str) -> None:
+    far = recur(acme_url, "pending", "Acme Ltd", "--as-of", "2199-12-31")
+    assert far.returncode == 2, far.stdout
+    assert far.stderr.strip() == (
+        "error: a preview looks at most 5 years ahead: as_of must be on or before 2032-01-15"
+        " (as_of_too_far)"
+    )
+    assert recur(acme_url, "pending", "Acme Ltd", "--as-of", "2032-01-15").returncode == 0

@@ -1,6 +1,7 @@
 """`recur serve --workers N`: N processes, each on a listening socket of its own
 (SO_REUSEPORT, so that the kernel spreads connections), supervised by the parent."""
 
+import json
 import os
 import signal
 import subprocess
@@ -76,13 +77,11 @@ def ready(base: str) -> bool:
 
 
 def test_each_server_process_listens_on_its_own_socket_and_a_dead_one_is_replaced(
-    tmp_path: Path,
+    postgres_url: str,
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'recur.sqlite3'}"
-    upgrade(url)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "RECUR_DATABASE_URL": url, "RECUR_SCHEDULER": "off"}
+    env = {**os.environ, "RECUR_DATABASE_URL": postgres_url, "RECUR_SCHEDULER": "off"}
     command = [RECUR, "serve", "--workers", "2", "--port", str(port)]
     parent = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
     try:
@@ -116,3 +115,62 @@ def test_each_server_process_listens_on_its_own_socket_and_a_dead_one_is_replace
     finally:
         if parent.poll() is None:
             parent.kill()
+
+
+def schedules_started(log: Path) -> list[int | None]:
+    """The pids of the processes that started a billing schedule, from their log."""
+    entries = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    return [e.get("pid") for e in entries if e["message"] == "billing schedule started"]
+
+
+def test_of_several_server_processes_one_runs_the_billing_schedule(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    port = _free_port()
+    log = tmp_path / "server.log"
+    env = {
+        **os.environ,
+        "RECUR_DATABASE_URL": postgres_url,
+        "RECUR_SCHEDULER": "on",
+        "RECUR_BILLING_INTERVAL": "3600",
+    }
+    with log.open("w") as stderr:
+        parent = subprocess.Popen(
+            [RECUR, "serve", "--workers", "2", "--port", str(port)],
+            env=env,
+            stderr=stderr,
+            start_new_session=True,  # so that a failed test stops the servers too
+        )
+    try:
+        first = eventually(lambda: (s := servers(parent.pid, port)) and len(s) == 2 and s, "2")
+        eventually(lambda: ready(f"http://127.0.0.1:{port}"), "/readyz")
+        (scheduler,) = schedules_started(log)
+        assert scheduler in first
+        # The process that runs it dies: its replacement alone takes the schedule over.
+        os.kill(scheduler, signal.SIGKILL)
+        eventually(lambda: len(schedules_started(log)) == 2, "the schedule in the replacement")
+        eventually(lambda: (s := servers(parent.pid, port)) and len(s) == 2 and s, "2 again")
+        time.sleep(1)
+        assert len(schedules_started(log)) == 2
+        parent.send_signal(signal.SIGTERM)
+        assert parent.wait(timeout=30) == 0
+    finally:
+        if parent.poll() is None:
+            os.killpg(parent.pid, signal.SIGKILL)
+
+
+def test_several_server_processes_are_refused_on_sqlite(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'recur.sqlite3'}"
+    upgrade(url)
+    env = {**os.environ, "RECUR_DATABASE_URL": url, "RECUR_SCHEDULER": "off"}
+    command = [RECUR, "serve", "--workers", "2", "--port", str(_free_port())]
+    server = subprocess.Popen(
+        command, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        _, stderr = server.communicate(timeout=60)
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+    assert server.returncode == 2
+    assert "several server processes need PostgreSQL" in " ".join(stderr.split())

@@ -15,9 +15,15 @@ from sqlalchemy import func, select
 from recur.db import loop_reads
 from recur.db.loop_reads import LoopReads
 from recur.db.session import Database
+from recur.domain.calendar import add_months
 from recur.domain.catalogue import BillingType
 from recur.domain.errors import NotFound
-from recur.services.invoicing import pending_for_account, pending_for_account_on_loop
+from recur.services.invoicing import (
+    LOOP_SHARE,
+    AccountPending,
+    pending_for_account,
+    pending_for_account_on_loop,
+)
 from tests.integration import factories as f
 
 T = TypeVar("T")
@@ -51,16 +57,39 @@ def test_the_preview_read_on_the_loop_is_the_preview(db: Database) -> None:
     f.subscribe(db, f.account(db, "Other"), prepaid, date(2027, 1, 11))
     as_of = date(2027, 1, 15)
 
-    on_the_loop = on_loop(db, lambda reads: pending_for_account_on_loop(reads, account, as_of))
+    on_the_loop = on_loop(
+        db, lambda reads: pending_for_account_on_loop(reads, account, as_of, _same)
+    )
     expected = pending_for_account(db, account, as_of)
     assert len(expected.invoices) == 2
     assert len(expected.subscriptions) == 2
     assert on_the_loop == expected
 
 
+def _same(pending: AccountPending) -> AccountPending:
+    return pending
+
+
+@pytest.mark.parametrize("months", [LOOP_SHARE - 20, LOOP_SHARE + 20])
+def test_a_preview_beyond_the_loops_share_is_the_same_preview(db: Database, months: int) -> None:
+    """Past LOOP_SHARE charges the preview is computed in a thread: the same answer."""
+    as_of = date(2027, 1, 15)
+    account = f.account(db)
+    product = f.product(db, unit_price="9.99")
+    f.subscribe(db, account, product, add_months(as_of, -months // 2))
+    f.subscribe(db, account, product, add_months(as_of, -months // 2), quantity=3)
+
+    expected = pending_for_account(db, account, as_of)
+    charges = sum(len(invoice.items) for invoice in expected.invoices)
+    assert (charges > LOOP_SHARE) == (months > LOOP_SHARE)
+    assert on_loop(db, lambda reads: pending_for_account_on_loop(reads, account, as_of, _same)) == (
+        expected
+    )
+
+
 def test_an_unknown_account_has_no_preview_on_the_loop(db: Database) -> None:
     with pytest.raises(NotFound, match="account 999 does not exist"):
-        on_loop(db, lambda reads: pending_for_account_on_loop(reads, 999, date(2027, 1, 15)))
+        on_loop(db, lambda reads: pending_for_account_on_loop(reads, 999, date(2027, 1, 15), _same))
 
 
 @pytest.mark.postgres

@@ -95,13 +95,18 @@ async def account_pending(
 ) -> ModelResponse:
     # The API's hottest read: on the event loop, not in the thread pool (db/loop_reads.py).
     day = as_of or today
-    pending = await invoicing.pending_for_account_on_loop(ctx.loop_reads, account_id, day)
-    return ModelResponse(
-        AccountPendingOut(
-            as_of=day,
-            data=[present.pending_invoice(p) for p in pending.invoices],
-            subscriptions=[present.subscription(s, today) for s in pending.subscriptions],
+
+    def answer(pending: invoicing.AccountPending) -> ModelResponse:
+        return ModelResponse(
+            AccountPendingOut(
+                as_of=day,
+                data=[present.pending_invoice(p) for p in pending.invoices],
+                subscriptions=[present.subscription(s, today) for s in pending.subscriptions],
+            )
         )
+
+    return await invoicing.pending_for_account_on_loop(
+        ctx.loop_reads, account_id, day, answer, today
     )
 
 

@@ -51,6 +51,15 @@ async def get_principal(
     return principal
 
 
+async def refuse_strangers(request: Request) -> None:
+    """`get_principal`'s refusal, if any, for a request whose body could not be read.
+
+    FastAPI reads and parses the body before it runs any dependency: without this, a
+    caller with no token would learn from a 422 what the route expects.
+    """
+    await get_principal(request, await get_ctx(request), await _bearer(request))
+
+
 async def require_admin(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
     _require(principal, Role.ADMIN)
     return principal

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Mount
 
 from recur.api.schemas import ErrorResponse
 from recur.domain.errors import Conflict, DomainError, InvalidInput, NotFound
@@ -73,22 +74,29 @@ class ApiRoute(APIRoute):
     """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        # Imported here: deps.py raises this module's ApiError.
+        from recur.api.deps import refuse_strangers
+
         handler = super().get_route_handler()
 
         async def handle(request: Request) -> Response:
             try:
-                return await handler(request)
+                try:
+                    return await handler(request)
+                except RequestValidationError as error:
+                    await refuse_strangers(request)  # who asks comes before what is sent
+                    message = validation_message(error.errors())
+                    return error_response(422, "invalid_request", message)
+                except StarletteHTTPException as error:
+                    if error.status_code != 400:
+                        raise
+                    # FastAPI's "There was an error parsing the body" (say, not UTF-8)
+                    await refuse_strangers(request)
+                    return error_response(422, "invalid_request", str(error.detail))
             except DomainError as error:
                 return domain_error_response(error)
-            except RequestValidationError as error:
-                return error_response(422, "invalid_request", validation_message(error.errors()))
             except ApiError as error:
                 return error_response(error.status, error.code, error.message, error.headers)
-            except StarletteHTTPException as error:
-                if error.status_code != 400:
-                    raise
-                # FastAPI's "There was an error parsing the body" (say, not UTF-8)
-                return error_response(422, "invalid_request", str(error.detail))
 
         return handle
 
@@ -102,8 +110,12 @@ def install_http_errors(app: FastAPI) -> None:
 
     async def on_http_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, StarletteHTTPException)
+        if error.status_code == 405:
+            allowed = _allowed_methods(request)
+            if allowed:
+                error = StarletteHTTPException(405, error.detail, {"Allow": allowed})
         if request.url.path.startswith(API_PREFIX):
-            code = _code_for(error.status_code)
+            code = code_for(error.status_code)
             headers = dict(error.headers) if error.headers else None
             return error_response(error.status_code, code, str(error.detail), headers)
         answer = previous(request, error)
@@ -120,7 +132,32 @@ def install_http_errors(app: FastAPI) -> None:
         app.add_exception_handler(Exception, on_crash)
 
 
-def _code_for(status: int) -> str:
-    return {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}.get(
-        status, f"http_{status}"
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route takes at the request's path. Starlette's 405 names only
+    those of the first route it tried (GET /accounts/{id}, not the PATCH route), so ask
+    the routes again for each method (mounts aside: they take any method)."""
+    routes = [route for route in request.app.router.routes if not isinstance(route, Mount)]
+    path = {
+        "type": "http",
+        "path": request.scope["path"],
+        "root_path": request.scope.get("root_path", ""),
+    }
+    return ", ".join(
+        method
+        for method in _METHODS
+        if any(route.matches({**path, "method": method})[0] is Match.FULL for route in routes)
     )
+
+
+def code_for(status: int) -> str:
+    """The error code of an HTTP-level refusal."""
+    codes = {
+        401: "unauthorized",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "body_too_large",
+    }
+    return codes.get(status, f"http_{status}")

@@ -96,7 +96,7 @@ def subscription_pending(
     subscription_id: IdPath, ctx: Ctx, today: Today, as_of: AsOf = None
 ) -> PendingOut:
     day = as_of or today
-    pending = invoicing.pending_for_subscription(ctx.db, subscription_id, day)
+    pending = invoicing.pending_for_subscription(ctx.db, subscription_id, day, today)
     return PendingOut(as_of=day, data=[present.pending_invoice(p) for p in pending])
 
 

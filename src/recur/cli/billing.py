@@ -88,7 +88,8 @@ def pending(
     """Show an account's pending invoices: what will be issued, when, for how much."""
     ctx = context()
     found = accounts.find_account(ctx.db, account)
-    preview = invoicing.pending_for_account(ctx.db, found.id, as_of or ctx.clock.today())
+    today = ctx.clock.today()
+    preview = invoicing.pending_for_account(ctx.db, found.id, as_of or today, today)
     say(f"Pending invoices of {found.name} as of {preview.as_of}")
     if not preview.invoices:
         typer.echo("nothing pending")

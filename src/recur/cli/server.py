@@ -24,11 +24,20 @@ app.command("worker")(worker)
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, help="Web server processes.")] = 1,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Web server processes (PostgreSQL only, when more than 1).")
+    ] = 1,
 ) -> None:
     """Serve the back office and the API, with the billing schedule (RECUR_SCHEDULER=off: without)."""
     configure_logging()
     ctx = context()
+    if workers > 1 and is_sqlite(ctx.db.engine):
+        # Processes would wait on each other for SQLite's single writer lock.
+        raise typer.BadParameter(
+            "several server processes need PostgreSQL (RECUR_DATABASE_URL); on SQLite "
+            "serve one process, with RECUR_SERVER_THREADS threads",
+            param_hint="--workers",
+        )
     # An embedded SQLite file is set up on first start; PostgreSQL is migrated by
     # `recur db upgrade` (several servers must not race to migrate it).
     if is_sqlite(ctx.db.engine) and not is_current(ctx.db.engine):

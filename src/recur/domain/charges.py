@@ -154,17 +154,22 @@ def due_charges(terms: SubscriptionTerms, billed: BilledState, as_of: date) -> l
 
 def pending_charges(terms: SubscriptionTerms, billed: BilledState, as_of: date) -> list[Charge]:
     """Due charges plus all those on the first planned issue date after `as_of` (SPEC §5)."""
+    return list(each_pending_charge(terms, billed, as_of))
+
+
+def each_pending_charge(
+    terms: SubscriptionTerms, billed: BilledState, as_of: date
+) -> Iterator[Charge]:
+    """`pending_charges` one at a time, so that a caller can stop early."""
     price = _Pricing(terms)
-    pending: list[Charge] = []
     next_date: date | None = None
     for kind, planned, period in _owed(terms, billed):
         if planned > as_of:
             if next_date is None:
                 next_date = planned
             elif planned != next_date:
-                break
-        pending.append(price(kind, planned, period))
-    return pending
+                return
+        yield price(kind, planned, period)
 
 
 class _Pricing:

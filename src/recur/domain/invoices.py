@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import chain, islice
 
 from recur.domain.catalogue import ChargeKind, InvoiceGrouping
 from recur.domain.charges import (
@@ -15,9 +16,15 @@ from recur.domain.charges import (
     Charge,
     SubscriptionTerms,
     due_charges,
+    each_pending_charge,
     pending_charges,
 )
+from recur.domain.errors import InvalidInput
 from recur.domain.money import round_money, to_money
+
+# The most charges one preview computes: a preview far ahead over subscriptions
+# billed long ago would otherwise grow without bound (and hold its server meanwhile).
+PREVIEW_CHARGE_LIMIT = 10_000
 
 _KIND_ORDER = {
     ChargeKind.SETUP: 0,
@@ -119,11 +126,32 @@ def _group_id(grouping: InvoiceGrouping, charge: Charge) -> int:
     return 0
 
 
+class TooManyCharges(InvalidInput):
+    """A preview would hold more than `limit` charges."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            "preview_too_large",
+            f"this preview would hold more than {limit:,} charges: "
+            "ask for an earlier as_of, or issue what is due first",
+        )
+        self.limit = limit
+
+
 def pending_invoices(
-    account: AccountTerms, subscriptions: Sequence[SubscriptionState], as_of: date
+    account: AccountTerms,
+    subscriptions: Sequence[SubscriptionState],
+    as_of: date,
+    limit: int = PREVIEW_CHARGE_LIMIT,
 ) -> list[PendingInvoice]:
-    """The preview: pending charges grouped by effective issue date max(planned, as_of)."""
-    charges = [c for terms, billed in subscriptions for c in pending_charges(terms, billed, as_of)]
+    """The preview: pending charges grouped by effective issue date max(planned, as_of).
+
+    Refused (TooManyCharges) beyond `limit` charges, having priced at most one more.
+    """
+    every = chain.from_iterable(each_pending_charge(t, b, as_of) for t, b in subscriptions)
+    charges = list(islice(every, limit + 1))
+    if len(charges) > limit:
+        raise TooManyCharges(limit)
     return group_into_invoices(account, charges, lambda c: max(c.planned_issue_date, as_of))
 
 

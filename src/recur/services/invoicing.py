@@ -5,12 +5,13 @@ inputs, so what an operator sees is what gets issued.
 """
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
+from anyio import to_thread
 from sqlalchemy import ColumnElement, Select, and_, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
@@ -31,12 +32,15 @@ from recur.db.loop_reads import LoopReads
 from recur.db.models import Account, AuditEvent, IdempotencyKey, Invoice, Subscription
 from recur.db.rows import fetch_rows
 from recur.db.session import Database
+from recur.domain.calendar import add_months
 from recur.domain.catalogue import InvoiceSource, InvoiceStatus
 from recur.domain.charges import next_planned_issue_date
 from recur.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from recur.domain.invoices import (
+    PREVIEW_CHARGE_LIMIT,
     PendingInvoice,
     SubscriptionState,
+    TooManyCharges,
     manual_invoices,
     pending_invoices,
 )
@@ -44,6 +48,8 @@ from recur.domain.issued import IssuedInvoice, from_record, to_record
 from recur.services.pagination import Page, paginate
 from recur.services.subscriptions import SubscriptionFacts
 from recur.services.validation import check_day, check_idempotency_key, searched
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -64,28 +70,65 @@ def _subscriptions_of(invoices: list[PendingInvoice]) -> list[int]:
     return sorted({sid for inv in invoices for sid in inv.subscription_ids})
 
 
-def pending_for_account(db: Database, account_id: int, as_of: date) -> AccountPending:
-    """The account's pending invoices and the subscriptions behind them."""
+# How far ahead a preview may look: beyond, its charges are a forecast nobody asked
+# for, and their number grows with the horizon (docs/billing-rules.md).
+PREVIEW_YEARS_AHEAD = 5
+# The charges a preview computes on the event loop before it moves to a thread: a
+# preview of a few hundred charges costs about a millisecond a hundred.
+LOOP_SHARE = 250
+
+
+def check_preview_date(as_of: date, today: date) -> None:
+    """A preview's date is in the calendar and at most PREVIEW_YEARS_AHEAD years after
+    today (every door)."""
     check_day(as_of, "as_of")
+    last = add_months(today, 12 * PREVIEW_YEARS_AHEAD)
+    if as_of > last:
+        raise InvalidInput(
+            "as_of_too_far",
+            f"a preview looks at most {PREVIEW_YEARS_AHEAD} years ahead: "
+            f"as_of must be on or before {last.isoformat()}",
+        )
+
+
+def pending_for_account(
+    db: Database, account_id: int, as_of: date, today: date | None = None
+) -> AccountPending:
+    """The account's pending invoices and the subscriptions behind them, as of `as_of`,
+    asked on `today` (default: `as_of`)."""
+    check_preview_date(as_of, today or as_of)
     with db.read() as session:
         fetched = fetch_rows(session, *preview_queries(account_id))
     return _account_pending(account_id, as_of, fetched)
 
 
 async def pending_for_account_on_loop(
-    reads: LoopReads, account_id: int, as_of: date
+    reads: LoopReads,
+    account_id: int,
+    as_of: date,
+    answer: Callable[[AccountPending], T],
+    today: date | None = None,
+) -> T:
+    """`answer` of `pending_for_account`, read without leaving the event loop (the API's
+    door). A preview of more than LOOP_SHARE charges is computed, and answered, in a
+    thread instead, so that it never holds the loop's other requests."""
+    check_preview_date(as_of, today or as_of)
+    fetched = await reads.fetch_rows(*preview_queries(account_id))
+    try:
+        return answer(_account_pending(account_id, as_of, fetched, LOOP_SHARE))
+    except TooManyCharges:
+        pass
+    return await to_thread.run_sync(lambda: answer(_account_pending(account_id, as_of, fetched)))
+
+
+def _account_pending(
+    account_id: int, as_of: date, fetched: list[Sequence[Any]], limit: int = PREVIEW_CHARGE_LIMIT
 ) -> AccountPending:
-    """`pending_for_account`, read without leaving the event loop (the API's door)."""
-    check_day(as_of, "as_of")
-    return _account_pending(account_id, as_of, await reads.fetch_rows(*preview_queries(account_id)))
-
-
-def _account_pending(account_id: int, as_of: date, fetched: list[Sequence[Any]]) -> AccountPending:
     inputs = preview_inputs(fetched)
     if inputs is None:
         raise NotFound("account_not_found", f"account {account_id} does not exist")
     terms, owing = inputs
-    invoices = pending_invoices(terms, [state for state, _ in owing], as_of)
+    invoices = pending_invoices(terms, [state for state, _ in owing], as_of, limit)
     behind = set(_subscriptions_of(invoices))
     subscriptions = [_facts(row) for (sub, _), row in owing if sub.subscription_id in behind]
     return AccountPending(account_id, as_of, invoices, subscriptions)
@@ -97,9 +140,10 @@ def _facts(row: Any) -> SubscriptionFacts:
 
 
 def pending_for_subscription(
-    db: Database, subscription_id: int, as_of: date
+    db: Database, subscription_id: int, as_of: date, today: date | None = None
 ) -> list[PendingInvoice]:
-    check_day(as_of, "as_of")
+    """As `pending_for_account`, for one subscription."""
+    check_preview_date(as_of, today or as_of)
     with db.read() as session:
         sub = _subscription(session, subscription_id)
         account = session.get_one(Account, sub.account_id)

@@ -21,6 +21,7 @@ from recur.web.auth import check_csrf, ctx, operator, viewer
 from recur.web.errors import found, refusal_status
 from recur.web.forms import Form, sentence
 from recur.web.params import PageId, ids_named_by
+from recur.web.posted import Posted
 from recur.web.templating import render
 
 router = APIRouter()
@@ -58,8 +59,7 @@ def account_new(request: Request, user: UserInfo = Depends(operator)) -> Respons
 
 
 @router.post("/accounts", dependencies=[Depends(check_csrf)])
-async def account_create(request: Request, user: UserInfo = Depends(operator)) -> Response:
-    form = Form(await request.form())
+def account_create(request: Request, form: Posted, user: UserInfo = Depends(operator)) -> Response:
     values = _read_account(form)
     if form.ok:
         try:
@@ -101,12 +101,11 @@ def account_edit(
 
 
 @router.post("/accounts/{account_id}/edit", dependencies=[Depends(check_csrf)])
-async def account_update(
-    request: Request, account_id: PageId, user: UserInfo = Depends(operator)
+def account_update(
+    request: Request, form: Posted, account_id: PageId, user: UserInfo = Depends(operator)
 ) -> Response:
     db = ctx(request).db
     account = found(accounts.get_account, db, account_id)
-    form = Form(await request.form())
     values = _read_account(form)
     values["status"] = form.text("status") or account.status
     if form.ok:
@@ -159,10 +158,9 @@ def account_generate_form(
 
 
 @router.post("/accounts/{account_id}/generate", dependencies=[Depends(check_csrf)])
-async def account_generate(
-    request: Request, account_id: PageId, user: UserInfo = Depends(operator)
+def account_generate(
+    request: Request, form: Posted, account_id: PageId, user: UserInfo = Depends(operator)
 ) -> Response:
-    form = Form(await request.form())
     dialog = GenerateDialog(
         key=form.text("idempotency_key") or str(uuid.uuid4()),
         selected=ids_named_by(form.values("selected")),

@@ -14,6 +14,7 @@ from recur.services.users import UserInfo
 from recur.services.validation import PRICE_PLACES
 from recur.web.auth import admin, check_csrf, ctx, viewer
 from recur.web.forms import Form
+from recur.web.posted import Posted
 from recur.web.templating import render
 
 router = APIRouter()
@@ -55,8 +56,7 @@ def product_new(request: Request, user: UserInfo = Depends(admin)) -> Response:
 
 
 @router.post("/products", dependencies=[Depends(check_csrf)])
-async def product_create(request: Request, user: UserInfo = Depends(admin)) -> Response:
-    form = Form(await request.form())
+def product_create(request: Request, form: Posted, user: UserInfo = Depends(admin)) -> Response:
     spec = _read_product(form)
     if form.ok and spec is not None:
         try:

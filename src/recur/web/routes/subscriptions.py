@@ -14,8 +14,9 @@ from recur.services.subscriptions import SubscriptionSpec
 from recur.services.users import UserInfo
 from recur.web.auth import check_csrf, ctx, operator, viewer
 from recur.web.errors import found, refusal_status
-from recur.web.forms import Form, sentence
+from recur.web.forms import sentence
 from recur.web.params import PageId, id_filter, ids_named_by
+from recur.web.posted import Posted
 from recur.web.templating import render
 
 router = APIRouter()
@@ -68,8 +69,9 @@ def subscription_new(
 
 
 @router.post("/subscriptions", dependencies=[Depends(check_csrf)])
-async def subscription_create(request: Request, user: UserInfo = Depends(operator)) -> Response:
-    form = Form(await request.form())
+def subscription_create(
+    request: Request, form: Posted, user: UserInfo = Depends(operator)
+) -> Response:
     account_id = form.id("account_id")
     option_id = form.id("pricing_option_id")
     quantity = form.integer("quantity")
@@ -117,10 +119,9 @@ def subscription_generate_form(
 
 
 @router.post("/subscriptions/{subscription_id}/generate", dependencies=[Depends(check_csrf)])
-async def subscription_generate(
-    request: Request, subscription_id: PageId, user: UserInfo = Depends(operator)
+def subscription_generate(
+    request: Request, form: Posted, subscription_id: PageId, user: UserInfo = Depends(operator)
 ) -> Response:
-    form = Form(await request.form())
     key = form.text("idempotency_key") or str(uuid.uuid4())
     try:
         issued = invoicing.generate_for_subscription(
@@ -146,10 +147,9 @@ async def subscription_generate(
 
 
 @router.post("/subscriptions/{subscription_id}/cancel", dependencies=[Depends(check_csrf)])
-async def subscription_cancel(
-    request: Request, subscription_id: PageId, user: UserInfo = Depends(operator)
+def subscription_cancel(
+    request: Request, form: Posted, subscription_id: PageId, user: UserInfo = Depends(operator)
 ) -> Response:
-    form = Form(await request.form())
     at = form.text("at")
     if at not in set(CancelAt):
         return _subscription_page(
