@@ -17,9 +17,14 @@ from recur.services import accounts, catalogue, subscriptions
 RECUR = str(Path(sys.executable).parent / "recur")
 
 
-def recur(url: str, *args: str, today: str = "2027-01-15") -> subprocess.CompletedProcess[str]:
+def recur(
+    url: str, *args: str, today: str = "2027-01-15", input: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`recur ARGS` on the database at `url`, on `today`, answering prompts with `input`."""
     env = {**os.environ, "RECUR_DATABASE_URL": url, "RECUR_TODAY": today}
-    return subprocess.run([RECUR, *args], env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [RECUR, *args], env=env, capture_output=True, text=True, timeout=60, input=input
+    )
 
 
 @pytest.fixture

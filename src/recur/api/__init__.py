@@ -2,7 +2,15 @@
 
 from fastapi import APIRouter, Depends, FastAPI
 
-from recur.api import accounts, billing_runs, invoices, products, subscriptions, test_clock
+from recur.api import (
+    accounts,
+    billing_runs,
+    changes,
+    invoices,
+    products,
+    subscriptions,
+    test_clock,
+)
 from recur.api.deps import get_principal
 from recur.api.errors import install_http_errors
 from recur.clock import TestClock
@@ -17,7 +25,7 @@ def install(app: FastAPI) -> None:
     """Mount the API routers on the application; every route needs a bearer token."""
     ctx: AppContext = app.state.ctx
     api = APIRouter(prefix=PREFIX, dependencies=[Depends(get_principal)])
-    for module in (products, accounts, subscriptions, invoices, billing_runs):
+    for module in (products, accounts, subscriptions, changes, invoices, billing_runs):
         api.include_router(module.router)
     if isinstance(ctx.clock, TestClock):
         api.include_router(test_clock.router)

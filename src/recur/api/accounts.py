@@ -3,7 +3,7 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from recur.api import presenters as present
 from recur.api.deps import Caller, Ctx, Today
@@ -35,7 +35,7 @@ _NOT_NULL = {"name", "email", "currency", "partial_charges", "invoice_grouping"}
 @router.post("", status_code=201, response_model=AccountOut, responses=documented(403))
 def create_account(
     body: AccountIn, request: Request, ctx: Ctx, caller: Caller, key: IdempotencyKey = None
-) -> JSONResponse:
+) -> Response:
     spec = accounts.AccountSpec(**body.model_dump())
     return respond(
         ctx,
@@ -71,7 +71,7 @@ def update_account(
     ctx: Ctx,
     caller: Caller,
     key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> Response:
     changes = body.model_dump(exclude_unset=True)
     nulls = sorted(k for k, v in changes.items() if v is None and k in _NOT_NULL)
     if nulls:

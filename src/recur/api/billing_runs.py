@@ -3,7 +3,7 @@
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from recur.api import presenters as present
 from recur.api.deps import Caller, Ctx, Today
@@ -24,7 +24,7 @@ def start_billing_run(
     today: Today,
     body: BillingRunIn | None = None,
     key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> Response:
     """Issue every charge due by `as_of` (default today), dated `as_of`; answers when done."""
     as_of = (body.as_of if body else None) or today
 

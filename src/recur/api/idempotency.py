@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Header, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from recur.api import presenters as present
@@ -45,22 +45,25 @@ def respond(
     key: str | None,
     body: BaseModel | None,
     status: int,
-    produce: Callable[[], BaseModel],
-) -> JSONResponse:
-    """Answer with `produce()`; with a key, answer a retry with the stored first answer."""
+    produce: Callable[[], BaseModel | None],
+) -> Response:
+    """Answer with `produce()` (None: no body, as a 204 has); with a key, answer a retry
+    with the stored first answer."""
     if key is None:
         return _answer(status, produce)
     scope = f"api:{request.method}:{request.url.path}:{principal.token_id}"
     stored = idempotency.reserve(ctx.db, scope, key, fingerprint(body))
     if stored is not None:
-        return JSONResponse(stored.body, stored.status, headers={REPLAYED_HEADER: "true"})
+        return _response(stored.body, stored.status, {REPLAYED_HEADER: "true"})
     try:
         response = _answer(status, produce)
     except BaseException:
         idempotency.release(ctx.db, scope, key)
         raise
-    first = idempotency.StoredResponse(response.status_code, json.loads(bytes(response.body)))
-    idempotency.complete(ctx.db, scope, key, first)
+    content = json.loads(bytes(response.body)) if response.body else None
+    idempotency.complete(
+        ctx.db, scope, key, idempotency.StoredResponse(response.status_code, content)
+    )
     return response
 
 
@@ -75,9 +78,15 @@ def generated(result: Generated) -> ModelResponse:
     )
 
 
-def _answer(status: int, produce: Callable[[], BaseModel]) -> JSONResponse:
+def _answer(status: int, produce: Callable[[], BaseModel | None]) -> Response:
     try:
-        content: Any = produce().model_dump(mode="json")
+        model = produce()
     except DomainError as error:
         return domain_error_response(error)
-    return JSONResponse(content, status)
+    return _response(None if model is None else model.model_dump(mode="json"), status)
+
+
+def _response(content: Any, status: int, headers: dict[str, str] | None = None) -> Response:
+    if content is None:
+        return Response(status_code=status, headers=headers)
+    return JSONResponse(content, status, headers=headers)

@@ -1,11 +1,11 @@
-"""/invoices: issued invoices, their PDF, and payment."""
+"""/invoices: issued invoices and credit notes, their PDF, and payment."""
 
 from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from recur.api import presenters as present
 from recur.api.deps import Caller, Ctx
@@ -13,7 +13,7 @@ from recur.api.errors import ApiRoute, documented
 from recur.api.idempotency import IdempotencyKey, respond
 from recur.api.params import Cursor, IdPath, IdQuery, Limit
 from recur.api.schemas import InvoiceOut, ListOut
-from recur.domain.catalogue import InvoiceSource, InvoiceStatus
+from recur.domain.catalogue import InvoiceSource, InvoiceStatus, InvoiceType
 from recur.services import invoicing
 
 router = APIRouter(prefix="/invoices", tags=["invoices"], route_class=ApiRoute)
@@ -27,6 +27,10 @@ def list_invoices(
     account_id: IdQuery = None,
     status: InvoiceStatus | None = None,
     source: InvoiceSource | None = None,
+    type: Annotated[
+        InvoiceType | None,
+        Query(description="`credit`: credit notes only; `invoice`: no credit notes"),
+    ] = None,
     issued_from: DateFilter = None,
     issued_to: DateFilter = None,
     number: Annotated[str | None, Query(max_length=20)] = None,
@@ -37,6 +41,7 @@ def list_invoices(
         account_id=account_id,
         status=status,
         source=source,
+        type=type,
         issued_from=issued_from,
         issued_to=issued_to,
         number=number or None,
@@ -69,7 +74,7 @@ async def invoice_pdf(invoice_id: IdPath, ctx: Ctx) -> Response:
 @router.post("/{invoice_id}/pay", response_model=InvoiceOut, responses=documented(403, 404, 409))
 def pay_invoice(
     invoice_id: IdPath, request: Request, ctx: Ctx, caller: Caller, key: IdempotencyKey = None
-) -> JSONResponse:
+) -> Response:
     return respond(
         ctx,
         request,

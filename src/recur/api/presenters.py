@@ -19,6 +19,7 @@ from recur.domain.charges import PRORATION_PLACES, Charge
 from recur.domain.invoices import PendingInvoice
 from recur.domain.issued import IssuedInvoice, IssuedItem
 from recur.domain.money import to_money, to_price
+from recur.services.changes import SubscriptionChange
 from recur.services.pagination import Page
 from recur.services.run_heartbeat import shown_status
 from recur.services.subscriptions import SubscriptionFacts, effective_status, term_end
@@ -61,6 +62,7 @@ def pricing_option(option: PricingOption) -> s.PricingOptionOut:
         term_months=option.term_months,
         auto_renew=option.auto_renew,
         billing_day=option.billing_day,
+        anniversary_billing=option.anniversary_billing,
         active=option.active,
     )
 
@@ -95,12 +97,16 @@ def rate(value: Decimal) -> str:
     return str(Decimal(value).quantize(Decimal("0.01")))
 
 
-def subscription(sub: Subscription | SubscriptionFacts, today: date) -> s.SubscriptionOut:
+def subscription(
+    sub: Subscription | SubscriptionFacts, today: date, in_force: tuple[int, int]
+) -> s.SubscriptionOut:
+    """`in_force`: the (quantity, pricing option) of services.subscriptions.in_force today."""
+    quantity, option_id = in_force
     return s.SubscriptionOut(
         id=sub.id,
         account_id=sub.account_id,
-        pricing_option_id=sub.pricing_option_id,
-        quantity=sub.quantity,
+        pricing_option_id=option_id,
+        quantity=quantity,
         start_date=sub.start_date,
         auto_renew=sub.auto_renew,
         status=effective_status(sub, today),
@@ -110,17 +116,32 @@ def subscription(sub: Subscription | SubscriptionFacts, today: date) -> s.Subscr
     )
 
 
+def change(item: SubscriptionChange) -> s.ChangeOut:
+    return s.ChangeOut(
+        id=item.id,
+        subscription_id=item.subscription_id,
+        effective_date=item.effective_date,
+        quantity=item.quantity,
+        pricing_option_id=item.pricing_option_id,
+        created_at=instant(item.created_at),
+        created_by=item.created_by,
+        withdrawable=item.withdrawable,
+    )
+
+
 def charge(item: Charge) -> s.ItemOut:
     return s.ItemOut(
         subscription_id=item.subscription_id,
         kind=item.kind,
         description=item.description,
+        explanation=item.explanation,
         period_start=item.period_start,
         period_end=item.period_last_day,
         quantity=item.quantity,
         unit_price=price(item.unit_price, item.currency),
         proration=str(item.proration_shown),
         amount=money(item.amount, item.currency),
+        corrects_invoice_id=item.corrects_invoice_id,
     )
 
 
@@ -128,6 +149,7 @@ def pending_invoice(draft: PendingInvoice) -> s.PendingInvoiceOut:
     currency = draft.currency
     return s.PendingInvoiceOut(
         account_id=draft.account_id,
+        type=draft.type,
         issue_date=draft.issue_date,
         due_date=draft.due_date,
         currency=currency,
@@ -138,17 +160,23 @@ def pending_invoice(draft: PendingInvoice) -> s.PendingInvoiceOut:
     )
 
 
+def preview(documents: list[PendingInvoice]) -> s.PreviewOut:
+    return s.PreviewOut(data=[pending_invoice(p) for p in documents])
+
+
 def invoice_item(item: InvoiceItem | IssuedItem, currency: str) -> s.ItemOut:
     return s.ItemOut(
         subscription_id=item.subscription_id,
         kind=ChargeKind(item.kind),
         description=item.description,
+        explanation=item.explanation,
         period_start=item.period_start,
         period_end=item.period_end,  # stored inclusive
         quantity=item.quantity,
         unit_price=price(item.unit_price, currency),
         proration=str(Decimal(item.proration).quantize(Decimal(1).scaleb(-PRORATION_PLACES))),
         amount=money(item.amount, currency),
+        corrects_invoice_id=item.corrects_invoice_id,
     )
 
 

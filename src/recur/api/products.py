@@ -3,7 +3,7 @@
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from recur.api import presenters as present
 from recur.api.deps import Admin, Ctx
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/products", tags=["products"], route_class=ApiRoute)
 @router.post("", status_code=201, response_model=ProductOut, responses=documented(403, 409))
 def create_product(
     body: ProductIn, request: Request, ctx: Ctx, caller: Admin, key: IdempotencyKey = None
-) -> JSONResponse:
+) -> Response:
     spec = catalogue.ProductSpec(
         sku=body.sku,
         name=body.name,

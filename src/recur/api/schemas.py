@@ -124,6 +124,11 @@ class PricingOptionIn(Input):
     term_months: TermMonths | None = None
     auto_renew: Flag = True
     billing_day: BillingDay | None = None
+    anniversary_billing: Flag = Field(
+        False,
+        description="Bill on each subscription's own start day, whatever the billing day "
+        "(no pro-rata at the start); not with the option's own billing_day",
+    )
 
 
 class ProductIn(Input):
@@ -144,6 +149,7 @@ class PricingOptionOut(BaseModel):
     term_months: int
     auto_renew: bool
     billing_day: int | None
+    anniversary_billing: bool
     active: bool
 
 
@@ -214,14 +220,52 @@ class CancelIn(Input):
 class SubscriptionOut(BaseModel):
     id: int
     account_id: int
-    pricing_option_id: int
-    quantity: int
+    pricing_option_id: int = Field(
+        description="The option in force today (on the start date, for one not started yet)"
+    )
+    quantity: int = Field(
+        description="The quantity in force today (on the start date, for one not started yet)"
+    )
     start_date: date
     auto_renew: bool
     status: SubscriptionStatus
     term_end: date | None
     end_date: date | None
     next_charge_date: date | None
+
+
+# --- changes ------------------------------------------------------------------------------
+
+When = Annotated[
+    str,
+    Field(
+        max_length=20,
+        description='"now", "end_of_period" (the end of the billing period that contains '
+        'today) or a date "YYYY-MM-DD" on or after today and the start date',
+        examples=["now", "end_of_period", "2027-04-10"],
+    ),
+]
+
+
+class ChangeIn(Input):
+    """A field left out (or null) stays as it is; at least one of them is needed."""
+
+    quantity: Quantity | None = None
+    pricing_option_id: Id | None = Field(
+        None, description="An option of the same currency, billing period, type and billing day"
+    )
+    effective: When = "now"
+
+
+class ChangeOut(BaseModel):
+    id: int
+    subscription_id: int
+    effective_date: date
+    quantity: int | None
+    pricing_option_id: int | None
+    created_at: datetime
+    created_by: str
+    withdrawable: bool = Field(description="Its effective date is still ahead: it can be deleted")
 
 
 # --- invoices -----------------------------------------------------------------------------
@@ -231,16 +275,24 @@ class ItemOut(BaseModel):
     subscription_id: int
     kind: ChargeKind
     description: str
+    explanation: str = Field(
+        description="The amount's arithmetic in words",
+        examples=["5 added × 30.00 × 21/31 days (11–31 Mar 2027)"],
+    )
     period_start: date
     period_end: date = Field(description="Inclusive: the last day the item covers")
     quantity: int
     unit_price: Amount
     proration: Amount
     amount: Amount
+    corrects_invoice_id: int | None = Field(
+        description="An adjustment's: the invoice that first billed the period it corrects"
+    )
 
 
 class PendingInvoiceOut(BaseModel):
     account_id: int
+    type: InvoiceType = Field(description="`credit`: a credit note, with negative totals")
     issue_date: date
     due_date: date
     currency: str
@@ -252,6 +304,13 @@ class PendingInvoiceOut(BaseModel):
 
 class PendingOut(BaseModel):
     as_of: date
+    data: list[PendingInvoiceOut]
+
+
+class PreviewOut(BaseModel):
+    """The subscription's pending documents (invoices and credit notes) if the request
+    were made: what confirming it will issue, and when."""
+
     data: list[PendingInvoiceOut]
 
 

@@ -1,9 +1,10 @@
 """/subscriptions: ordering, cancelling, a subscription's pending invoices and generation."""
 
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from recur.api import presenters as present
 from recur.api.deps import Caller, Ctx, Today
@@ -16,13 +17,21 @@ from recur.api.schemas import (
     GenerateOut,
     ListOut,
     PendingOut,
+    PreviewOut,
     SubscriptionIn,
     SubscriptionOut,
 )
+from recur.context import AppContext
+from recur.db.models import Subscription
 from recur.domain.catalogue import SubscriptionStatus
-from recur.services import invoicing, subscriptions
+from recur.services import changes, invoicing, subscriptions
 
 router = APIRouter(prefix="/subscriptions", tags=["subscriptions"], route_class=ApiRoute)
+
+
+def shown(ctx: AppContext, sub: Subscription, today: date) -> SubscriptionOut:
+    """The subscription with the quantity and pricing option in force today."""
+    return present.subscription(sub, today, subscriptions.in_force(ctx.db, sub.id, today))
 
 
 @router.post(
@@ -35,12 +44,12 @@ def create_subscription(
     caller: Caller,
     today: Today,
     key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> Response:
     spec = subscriptions.SubscriptionSpec(**body.model_dump())
 
     def produce() -> SubscriptionOut:
         sub = subscriptions.create_subscription(ctx.db, spec, caller.actor)
-        return present.subscription(sub, today)
+        return shown(ctx, sub, today)
 
     return respond(ctx, request, caller, key, body, 201, produce)
 
@@ -58,12 +67,12 @@ def list_subscriptions(
     found = subscriptions.list_subscriptions(
         ctx.db, account_id, status, product_id, limit=limit, cursor=cursor, today=today
     )
-    return present.page(found, lambda sub: present.subscription(sub, today))
+    return present.page(found, lambda sub: shown(ctx, sub, today))
 
 
 @router.get("/{subscription_id}", response_model=SubscriptionOut, responses=documented(404))
 def get_subscription(subscription_id: IdPath, ctx: Ctx, today: Today) -> SubscriptionOut:
-    return present.subscription(subscriptions.get_subscription(ctx.db, subscription_id), today)
+    return shown(ctx, subscriptions.get_subscription(ctx.db, subscription_id), today)
 
 
 @router.post(
@@ -79,14 +88,28 @@ def cancel_subscription(
     caller: Caller,
     today: Today,
     key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> Response:
     def produce() -> SubscriptionOut:
         sub = subscriptions.cancel_subscription(
             ctx.db, subscription_id, body.at, today, caller.actor
         )
-        return present.subscription(sub, today)
+        return shown(ctx, sub, today)
 
     return respond(ctx, request, caller, key, body, 200, produce)
+
+
+@router.post(
+    "/{subscription_id}/cancel/preview",
+    response_model=PreviewOut,
+    responses=documented(403, 404, 409),
+)
+def preview_cancellation(
+    subscription_id: IdPath, body: CancelIn, ctx: Ctx, today: Today
+) -> PreviewOut:
+    """The subscription's pending documents if it were cancelled so: the credit note a
+    cancellation `now` issues for days already billed, and what is still due. Nothing is
+    stored."""
+    return present.preview(changes.preview_cancellation(ctx.db, subscription_id, body.at, today))
 
 
 @router.get(

@@ -1,7 +1,7 @@
 """/test/clock: move today (only with RECUR_TEST_CLOCK=1; otherwise the route does not exist)."""
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from recur.api.deps import Caller, Ctx
 from recur.api.errors import ApiRoute, documented
@@ -20,7 +20,7 @@ def read_clock(ctx: Ctx, caller: Caller) -> ClockOut:
 @router.put("", response_model=ClockOut, responses=documented(403))
 def set_clock(
     body: ClockIn, request: Request, ctx: Ctx, caller: Caller, key: IdempotencyKey = None
-) -> JSONResponse:
+) -> Response:
     clock = ctx.clock
     assert isinstance(clock, TestClock)  # the router is only mounted with a test clock
 

@@ -7,11 +7,11 @@ from typing import Annotated
 import typer
 
 from recur.cli.app import app, context, domain_errors
+from recur.cli.documents import print_items, totals, type_name
 from recur.cli.table import print_table, say
 from recur.db.migrate import upgrade
 from recur.db.models import Invoice
 from recur.demo import check_demo_target, create_demo_users, has_data, invoice_count, load_demo
-from recur.domain.invoices import PendingInvoice
 from recur.presentation import day, money, period, price, ratio
 from recur.services import accounts, billing_run, invoicing
 from recur.services.validation import MAX_ID
@@ -95,40 +95,16 @@ def pending(
         typer.echo("nothing pending")
         return
     print_table(
-        ["#", "Account", "Issue date", "Currency", "Subtotal", "Tax", "Total"],
+        ["#", "Account", "Issue date", "Type", "Currency", "Subtotal", "Tax", "Total"],
         [
-            [str(n), found.name, str(inv.issue_date), inv.currency, *_totals(inv)]
+            [str(n), found.name, str(inv.issue_date), type_name(inv), inv.currency, *totals(inv)]
             for n, inv in enumerate(preview.invoices, start=1)
         ],
-        right={0, 4, 5, 6},
+        right={0, 5, 6, 7},
     )
     for n, inv in enumerate(preview.invoices, start=1):
         typer.echo(f"\n#{n} items")
-        print_table(
-            ["Subscription", "Description", "Period", "Qty", "Unit price", "Proration", "Amount"],
-            [
-                [
-                    str(c.subscription_id),
-                    c.description,
-                    period(c.period_start, c.period_last_day),
-                    str(c.quantity),
-                    price(c.unit_price, c.currency),
-                    ratio(c.proration),
-                    money(c.amount, c.currency),
-                ]
-                for c in inv.items
-            ],
-            right={0, 3, 4, 5, 6},
-        )
-
-
-def _totals(inv: PendingInvoice) -> list[str]:
-    t = inv.totals
-    return [
-        money(t.subtotal, inv.currency),
-        money(t.tax, inv.currency),
-        money(t.total, inv.currency),
-    ]
+        print_items(inv)
 
 
 @app.command()
@@ -206,7 +182,7 @@ def _print_invoice(inv: Invoice) -> None:
         + (f", by {inv.generated_by}" if inv.generated_by else "")
     )
     print_table(
-        ["Description", "Period", "Qty", "Unit price", "Proration", "Amount"],
+        ["Description", "Period", "Qty", "Unit price", "Proration", "Amount", "Explanation"],
         [
             [
                 item.description,
@@ -215,6 +191,7 @@ def _print_invoice(inv: Invoice) -> None:
                 price(item.unit_price, inv.currency),
                 ratio(item.proration),
                 money(item.amount, inv.currency),
+                item.explanation,
             ]
             for item in inv.items
         ],
