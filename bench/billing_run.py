@@ -388,10 +388,10 @@ def seed_history(conn: Connection, issued: date) -> None:
     conn.execute(
         text(
             "INSERT INTO invoices (number, account_id, issue_date, due_date, currency, type, status,"
-            " source, subtotal, tax, total)"
+            " source, subtotal, tax, total, tax_rate)"
             " SELECT 'INV-' || extract(year FROM CAST(:issued AS date)) || '-'"
             " || lpad(CAST(row_number() OVER (ORDER BY a.id) AS text), 6, '0'), a.id, :issued,"
-            " CAST(:issued AS date) + a.payment_terms_days, a.currency, 'invoice', 'paid', 'automatic', 0, 0, 0"
+            " CAST(:issued AS date) + a.payment_terms_days, a.currency, 'invoice', 'paid', 'automatic', 0, 0, 0, a.tax_rate"
             " FROM accounts a ORDER BY a.id"
         ),
         {"issued": issued},
