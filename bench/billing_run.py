@@ -412,8 +412,24 @@ def seed_history(conn: Connection, issued: date) -> None:
     )
     conn.execute(
         text(
-            "INSERT INTO billed_periods (subscription_id, kind, period_start, period_end, invoice_item_id)"
-            " SELECT subscription_id, kind, period_start, period_end + 1, id FROM invoice_items ORDER BY id"
+            "INSERT INTO subscription_billings (subscription_id, seq)"
+            " SELECT DISTINCT subscription_id, 1 FROM invoice_items"
+        )
+    )
+    conn.execute(
+        text(
+            "UPDATE subscriptions SET billing_seq = 1"
+            " WHERE id IN (SELECT subscription_id FROM invoice_items)"
+        )
+    )
+    conn.execute(
+        text(
+            "INSERT INTO billed_periods (subscription_id, kind, period_start, period_end,"
+            " billing_period_start, pricing_option_id, quantity, invoice_id, invoice_item_id,"
+            " billing_seq)"
+            " SELECT i.subscription_id, i.kind, i.period_start, i.period_end + 1, i.period_start,"
+            " s.pricing_option_id, i.quantity, i.invoice_id, i.id, 1"
+            " FROM invoice_items i JOIN subscriptions s ON s.id = i.subscription_id ORDER BY i.id"
         )
     )
     conn.execute(
@@ -425,8 +441,8 @@ def seed_history(conn: Connection, issued: date) -> None:
     )
     conn.execute(
         text(
-            "INSERT INTO invoice_sequences (year, last_number)"
-            " SELECT extract(year FROM CAST(:issued AS date)), count(*) FROM invoices"
+            "INSERT INTO invoice_sequences (series, year, last_number)"
+            " SELECT 'INV', extract(year FROM CAST(:issued AS date)), count(*) FROM invoices"
         ),
         {"issued": issued},
     )
