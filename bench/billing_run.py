@@ -59,6 +59,7 @@ from recur.domain.calendar import add_months
 from recur.domain.catalogue import (
     BillingCycle,
     BillingType,
+    CancelAt,
     ChargeKind,
     InvoiceGrouping,
     PartialCharges,
@@ -72,7 +73,9 @@ from recur.domain.charges import (
     planned_issue_date,
 )
 from recur.services.billing_run import BATCH_SIZE, run_billing
+from recur.services.changes import ChangeSpec, change_subscription
 from recur.services.invoicing import pending_for_account
+from recur.services.subscriptions import cancel_subscription
 
 BENCH_DB = "recur_bench"
 AS_OF = date(2027, 3, 15)
@@ -448,6 +451,36 @@ def seed_history(conn: Connection, issued: date) -> None:
     )
 
 
+def apply_changes(url: str, as_of: date, seed: int, preview_account: int) -> Counter[str]:
+    """A busy day's changes, through the services, five days before the run: one
+    subscription in ten gains seats (every one of the preview account's does), one in
+    fifty is cancelled `now`. The run then issues their adjustments and credits."""
+    rng = random.Random(seed)
+    today = as_of - timedelta(days=5)
+    db = Database(url)
+    with db.read() as session:
+        rows = session.execute(
+            select(Subscription.id, Subscription.account_id, PricingOption.billing_period)
+            .join(PricingOption, Subscription.pricing_option_id == PricingOption.id)
+            .where(Subscription.end_date.is_(None), Subscription.start_date <= today)
+            .order_by(Subscription.id)
+        ).all()
+    done: Counter[str] = Counter()
+    for sub_id, account_id, cycle in rows:
+        if cycle == BillingCycle.ONE_TIME:
+            continue
+        draw = rng.random()
+        if draw < 0.02 and account_id != preview_account:
+            cancel_subscription(db, sub_id, CancelAt.NOW, today, "bench")
+            done["cancelled"] += 1
+        elif draw < 0.12 or account_id == preview_account:
+            spec = ChangeSpec(quantity=rng.randint(2, 40))
+            change_subscription(db, sub_id, spec, today, "bench")
+            done["changed"] += 1
+    db.dispose()
+    return done
+
+
 def verify_sample(url: str, as_of: date, size: int = 300) -> Counter[int]:
     """Check stored cursors against the engine on a sample; returns due-charge counts."""
     db = Database(url)
@@ -539,6 +572,7 @@ def _run_figures(db: Database, run_id: int) -> dict[str, int]:
         "charges": run["charges_issued"],
         "periods": int(kinds.get("recurring", 0)),
         "setup": int(kinds.get("setup", 0)),
+        "adjustments": int(kinds.get("adjustment", 0)),
     }
 
 
@@ -585,6 +619,9 @@ def run_size(args: argparse.Namespace, accounts: int, main: bool) -> dict[str, A
         url, accounts, args.subs_per_account, args.preview_subs, as_of, args.seed
     )
     build_seconds = time.perf_counter() - started
+    if args.changes:
+        done = apply_changes(url, as_of, args.seed, preview_account)
+        print(f"[{accounts} accounts] changes five days before the run: {dict(done)}", flush=True)
     due = verify_sample(url, as_of)
     print(
         f"[{accounts} accounts] built {subs:,} subscriptions in {build_seconds:.1f} s; "
@@ -665,6 +702,11 @@ def main() -> None:
     parser.add_argument(
         "--catch-up", action="store_true", help="then a run three months later (catch-up)"
     )
+    parser.add_argument(
+        "--changes",
+        action="store_true",
+        help="one subscription in ten changed and one in fifty cancelled before the run",
+    )
     parser.add_argument("--profile", metavar="FILE", help="profile the run with cProfile into FILE")
     parser.add_argument("--as-of", default=AS_OF.isoformat())
     parser.add_argument("--seed", type=int, default=2027)
@@ -694,7 +736,8 @@ def main() -> None:
     print(
         f"billing run as of {args.as_of}, batch size {args.batch_size}: {run['accounts']:,} accounts, "
         f"{run['invoices']:,} invoices, {run['charges']:,} charges ({run['periods']:,} recurring periods, "
-        f"{run['setup']:,} setup fees) in {result['seconds']:.2f} s, status {result['status']}, errors {result['errors']}"
+        f"{run['setup']:,} setup fees, {run['adjustments']:,} adjustments) in {result['seconds']:.2f} s, "
+        f"status {result['status']}, errors {result['errors']}"
     )
     if "profile" in result:
         print(result["profile"])
