@@ -452,30 +452,36 @@ def seed_history(conn: Connection, issued: date) -> None:
 
 
 def apply_changes(url: str, as_of: date, seed: int, preview_account: int) -> Counter[str]:
-    """A busy day's changes, through the services, five days before the run: one
-    subscription in ten gains seats (every one of the preview account's does), one in
-    fifty is cancelled `now`. The run then issues their adjustments and credits."""
+    """A busy day's changes since the last run, through the services: one subscription
+    in ten gains or loses seats (every one of the preview account's does), one in fifty
+    is cancelled `now`, each a few days into its last billed period, so that the run
+    issues their adjustments and credits with the periods due."""
     rng = random.Random(seed)
-    today = as_of - timedelta(days=5)
     db = Database(url)
     with db.read() as session:
         rows = session.execute(
-            select(Subscription.id, Subscription.account_id, PricingOption.billing_period)
+            select(
+                Subscription.id,
+                Subscription.account_id,
+                Subscription.recurring_billed_until,
+                PricingOption.billing_period,
+            )
             .join(PricingOption, Subscription.pricing_option_id == PricingOption.id)
-            .where(Subscription.end_date.is_(None), Subscription.start_date <= today)
+            .where(Subscription.end_date.is_(None))
             .order_by(Subscription.id)
         ).all()
     done: Counter[str] = Counter()
-    for sub_id, account_id, cycle in rows:
-        if cycle == BillingCycle.ONE_TIME:
+    for sub_id, account_id, billed_until, cycle in rows:
+        if cycle == BillingCycle.ONE_TIME or billed_until is None:
             continue
+        day = min(billed_until - timedelta(days=3), as_of)
         draw = rng.random()
         if draw < 0.02 and account_id != preview_account:
-            cancel_subscription(db, sub_id, CancelAt.NOW, today, "bench")
+            cancel_subscription(db, sub_id, CancelAt.NOW, day, "bench")
             done["cancelled"] += 1
         elif draw < 0.12 or account_id == preview_account:
-            spec = ChangeSpec(quantity=rng.randint(2, 40))
-            change_subscription(db, sub_id, spec, today, "bench")
+            spec = ChangeSpec(quantity=rng.randint(1, 40))
+            change_subscription(db, sub_id, spec, day, "bench")
             done["changed"] += 1
     db.dispose()
     return done
@@ -621,7 +627,7 @@ def run_size(args: argparse.Namespace, accounts: int, main: bool) -> dict[str, A
     build_seconds = time.perf_counter() - started
     if args.changes:
         done = apply_changes(url, as_of, args.seed, preview_account)
-        print(f"[{accounts} accounts] changes five days before the run: {dict(done)}", flush=True)
+        print(f"[{accounts} accounts] changes since the last run: {dict(done)}", flush=True)
     due = verify_sample(url, as_of)
     print(
         f"[{accounts} accounts] built {subs:,} subscriptions in {build_seconds:.1f} s; "
