@@ -11,7 +11,6 @@ from recur.api.deps import Caller, Ctx, Today
 from recur.api.errors import ApiRoute, documented
 from recur.api.idempotency import IdempotencyKey, respond
 from recur.api.params import IdPath
-from recur.api.responses import ModelResponse
 from recur.api.schemas import ChangeIn, ChangeOut, ListOut, PreviewOut
 from recur.services import changes
 
@@ -33,17 +32,19 @@ def _spec(body: ChangeIn) -> changes.ChangeSpec:
 def change_subscription(
     subscription_id: IdPath,
     body: ChangeIn,
+    request: Request,
     ctx: Ctx,
     caller: Caller,
     today: Today,
     key: IdempotencyKey = None,
-) -> ModelResponse:
-    # The key is kept by the service in the change's own transaction: a retry gets the
-    # first change back, never a second one.
-    change = changes.change_subscription(
-        ctx.db, subscription_id, _spec(body), today, caller.actor, key
-    )
-    return ModelResponse(present.change(change), 201)
+) -> Response:
+    def produce() -> ChangeOut:
+        made = changes.change_subscription(
+            ctx.db, subscription_id, _spec(body), today, caller.actor
+        )
+        return present.change(made)
+
+    return respond(ctx, request, caller, key, body, 201, produce)
 
 
 @router.get(

@@ -25,6 +25,7 @@ from recur.context import AppContext
 from recur.db.models import Subscription
 from recur.domain.catalogue import SubscriptionStatus
 from recur.services import changes, invoicing, subscriptions
+from recur.services.in_force import in_force_of
 
 router = APIRouter(prefix="/subscriptions", tags=["subscriptions"], route_class=ApiRoute)
 
@@ -67,7 +68,8 @@ def list_subscriptions(
     found = subscriptions.list_subscriptions(
         ctx.db, account_id, status, product_id, limit=limit, cursor=cursor, today=today
     )
-    return present.page(found, lambda sub: shown(ctx, sub, today))
+    in_force = in_force_of(ctx.db, [sub.id for sub in found.items], today)
+    return present.page(found, lambda sub: present.subscription(sub, today, in_force[sub.id]))
 
 
 @router.get("/{subscription_id}", response_model=SubscriptionOut, responses=documented(404))

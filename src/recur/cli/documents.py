@@ -61,8 +61,9 @@ def print_documents(documents: Sequence[PendingInvoice]) -> None:
         typer.echo("nothing pending")
     for document in documents:
         subtotal, tax, total = totals(document)
+        typer.echo()
         say(
-            f"\n{type_name(document)} issued {day(document.issue_date)}, "
+            f"{type_name(document)} issued {day(document.issue_date)}, "
             f"due {day(document.due_date)}: subtotal {subtotal}, tax {tax}, total {total}"
         )
         print_items(document)
