@@ -177,6 +177,13 @@ def test_spec_14_through_the_api(client: TestClient) -> None:
     assert by_type(beta.pending()) == preview
     shown = client.get(beta.path).json()
     assert (shown["quantity"], shown["pricing_option_id"]) == (15, beta.e5)
+    # lists and the account's preview show the same, read in one go
+    [listed] = client.get(f"{API}/subscriptions", params={"account_id": beta.account}).json()[
+        "data"
+    ]
+    behind = client.get(f"{API}/accounts/{beta.account}/pending-invoices").json()
+    assert listed == shown
+    assert behind["subscriptions"] == [shown]
 
     cn1, inv3 = beta.run("2027-03-20")
     assert (cn1["number"], *header(cn1)) == ("CN-2027-000001", *header(preview[0]))
