@@ -252,7 +252,9 @@ class ChangeIn(Input):
 
     quantity: Quantity | None = None
     pricing_option_id: Id | None = Field(
-        None, description="An option of the same currency, billing period, type and billing day"
+        None,
+        description="An option with the same currency, billing period, billing type, "
+        "billing_day and anniversary_billing",
     )
     effective: When = "now"
 
