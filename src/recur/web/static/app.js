@@ -80,6 +80,13 @@
     form.dataset.sent = "1";
   });
 
+  // Typing a date in the Change form means "on that date".
+  document.addEventListener("input", function (event) {
+    if (event.target.name !== "effective_date") return;
+    var onDate = event.target.form.querySelector('input[name="effective"][value="date"]');
+    if (onDate) onDate.checked = true;
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("dialog[data-auto-open]").forEach(openModal);
   });
