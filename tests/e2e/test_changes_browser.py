@@ -85,7 +85,7 @@ def listed(page: Page, base_url: str, number: str) -> str:
 def open_subscription(page: Page, server: BetaServer, day: str) -> None:
     server.set_today(day)
     page.goto(f"{server.base_url}/subscriptions/{server.beta.s1}")
-    expect(page.get_by_role("heading", name="Change")).to_be_visible()
+    expect(page.get_by_role("heading", name="Change", exact=True)).to_be_visible()
 
 
 def test_the_changes_example_through_the_browser(operator: Page, beta_server: BetaServer) -> None:
