@@ -1,7 +1,6 @@
 """The credit note's PDF: titled Credit note, naming the invoice it corrects, with
 negative totals and each item's arithmetic in words (SPEC §11, §14; both databases)."""
 
-import subprocess
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path

@@ -1,7 +1,9 @@
 """Billing > Subscriptions: the list, ordering, a subscription's pages, generation,
 changes and cancelling (each change and cancellation previewed before it is confirmed)."""
 
+import hashlib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,10 +12,11 @@ from fastapi.responses import RedirectResponse, Response
 
 from recur import presentation as fmt
 from recur.db.models import Invoice
+from recur.db.session import Database
 from recur.domain.catalogue import CancelAt, SubscriptionStatus
 from recur.domain.errors import DomainError
 from recur.domain.invoices import PendingInvoice
-from recur.services import accounts, catalogue, changes, invoicing, subscriptions
+from recur.services import accounts, catalogue, changes, idempotency, invoicing, subscriptions
 from recur.services.change_options import ChangeChoices, change_choices
 from recur.services.changes import ChangeSpec
 from recur.services.subscriptions import SubscriptionSpec
@@ -30,6 +33,8 @@ router = APIRouter()
 PAGE_SIZE = 25
 SUBSCRIPTION_FIELDS = {"account_id", "pricing_option_id", "quantity", "start_date", "auto_renew"}
 CHANGE_FIELDS = {"quantity", "pricing_option_id", "effective"}
+# What the Change form sends: the confirmation step sends it again, unchanged.
+CHANGE_FORM = ("quantity", "pricing_option_id", "effective", "effective_date")
 # The Change form's choices of when; "date" takes the form's effective_date.
 WHEN = ("now", "end_of_period", "date")
 
@@ -171,8 +176,10 @@ def subscription_change(
         key = form.text("idempotency_key") or str(uuid.uuid4())
         try:
             if action == "confirm":
-                changes.change_subscription(
-                    db, subscription_id, spec, today, f"user:{user.email}", idempotency_key=key
+                actor = f"user:{user.email}"
+                once = _Once(db, f"web:change:{subscription_id}:{user.id}", key, form)
+                once.run(
+                    lambda: changes.change_subscription(db, subscription_id, spec, today, actor)
                 )
                 flash(request, "The change is saved.")
                 return RedirectResponse(f"/subscriptions/{subscription_id}", status_code=303)
@@ -249,6 +256,29 @@ def subscription_cancel(
     return _subscription_page(
         request, subscription_id, "cancel", form=form, confirm=Confirmation(documents)
     )
+
+
+@dataclass(frozen=True)
+class _Once:
+    """A confirmed change runs once per key: a second click (or a resubmitted page)
+    finds the key's answer and changes nothing more (services.idempotency)."""
+
+    db: Database
+    scope: str
+    key: str
+    form: Form
+
+    def run(self, act: Callable[[], object]) -> None:
+        typed = "\n".join(self.form.text(name) for name in CHANGE_FORM)
+        request = hashlib.sha256(typed.encode()).hexdigest()
+        if idempotency.reserve(self.db, self.scope, self.key, request) is not None:
+            return  # done by the first submission
+        try:
+            act()
+        except BaseException:
+            idempotency.release(self.db, self.scope, self.key)
+            raise
+        idempotency.complete(self.db, self.scope, self.key, idempotency.StoredResponse(303, None))
 
 
 @dataclass(frozen=True)
@@ -332,6 +362,7 @@ def _subscription_page(
         key=extra.pop("key", None),
         error=extra.pop("error", None),
         form=extra.pop("form", None),
+        change_form_fields=CHANGE_FORM,
         confirm=extra.pop("confirm", None),
     )
 
