@@ -28,12 +28,22 @@ class Beta:
     e5: int  # monthly prepaid 50.00
     e3_annual: int  # annual prepaid: not a plan S1 may switch to
     e3_usd: int  # another currency: not one either
+    e3_15th: int  # billed on the 15th: not one either
 
 
 def _option(
-    db: Database, sku: str, name: str, price: str, cycle: BillingCycle = BillingCycle.MONTHLY
+    db: Database,
+    sku: str,
+    name: str,
+    price: str,
+    cycle: BillingCycle = BillingCycle.MONTHLY,
+    billing_day: int | None = None,
 ) -> int:
-    options = [PricingOptionSpec(cycle.value, cycle, BillingType.PREPAID, Decimal(price), "EUR")]
+    options = [
+        PricingOptionSpec(
+            cycle.value, cycle, BillingType.PREPAID, Decimal(price), "EUR", billing_day=billing_day
+        )
+    ]
     product = catalogue.create_product(db, ProductSpec(sku, name, options), actor="seed")
     return catalogue.get_product(db, product.id).pricing_options[0].id
 
@@ -50,6 +60,7 @@ def seed_beta(db: Database) -> Beta:
         db, ProductSpec("M365-E3-US", "Microsoft 365 E3 (US)", [usd]), actor="seed"
     )
     e3_usd = catalogue.get_product(db, product.id).pricing_options[0].id
+    e3_15th = _option(db, "M365-E3-15", "Microsoft 365 E3 (15th)", "30.00", billing_day=15)
     spec = AccountSpec(
         name="Beta GmbH",
         email="billing@beta.example",
@@ -63,7 +74,7 @@ def seed_beta(db: Database) -> Beta:
         db, SubscriptionSpec(account.id, e3, 10, date(2027, 3, 1)), actor="seed"
     ).id
     run(db, date(2027, 3, 1))
-    return Beta(account.id, s1, e3, e5, e3_annual, e3_usd)
+    return Beta(account.id, s1, e3, e5, e3_annual, e3_usd, e3_15th)
 
 
 def run(db: Database, day: date) -> None:

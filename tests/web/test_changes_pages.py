@@ -89,7 +89,7 @@ def test_a_change_is_previewed_then_confirmed(
     page = client.get(f"/subscriptions/{beta.s1}").text
     assert text_of(page, "quantity-in-force") == "10"
     plans = re.findall(r'<option value="(\d+)"', page.split('id="change-form"')[1])
-    assert sorted(map(int, plans)) == [beta.e3, beta.e5]  # not the annual nor the USD one
+    assert sorted(map(int, plans)) == [beta.e3, beta.e5]  # not annual, USD, or on the 15th
 
     form = {"quantity": "15", "pricing_option_id": str(beta.e3), "effective": "now"}
     preview = client.post(f"/subscriptions/{beta.s1}/change", data={**form, "csrf_token": token})
@@ -266,6 +266,7 @@ def test_bad_input_is_shown_next_to_its_field_and_changes_nothing(
         ({"effective": "date", "effective_date": "11/03/2027"}, "effective_date", 422),
         ({"pricing_option_id": str(beta.e3_annual)}, "pricing_option_id", 422),
         ({"pricing_option_id": str(beta.e3_usd)}, "pricing_option_id", 422),
+        ({"pricing_option_id": str(beta.e3_15th)}, "pricing_option_id", 422),
     ]
     for change, field, status in cases:
         for action in ("preview", "confirm"):

@@ -16,6 +16,9 @@ from recur.db.session import Database
 from recur.domain.catalogue import BillingCycle, BillingType
 from recur.services.subscriptions import in_force
 
+# What a plan switch keeps of the subscription's option (SPEC §10).
+SWITCH_KEEPS = ("currency", "billing_period", "billing_type", "billing_day", "anniversary_billing")
+
 
 @dataclass(frozen=True)
 class ChangeChoices:
@@ -46,20 +49,12 @@ def change_choices(db: Database, subscription_id: int, today: date) -> ChangeCho
             .where(PricingOption.id == option_id)
             .options(joinedload(PricingOption.product))
         ).one()
-        same_day = (
-            PricingOption.billing_day.is_(None)
-            if own.billing_day is None
-            else PricingOption.billing_day == own.billing_day
-        )
+        # A column compared with None reads IS NULL: an option without a billing day
+        # matches those without one.
+        kept = [getattr(PricingOption, name) == getattr(own, name) for name in SWITCH_KEEPS]
         options = session.scalars(
             select(PricingOption)
-            .where(
-                PricingOption.currency == own.currency,
-                PricingOption.billing_period == own.billing_period,
-                PricingOption.billing_type == own.billing_type,
-                PricingOption.anniversary_billing == own.anniversary_billing,
-                same_day,
-            )
+            .where(*kept)
             .options(joinedload(PricingOption.product))
             .order_by(PricingOption.product_id, PricingOption.id)
         ).all()
