@@ -9,8 +9,9 @@ import pytest
 
 from recur.db.session import Database
 from recur.pdf import render_invoice_pdf
-from recur.services import invoicing
+from recur.services import invoicing, tokens
 from recur.services.corrections import corrected_invoices
+from recur.services.roles import Role
 from tests.web.acme import OPERATOR, seed_users
 from tests.web.beta import advance_to, back_office, seed_beta
 from tests.web.conftest import sign_in
@@ -69,3 +70,18 @@ def test_the_back_office_serves_the_credit_note_pdf(
     assert "Credit note" in text
     assert "INV-2027-000001" in text
     assert "-€209.03" in text
+
+
+def test_the_api_serves_the_same_credit_note_pdf(
+    database: Database, db_url: str, tmp_path: Path
+) -> None:
+    credit = invoicing.get_invoice_by_number(database, "CN-2027-000001")
+    _, token = tokens.create_token(database, Role.VIEWER, "pdf reader", actor="test")
+    with back_office(db_url, date(2027, 3, 20)) as client:
+        response = client.get(
+            f"/api/v1/invoices/{credit.id}/pdf", headers={"Authorization": f"Bearer {token}"}
+        )
+    assert response.status_code == 200
+    text = _text(response.content, tmp_path)
+    assert "Credit note" in text
+    assert "Corrects INV-2027-000001" in " ".join(text.split())

@@ -29,9 +29,7 @@ def _environment() -> Environment:
     return env
 
 
-def render_invoice_html(
-    invoice: Invoice, seller_name: str | None = None, corrects: Sequence[str] = ()
-) -> str:
+def render_invoice_html(invoice: Invoice, seller_name: str | None, corrects: Sequence[str]) -> str:
     """The invoice as a printable HTML page (its items and account must be loaded);
     `corrects` are the numbers of the invoices its adjustments correct."""
     template = _environment().get_template("invoice.html")
@@ -41,12 +39,10 @@ def render_invoice_html(
     )
 
 
-def render_invoice_pdf(
-    invoice: Invoice, seller_name: str | None = None, corrects: Sequence[str] = ()
-) -> bytes:
-    """The invoice (or credit note) as PDF bytes; `seller_name` defaults to the settings'
-    (RECUR_SELLER_NAME), `corrects` names the invoices it corrects
-    (services.corrections.corrected_invoices)."""
+def render_invoice_pdf(invoice: Invoice, seller_name: str | None, corrects: Sequence[str]) -> bytes:
+    """The invoice (or credit note) as PDF bytes; `seller_name` None means the settings'
+    (RECUR_SELLER_NAME); `corrects` are the numbers of the invoices it corrects
+    (services.corrections.corrected_invoices), which every door must name."""
     from weasyprint import HTML  # imported late: loading Pango takes a while
 
     html = render_invoice_html(invoice, seller_name, corrects)
