@@ -153,6 +153,11 @@ def test_spec_14_changes_and_cancellation_from_the_terminal(beta: Beta) -> None:
     ]
     pending = recur(beta.url, "pending", "Beta GmbH", today="2027-04-16")
     assert "nothing pending" in pending.stdout
+    credit = recur(beta.url, "invoice", "CN-2027-000002", today="2027-04-16")
+    assert credit.returncode == 0, credit.stderr
+    assert "(credit, unpaid, automatic)" in credit.stdout
+    assert "corrects INV-2027-000004" in credit.stdout.splitlines()
+    assert "unused 16–30 Apr 2027: −12 × 50.00 × 15/30 days" in credit.stdout
 
 
 def test_pending_shows_credit_notes_and_explanations(beta: Beta) -> None:

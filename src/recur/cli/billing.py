@@ -14,6 +14,7 @@ from recur.db.models import Invoice
 from recur.demo import check_demo_target, create_demo_users, has_data, invoice_count, load_demo
 from recur.presentation import day, money, period, price, ratio
 from recur.services import accounts, billing_run, invoicing
+from recur.services.corrections import corrected_invoices
 from recur.services.validation import MAX_ID
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -170,17 +171,20 @@ def invoices(
 def invoice(
     number: Annotated[str, typer.Argument(help="Invoice number, e.g. INV-2027-000001.")],
 ) -> None:
-    """Show one invoice: its header and items."""
-    inv = invoicing.get_invoice_by_number(context().db, number)
-    _print_invoice(inv)
+    """Show one invoice or credit note: its header, the invoices it corrects, its items."""
+    db = context().db
+    inv = invoicing.get_invoice_by_number(db, number)
+    _print_invoice(inv, list(corrected_invoices(db, inv).values()))
 
 
-def _print_invoice(inv: Invoice) -> None:
+def _print_invoice(inv: Invoice, corrects: list[str]) -> None:
     say(f"{inv.number}  {inv.account.name}  ({inv.type}, {inv.status}, {inv.source})")
     say(
         f"issued {day(inv.issue_date)}, due {day(inv.due_date)}"
         + (f", by {inv.generated_by}" if inv.generated_by else "")
     )
+    if corrects:
+        say(f"corrects {', '.join(corrects)}")
     print_table(
         ["Description", "Period", "Qty", "Unit price", "Proration", "Amount", "Explanation"],
         [
