@@ -129,14 +129,9 @@ class Timeline:
     changes: list[tuple[date, int, int | None, int | None, int]] = field(default_factory=list)
 
     def add(self, made: SubscriptionChange) -> None:
+        # Ids grow with creation: (effective date, id) is the order of SPEC §10.
         self.changes.append(
-            (
-                made.effective_date,
-                len(self.changes),
-                made.quantity,
-                made.pricing_option_id,
-                made.id,
-            )
+            (made.effective_date, made.id, made.quantity, made.pricing_option_id, made.id)
         )
 
     def withdraw(self, change_id: int) -> None:
