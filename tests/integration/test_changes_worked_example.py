@@ -207,7 +207,18 @@ def test_changes_worked_example_step_by_step(db: Database) -> None:
         )
     ]
     assert pending_lines(preview_cancellation(db, s1, CancelAt.NOW, apr16)) == credit
-    assert pending_for_account(db, beta, apr16).invoices == []  # nothing stored by it
+    # Nothing stored by the preview: May is still pending, at 12 × 50.00.
+    assert pending_lines(pending_for_account(db, beta, apr16).invoices) == [
+        (
+            date(2027, 5, 1),
+            "invoice",
+            date(2027, 5, 15),
+            [("recurring", 12, D("50.00"), date(2027, 5, 1), date(2027, 5, 31), D("600.00"))],
+            D("600.00"),
+            D("120.00"),
+            D("720.00"),
+        )
+    ]
     cancelled = cancel_subscription(db, s1, CancelAt.NOW, apr16, ACTOR)
     assert cancelled.end_date == apr16
     timeline.end = apr16
