@@ -59,6 +59,7 @@ from recur.domain.calendar import add_months
 from recur.domain.catalogue import (
     BillingCycle,
     BillingType,
+    CancelAt,
     ChargeKind,
     InvoiceGrouping,
     PartialCharges,
@@ -72,7 +73,9 @@ from recur.domain.charges import (
     planned_issue_date,
 )
 from recur.services.billing_run import BATCH_SIZE, run_billing
+from recur.services.changes import ChangeSpec, change_subscription
 from recur.services.invoicing import pending_for_account
+from recur.services.subscriptions import cancel_subscription
 
 BENCH_DB = "recur_bench"
 AS_OF = date(2027, 3, 15)
@@ -388,10 +391,10 @@ def seed_history(conn: Connection, issued: date) -> None:
     conn.execute(
         text(
             "INSERT INTO invoices (number, account_id, issue_date, due_date, currency, type, status,"
-            " source, subtotal, tax, total)"
+            " source, subtotal, tax, total, tax_rate)"
             " SELECT 'INV-' || extract(year FROM CAST(:issued AS date)) || '-'"
             " || lpad(CAST(row_number() OVER (ORDER BY a.id) AS text), 6, '0'), a.id, :issued,"
-            " CAST(:issued AS date) + a.payment_terms_days, a.currency, 'invoice', 'paid', 'automatic', 0, 0, 0"
+            " CAST(:issued AS date) + a.payment_terms_days, a.currency, 'invoice', 'paid', 'automatic', 0, 0, 0, a.tax_rate"
             " FROM accounts a ORDER BY a.id"
         ),
         {"issued": issued},
@@ -412,8 +415,24 @@ def seed_history(conn: Connection, issued: date) -> None:
     )
     conn.execute(
         text(
-            "INSERT INTO billed_periods (subscription_id, kind, period_start, period_end, invoice_item_id)"
-            " SELECT subscription_id, kind, period_start, period_end + 1, id FROM invoice_items ORDER BY id"
+            "INSERT INTO subscription_billings (subscription_id, seq)"
+            " SELECT DISTINCT subscription_id, 1 FROM invoice_items"
+        )
+    )
+    conn.execute(
+        text(
+            "UPDATE subscriptions SET billing_seq = 1"
+            " WHERE id IN (SELECT subscription_id FROM invoice_items)"
+        )
+    )
+    conn.execute(
+        text(
+            "INSERT INTO billed_periods (subscription_id, kind, period_start, period_end,"
+            " billing_period_start, pricing_option_id, quantity, invoice_id, invoice_item_id,"
+            " billing_seq)"
+            " SELECT i.subscription_id, i.kind, i.period_start, i.period_end + 1, i.period_start,"
+            " s.pricing_option_id, i.quantity, i.invoice_id, i.id, 1"
+            " FROM invoice_items i JOIN subscriptions s ON s.id = i.subscription_id ORDER BY i.id"
         )
     )
     conn.execute(
@@ -425,11 +444,47 @@ def seed_history(conn: Connection, issued: date) -> None:
     )
     conn.execute(
         text(
-            "INSERT INTO invoice_sequences (year, last_number)"
-            " SELECT extract(year FROM CAST(:issued AS date)), count(*) FROM invoices"
+            "INSERT INTO invoice_sequences (series, year, last_number)"
+            " SELECT 'INV', extract(year FROM CAST(:issued AS date)), count(*) FROM invoices"
         ),
         {"issued": issued},
     )
+
+
+def apply_changes(url: str, as_of: date, seed: int, preview_account: int) -> Counter[str]:
+    """A busy day's changes since the last run, through the services: one subscription
+    in ten gains or loses seats (every one of the preview account's does), one in fifty
+    is cancelled `now`, each a few days into its last billed period, so that the run
+    issues their adjustments and credits with the periods due."""
+    rng = random.Random(seed)
+    db = Database(url)
+    with db.read() as session:
+        rows = session.execute(
+            select(
+                Subscription.id,
+                Subscription.account_id,
+                Subscription.recurring_billed_until,
+                PricingOption.billing_period,
+            )
+            .join(PricingOption, Subscription.pricing_option_id == PricingOption.id)
+            .where(Subscription.end_date.is_(None))
+            .order_by(Subscription.id)
+        ).all()
+    done: Counter[str] = Counter()
+    for sub_id, account_id, billed_until, cycle in rows:
+        if cycle == BillingCycle.ONE_TIME or billed_until is None:
+            continue
+        day = min(billed_until - timedelta(days=3), as_of)
+        draw = rng.random()
+        if draw < 0.02 and account_id != preview_account:
+            cancel_subscription(db, sub_id, CancelAt.NOW, day, "bench")
+            done["cancelled"] += 1
+        elif draw < 0.12 or account_id == preview_account:
+            spec = ChangeSpec(quantity=rng.randint(1, 40))
+            change_subscription(db, sub_id, spec, day, "bench")
+            done["changed"] += 1
+    db.dispose()
+    return done
 
 
 def verify_sample(url: str, as_of: date, size: int = 300) -> Counter[int]:
@@ -523,6 +578,7 @@ def _run_figures(db: Database, run_id: int) -> dict[str, int]:
         "charges": run["charges_issued"],
         "periods": int(kinds.get("recurring", 0)),
         "setup": int(kinds.get("setup", 0)),
+        "adjustments": int(kinds.get("adjustment", 0)),
     }
 
 
@@ -569,6 +625,9 @@ def run_size(args: argparse.Namespace, accounts: int, main: bool) -> dict[str, A
         url, accounts, args.subs_per_account, args.preview_subs, as_of, args.seed
     )
     build_seconds = time.perf_counter() - started
+    if args.changes:
+        done = apply_changes(url, as_of, args.seed, preview_account)
+        print(f"[{accounts} accounts] changes since the last run: {dict(done)}", flush=True)
     due = verify_sample(url, as_of)
     print(
         f"[{accounts} accounts] built {subs:,} subscriptions in {build_seconds:.1f} s; "
@@ -649,6 +708,11 @@ def main() -> None:
     parser.add_argument(
         "--catch-up", action="store_true", help="then a run three months later (catch-up)"
     )
+    parser.add_argument(
+        "--changes",
+        action="store_true",
+        help="one subscription in ten changed and one in fifty cancelled before the run",
+    )
     parser.add_argument("--profile", metavar="FILE", help="profile the run with cProfile into FILE")
     parser.add_argument("--as-of", default=AS_OF.isoformat())
     parser.add_argument("--seed", type=int, default=2027)
@@ -678,7 +742,8 @@ def main() -> None:
     print(
         f"billing run as of {args.as_of}, batch size {args.batch_size}: {run['accounts']:,} accounts, "
         f"{run['invoices']:,} invoices, {run['charges']:,} charges ({run['periods']:,} recurring periods, "
-        f"{run['setup']:,} setup fees) in {result['seconds']:.2f} s, status {result['status']}, errors {result['errors']}"
+        f"{run['setup']:,} setup fees, {run['adjustments']:,} adjustments) in {result['seconds']:.2f} s, "
+        f"status {result['status']}, errors {result['errors']}"
     )
     if "profile" in result:
         print(result["profile"])

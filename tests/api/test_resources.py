@@ -1,6 +1,7 @@
 """Every route's happy path, its error statuses in the one error shape, pages and filters."""
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -221,11 +222,18 @@ def test_generation_refusals(client: TestClient, billed: dict[str, Any]) -> None
     assert error_of(response, 404) == "account_not_found"
     response = client.post(f"{API}/subscriptions/999/invoices/generate")
     assert error_of(response, 404) == "subscription_not_found"
-    # cancelled now, after everything up to its end was invoiced: nothing is pending
+    # cancelled now, after days past its end were invoiced: a credit note is pending
+    # (SPEC §11), and once it is issued nothing is
     client.post(f"{API}/subscriptions/{s1['id']}/cancel", json={"at": "now"})
     response = client.post(generate, json={"subscription_ids": [s1["id"]]})
+    assert response.status_code == 201, response.text
+    (credit,) = response.json()["invoices"]
+    assert (credit["type"], credit["number"]) == ("credit", "CN-2027-000001")
+    assert Decimal(credit["total"]) < 0
+    response = client.post(generate, json={"subscription_ids": [s1["id"]]})
     assert error_of(response, 409) == "nothing_pending"
-    assert client.get(f"{API}/invoices").json()["total"] == 3  # nothing issued by any of these
+    # nothing issued by any refusal: the three invoices before, and the credit note
+    assert client.get(f"{API}/invoices").json()["total"] == 4
 
 
 def test_pending_views(client: TestClient, billed: dict[str, Any]) -> None:

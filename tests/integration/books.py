@@ -18,7 +18,7 @@ from recur.services.invoicing import Generated, get_invoice
 
 from .factories import invoices, items, ledger
 
-_NUMBER = re.compile(r"^INV-(\d{4})-(\d{6})$")
+_NUMBER = re.compile(r"^(INV|CN)-(\d{4})-(\d{6})$")
 
 
 def assert_books_balanced(db: Database) -> None:
@@ -33,23 +33,25 @@ def assert_books_balanced(db: Database) -> None:
 
 
 def assert_numbers_gap_free(db: Database) -> None:
-    by_year: dict[int, list[int]] = defaultdict(list)
+    """Invoices are numbered INV-…, credit notes CN-…, each series gap-free per year."""
+    by_series: dict[tuple[str, int], list[int]] = defaultdict(list)
     for invoice in invoices(db):
         match = _NUMBER.match(invoice.number)
         assert match, invoice.number
-        year, serial = int(match[1]), int(match[2])
+        assert match[1] == ("CN" if invoice.type == "credit" else "INV"), invoice.number
+        year, serial = int(match[2]), int(match[3])
         assert year == invoice.issue_date.year, invoice.number
-        by_year[year].append(serial)
-    for year, serials in by_year.items():
-        assert sorted(serials) == list(range(1, len(serials) + 1)), f"numbers of {year}"
+        by_series[match[1], year].append(serial)
+    for series, serials in by_series.items():
+        assert sorted(serials) == list(range(1, len(serials) + 1)), f"numbers of {series}"
 
 
 def assert_ledger_matches_items(db: Database) -> None:
     rows = ledger(db)
     by_item = {row.invoice_item_id: row for row in rows}
     assert len(by_item) == len(rows), "two ledger rows point at one item"
-    keys = [(r.subscription_id, r.kind, r.period_start) for r in rows]
-    assert len(set(keys)) == len(keys), "a period is in the ledger twice"
+    keys = [(r.subscription_id, r.kind, r.period_start) for r in rows if r.kind != "adjustment"]
+    assert len(set(keys)) == len(keys), "days are billed for the first time twice"
     all_items = items(db)
     assert {i.id for i in all_items} == set(by_item), "an item without ledger row or vice versa"
     for item in all_items:

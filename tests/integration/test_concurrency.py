@@ -32,7 +32,17 @@ from recur.services.billing_run import run_billing
 from recur.services.invoicing import generate_for_account, generate_for_subscription
 
 from .books import assert_books_balanced
-from .factories import ACTOR, LedgerRow, account, invoices, items, ledger, product, subscribe
+from .factories import (
+    ACTOR,
+    LedgerRow,
+    account,
+    invoices,
+    items,
+    ledger,
+    product,
+    subscribe,
+    subscription_row,
+)
 
 T = date(2027, 3, 15)
 THREADS = 8
@@ -319,17 +329,31 @@ def bill_a_period_twice(session: Session, row: LedgerRow, item_id: int) -> None:
     ).scalar_one()
     session.execute(
         text(
-            "INSERT INTO billed_periods (subscription_id, kind, period_start,"
-            " period_end, invoice_item_id) VALUES (:sub, :kind, :start, :end, :item)"
+            "INSERT INTO billed_periods (subscription_id, kind, period_start, period_end,"
+            " billing_period_start, pricing_option_id, quantity, invoice_id, billing_seq,"
+            " invoice_item_id) SELECT subscription_id, kind, period_start, period_end,"
+            " billing_period_start, pricing_option_id, quantity, invoice_id, billing_seq, :copy"
+            " FROM billed_periods WHERE invoice_item_id = :item"
         ),
-        {
-            "sub": row.subscription_id,
-            "kind": row.kind,
-            "start": row.period_start,
-            "end": row.period_end,
-            "item": copy,
-        },
+        {"item": row.invoice_item_id, "copy": copy},
     )
+
+
+def test_two_billings_from_the_same_billed_state_cannot_both_commit(db: Database) -> None:
+    """Whatever they bill (adjustments have no key per day), two issuing transactions
+    that read the same billed state of a subscription write the same key."""
+    acct = account(db)
+    sub = subscribe(db, acct, product(db, "Plan"), date(2027, 1, 1))
+    run_billing(db, date(2027, 1, 1), today=date(2027, 1, 1), triggered_by=ACTOR)
+
+    with pytest.raises(IntegrityError, match=r"(?i)unique|pk_subscription_billings"):
+        db.run(
+            lambda session: session.execute(
+                text("INSERT INTO subscription_billings (subscription_id, seq) VALUES (:s, 1)"),
+                {"s": sub},
+            )
+        )
+    assert subscription_row(db, sub).billing_seq == 1
 
 
 def test_the_database_refuses_a_second_ledger_row_for_a_period(db: Database) -> None:

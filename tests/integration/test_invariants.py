@@ -27,7 +27,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from recur.db.models import Invoice
+from recur.db.models import Invoice, InvoiceItem
 from recur.db.session import Database
 from recur.domain.calendar import add_months
 from recur.domain.catalogue import (
@@ -53,6 +53,7 @@ from recur.services.subscriptions import cancel_subscription
 from .books import assert_books_balanced, stored_as_answered
 from .factories import (
     ACTOR,
+    LedgerRow,
     account,
     invoices,
     item_key,
@@ -321,11 +322,20 @@ def check_generation(
         InvoiceGrouping.PER_PRODUCT: lambda sid: world.subs[sid].product,
         InvoiceGrouping.PER_SUBSCRIPTION: lambda sid: sid,
     }[plan.grouping]
-    assert len(issued) == len({group_of(sid) for sid in selection})
+    # One document per group and type: credits (a cancellation's) go on credit notes.
+    documents = {
+        (group_of(c.subscription_id), c.amount < 0)
+        for sid in selection
+        for inv in previews[sid]
+        for c in inv.items
+    }
+    assert len(issued) == len(documents)
     for invoice in issued:
         assert len({group_of(i.subscription_id) for i in invoice.items}) == 1
         assert (invoice.issue_date, invoice.source) == (today, "manual")
-        assert invoice.due_date == today + timedelta(days=30)
+        credit = invoice.type == "credit"
+        assert all((Decimal(i.amount) < 0) == credit for i in invoice.items)
+        assert invoice.due_date == today + timedelta(days=0 if credit else 30)
         assert invoice.currency == plan.currency
         subtotal = sum((Decimal(i.amount) for i in invoice.items), Decimal(0))
         taxable = sum(
@@ -402,7 +412,8 @@ def check_ledger_tiles_service(db: Database, world: World) -> None:
         )
         mine = [r for r in rows if r.subscription_id == sub.id]
         recurring = sorted((r for r in mine if r.kind == "recurring"), key=lambda r: r.period_start)
-        once = {r.kind for r in mine if r.kind != "recurring"}
+        once = {r.kind for r in mine if r.kind not in ("recurring", "adjustment")}
+        check_net_days(sub, end_date, [stored[r.invoice_item_id] for r in mine], recurring)
 
         assert {c.kind.value for c in due if c.kind is not ChargeKind.RECURRING} <= once
         assert once <= {"setup"} | (
@@ -434,6 +445,28 @@ def check_ledger_tiles_service(db: Database, world: World) -> None:
         # Everything planned by the horizon is billed.
         billed_starts = {r.period_start for r in recurring}
         assert {c.period_start for c in due if c.kind is ChargeKind.RECURRING} <= billed_starts
+
+
+def check_net_days(
+    sub: Sub, end_date: date | None, billed: list[InvoiceItem], recurring: list[LedgerRow]
+) -> None:
+    """Day by day, what is billed net (periods, less credits) is the quantity in service:
+    a period billed ahead of a cancellation is credited from the end date on (SPEC §11)."""
+    net: Counter[date] = Counter()
+    for item in billed:
+        if item.kind in ("recurring", "adjustment"):
+            day = item.period_start
+            while day <= item.period_end:
+                net[day] += item.quantity
+                day += timedelta(days=1)
+    if not recurring:
+        assert all(quantity == 0 for quantity in net.values())
+        return
+    day, last = recurring[0].period_start, recurring[-1].period_end
+    while day < last:
+        in_service = end_date is None or day < end_date
+        assert net[day] == (sub.quantity if in_service else 0), (sub.id, day)
+        day += timedelta(days=1)
 
 
 def check_nothing_due_at_horizon(db: Database, world: World) -> None:

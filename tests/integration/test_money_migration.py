@@ -53,8 +53,9 @@ def url_at_0004(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         command.upgrade(alembic_config(url), "0004")
     else:
         worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-        url = recreate_postgres_database(os.environ[POSTGRES_ENV], f"recur_0005_{worker}")
-        command.downgrade(alembic_config(url), "0004")
+        url = recreate_postgres_database(
+            os.environ[POSTGRES_ENV], f"recur_0005_{worker}", revision="0004"
+        )
     engine = create_engine(url)
     with engine.begin() as connection:
         for statement in ROWS_AT_0004:

@@ -33,5 +33,5 @@ def test_numbers_grow_a_seventh_digit_rather_than_wrap(db: Database) -> None:
         session.execute(update(InvoiceSequence).values(last_number=999_998))
     generated = generate_for_account(db, acct, subs, TODAY, ACTOR)
     numbers = [i.number for i in stored_as_answered(db, generated)]
-    assert numbers == [format_number(2027, 999_999), format_number(2027, 1_000_000)]
+    assert numbers == [format_number("INV", 2027, 999_999), format_number("INV", 2027, 1_000_000)]
     assert numbers == ["INV-2027-999999", "INV-2027-1000000"]

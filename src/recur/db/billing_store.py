@@ -10,7 +10,7 @@ from dataclasses import fields
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, exists, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
 from recur.db import bulk
@@ -23,8 +23,10 @@ from recur.db.models import (
     PricingOption,
     Product,
     Subscription,
+    SubscriptionBilling,
+    SubscriptionChange,
 )
-from recur.db.numbering import number_invoices
+from recur.db.numbering import SERIES, number_invoices
 from recur.db.rows import Query, any_ids, fetch_rows
 from recur.domain.catalogue import (
     BillingCycle,
@@ -32,12 +34,21 @@ from recur.domain.catalogue import (
     ChargeKind,
     InvoiceGrouping,
     InvoiceSource,
+    InvoiceType,
     PartialCharges,
     SubscriptionStatus,
 )
-from recur.domain.charges import BilledState, Charge, SubscriptionTerms, next_planned_issue_date
+from recur.domain.charges import (
+    BilledRun,
+    BilledState,
+    Charge,
+    SubscriptionTerms,
+    first_period_to_correct,
+    next_planned_issue_date,
+)
 from recur.domain.invoices import AccountTerms, PendingInvoice, SubscriptionState
 from recur.domain.issued import IssuedInvoice, IssuedItem, issued_invoice
+from recur.domain.timeline import Plan, ScheduledChange
 
 
 def lock_account(session: Session, account_id: int) -> Account | None:
@@ -120,6 +131,10 @@ def _state_query() -> Select[Any]:
             PricingOption.billing_day.label("option_billing_day"),
             Account.billing_day.label("account_billing_day"),
             Account.partial_charges,
+            PricingOption.anniversary_billing,
+            Subscription.pricing_option_id.label("option_id"),
+            Subscription.billing_seq,
+            Subscription.reconcile_from,
         )
         .join(PricingOption, Subscription.pricing_option_id == PricingOption.id)
         .join(Product, PricingOption.product_id == Product.id)
@@ -139,7 +154,7 @@ _STATES_BY_ID_ANY = _state_query().where(any_ids(Subscription.id, "ids"))  # see
 _PREVIEW_STATES = (
     _state_query()
     .add_columns(
-        Subscription.pricing_option_id,
+        Subscription.pricing_option_id.label("pricing_option_id"),
         Subscription.auto_renew,
         Subscription.term_months,
         Subscription.next_charge_date,
@@ -152,6 +167,77 @@ _PREVIEW_STATES = (
 _STATE_WIDTH = len(_state_query().selected_columns)
 
 _TERMS = select(*TERMS_COLUMNS).where(Account.id == bindparam("account_id"))
+
+# A plan's columns, of the pricing option joined as `PricingOption` (see _plan).
+_PLAN_COLUMNS = (
+    PricingOption.id.label("plan_option_id"),
+    Product.id.label("plan_product_id"),
+    Product.name.label("plan_product_name"),
+    Product.taxable.label("plan_taxable"),
+    PricingOption.unit_price.label("plan_unit_price"),
+)
+
+
+def _changes_query() -> Select[Any]:
+    """Each subscription's changes, in the order they apply (SPEC §10)."""
+    return (
+        select(
+            SubscriptionChange.subscription_id,
+            SubscriptionChange.effective_date,
+            SubscriptionChange.quantity,
+            *_PLAN_COLUMNS,
+        )
+        .join(Subscription, SubscriptionChange.subscription_id == Subscription.id)
+        .outerjoin(PricingOption, SubscriptionChange.pricing_option_id == PricingOption.id)
+        .outerjoin(Product, PricingOption.product_id == Product.id)
+        .order_by(
+            SubscriptionChange.subscription_id,
+            SubscriptionChange.effective_date,
+            SubscriptionChange.id,
+        )
+    )
+
+
+def _facts_query() -> Select[Any]:
+    """The ledger's facts of the billed periods that may need a correction: from the
+    period of the subscription's first change or cancellation not yet reconciled."""
+    return (
+        select(
+            BilledPeriod.subscription_id,
+            BilledPeriod.billing_period_start,
+            BilledPeriod.period_start,
+            BilledPeriod.period_end,
+            BilledPeriod.quantity,
+            BilledPeriod.kind,
+            BilledPeriod.invoice_id,
+            *_PLAN_COLUMNS,
+        )
+        .join(Subscription, BilledPeriod.subscription_id == Subscription.id)
+        .join(PricingOption, BilledPeriod.pricing_option_id == PricingOption.id)
+        .join(Product, PricingOption.product_id == Product.id)
+        .where(
+            # Not IN (…): these statements also run through psycopg directly (db/rows.py).
+            or_(
+                BilledPeriod.kind == ChargeKind.RECURRING.value,
+                BilledPeriod.kind == ChargeKind.ADJUSTMENT.value,
+            ),
+            BilledPeriod.billing_period_start >= Subscription.reconcile_from,
+        )
+        .order_by(BilledPeriod.subscription_id, BilledPeriod.id)
+    )
+
+
+def _timeline_queries(condition: ColumnElement[bool]) -> tuple[Select[Any], Select[Any]]:
+    """The changes and the facts of the subscriptions `condition` selects."""
+    return _changes_query().where(condition), _facts_query().where(condition)
+
+
+_OWING_TIMELINES = _timeline_queries(
+    Subscription.account_id.in_(bindparam("accounts", expanding=True))
+)
+_PREVIEW_TIMELINES = _timeline_queries(Subscription.account_id == bindparam("account_id"))
+_TIMELINES_BY_ID = _timeline_queries(Subscription.id.in_(bindparam("ids", expanding=True)))
+_TIMELINES_BY_ID_ANY = _timeline_queries(any_ids(Subscription.id, "ids"))
 
 
 def subscription_states(
@@ -167,18 +253,22 @@ def subscription_states(
         query = query.where(Subscription.id.in_(subscription_ids))
     if due_by is not None:
         query = query.where(Subscription.next_charge_date <= due_by)
-    states: dict[int, list[SubscriptionState]] = defaultdict(list)
+    params = {"accounts": list(account_ids)}
     # Core, not the ORM: plain columns, no identity map, thousands of rows a batch.
-    for row in session.connection().execute(query, {"accounts": list(account_ids)}).all():
-        states[row.account_id].append(_state_of_row(row))
+    connection = session.connection()
+    rows, changes, facts = (connection.execute(q, params).all() for q in (query, *_OWING_TIMELINES))
+    states: dict[int, list[SubscriptionState]] = defaultdict(list)
+    for state in states_of(rows, changes, facts).values():
+        states[state[0].account_id].append(state)
     return states
 
 
-def preview_queries(account_id: int) -> tuple[Query, Query]:
-    """What a preview reads: the account's terms and its owing subscriptions (fetch them
-    with db/rows.py or db/loop_reads.py, then read them with `preview_inputs`)."""
+def preview_queries(account_id: int) -> tuple[Query, ...]:
+    """What a preview reads: the account's terms, its owing subscriptions, their changes
+    and facts (fetch them with db/rows.py or db/loop_reads.py, then read them with
+    `preview_inputs`)."""
     wanted = {"account_id": account_id}
-    return (_TERMS, wanted), (_PREVIEW_STATES, wanted)
+    return tuple((query, wanted) for query in (_TERMS, _PREVIEW_STATES, *_PREVIEW_TIMELINES))
 
 
 def preview_inputs(
@@ -187,14 +277,56 @@ def preview_inputs(
     """The rows of `preview_queries` as the account's terms, and each of its owing
     subscriptions' engine inputs with its row (which has the subscription's own columns
     too); None if there is no such account."""
-    accounts, rows = fetched
+    accounts, rows, changes, facts = fetched
     if not accounts:
         return None
-    account = accounts[0]
-    return account_terms(account), [(_state_of_row(row[:_STATE_WIDTH]), row) for row in rows]
+    states = states_of([row[:_STATE_WIDTH] for row in rows], changes, facts)
+    return account_terms(accounts[0]), [(states[row.id], row) for row in rows]
 
 
-def _state_of_row(row: Sequence[Any]) -> SubscriptionState:
+def states_of(
+    rows: Sequence[Sequence[Any]], changes: Sequence[Any], facts: Sequence[Any]
+) -> dict[int, SubscriptionState]:
+    """Each subscription's engine inputs, by id, from its row, changes and facts."""
+    changes_of: dict[int, list[ScheduledChange]] = defaultdict(list)
+    for change in changes:
+        plan = _plan(change) if change.plan_option_id is not None else None
+        changes_of[change.subscription_id].append(
+            ScheduledChange(change.effective_date, change.quantity, plan)
+        )
+    facts_of: dict[int, list[BilledRun]] = defaultdict(list)
+    for fact in facts:
+        facts_of[fact.subscription_id].append(
+            BilledRun(
+                fact.billing_period_start,
+                fact.period_start,
+                fact.period_end,
+                _plan(fact),
+                fact.quantity,
+                _KINDS[fact.kind],
+                fact.invoice_id,
+            )
+        )
+    states = {}
+    for row in rows:
+        sub_id = row[0]
+        states[sub_id] = _state_of_row(row, changes_of.get(sub_id, ()), facts_of.get(sub_id, ()))
+    return states
+
+
+def _plan(row: Any) -> Plan:
+    return Plan(
+        row.plan_option_id,
+        row.plan_product_id,
+        row.plan_product_name,
+        row.plan_taxable,
+        row.plan_unit_price,
+    )
+
+
+def _state_of_row(
+    row: Sequence[Any], changes: Sequence[ScheduledChange], facts: Sequence[BilledRun]
+) -> SubscriptionState:
     """The engine's view of one row of `_state_query` (unpacked by position: this runs
     for every subscription of every batch and preview)."""
     (
@@ -218,6 +350,10 @@ def _state_of_row(row: Sequence[Any]) -> SubscriptionState:
         option_billing_day,
         account_billing_day,
         partial_charges,
+        anniversary_billing,
+        option_id,
+        billing_seq,
+        _reconcile_from,
     ) = row
     terms = SubscriptionTerms(
         subscription_id=sub_id,
@@ -232,18 +368,33 @@ def _state_of_row(row: Sequence[Any]) -> SubscriptionState:
         setup_fee=setup_fee,
         quantity=quantity,
         start_date=start_date,
-        billing_day=option_billing_day if option_billing_day is not None else account_billing_day,
+        billing_day=effective_billing_day(
+            anniversary_billing, option_billing_day, account_billing_day
+        ),
         partial_charges=_PARTIAL_CHARGES[partial_charges],
         end_date=end_date,
         suspended=status == SubscriptionStatus.SUSPENDED,
+        option_id=option_id,
+        changes=tuple(changes),
     )
-    return terms, _billed(billed_until, setup_billed, one_time_billed)
+    return terms, _billed(billed_until, setup_billed, one_time_billed, tuple(facts), billing_seq)
+
+
+def effective_billing_day(
+    anniversary_billing: bool, option_billing_day: int | None, account_billing_day: int | None
+) -> int | None:
+    """SPEC §2, §12: the option's billing day, else the account's; none (each
+    subscription's own start day) for an option excluded from alignment."""
+    if anniversary_billing:
+        return None
+    return option_billing_day if option_billing_day is not None else account_billing_day
 
 
 # Enum lookups by value, without Enum.__call__'s overhead on the hot path.
 _CYCLES = {c.value: c for c in BillingCycle}
 _BILLING_TYPES = {t.value: t for t in BillingType}
 _PARTIAL_CHARGES = {p.value: p for p in PartialCharges}
+_KINDS = {k.value: k for k in ChargeKind}
 _NOTHING_ONCE: frozenset[ChargeKind] = frozenset()
 
 
@@ -255,28 +406,35 @@ def subscription_state(session: Session, subscription_id: int) -> SubscriptionSt
 def states_by_id(session: Session, subscription_ids: Sequence[int]) -> dict[int, SubscriptionState]:
     """The engine inputs of those of `subscription_ids` that exist, whatever their account
     and whether or not they still owe anything."""
-    (rows,) = fetch_rows(session, states_by_id_query(session, subscription_ids))
-    return states_by_id_of(rows)
+    return states_of(*fetch_rows(session, *states_by_id_queries(session, subscription_ids)))
 
 
-def states_by_id_query(session: Session, subscription_ids: Sequence[int]) -> Query:
-    """`states_by_id`'s query, to fetch along with others (see db/rows.py)."""
-    query = _STATES_BY_ID_ANY if bulk.is_postgres(session) else _STATES_BY_ID
-    return query, {"ids": list(subscription_ids)}
+def states_by_id_queries(session: Session, subscription_ids: Sequence[int]) -> list[Query]:
+    """`states_by_id`'s queries, to fetch along with others (see db/rows.py) and read
+    with `states_of`."""
+    postgres = bulk.is_postgres(session)
+    queries = (
+        (_STATES_BY_ID_ANY, *_TIMELINES_BY_ID_ANY)
+        if postgres
+        else (_STATES_BY_ID, *_TIMELINES_BY_ID)
+    )
+    wanted = {"ids": list(subscription_ids)}
+    return [(query, wanted) for query in queries]
 
 
-def states_by_id_of(rows: Sequence[Any]) -> dict[int, SubscriptionState]:
-    states = (_state_of_row(row) for row in rows)
-    return {terms.subscription_id: (terms, billed) for terms, billed in states}
-
-
-def _billed(recurring_until: date | None, setup_billed: bool, one_time_billed: bool) -> BilledState:
+def _billed(
+    recurring_until: date | None,
+    setup_billed: bool,
+    one_time_billed: bool,
+    facts: tuple[BilledRun, ...],
+    version: int,
+) -> BilledState:
     if not (setup_billed or one_time_billed):
-        return BilledState(recurring_until, _NOTHING_ONCE)
+        return BilledState(recurring_until, _NOTHING_ONCE, facts, version)
     once = {ChargeKind.SETUP} if setup_billed else set()
     if one_time_billed:
         once.add(ChargeKind.ONE_TIME)
-    return BilledState(recurring_until, frozenset(once))
+    return BilledState(recurring_until, frozenset(once), facts, version)
 
 
 # An invoice's number until the end of its issuing transaction (never committed).
@@ -316,12 +474,21 @@ def issue_invoices(
         for invoice in issued
         for position, item in enumerate(invoice.items, start=1)
     ]
+    invoice_of_item = {
+        item_id: invoice_id for item_id, (invoice_id, _, _) in zip(item_ids, placed, strict=True)
+    }
     writes = FinalWrites(session)
     writes.insert(Invoice, [_invoice_row(invoice) for invoice in issued])
     writes.insert(
         InvoiceItem,
         [_item_row(item_id, *where) for item_id, where in zip(item_ids, placed, strict=True)],
     )
+    cursors = _advanced_cursors(charges, terms_by_subscription)
+    writes.insert(
+        SubscriptionBilling,
+        [{"subscription_id": row["id"], "seq": row["billing_seq"]} for row in cursors],
+    )
+    seq_of = {row["id"]: row["billing_seq"] for row in cursors}
     writes.insert(
         BilledPeriod,
         [
@@ -330,18 +497,26 @@ def issue_invoices(
                 "kind": c.kind.value,
                 "period_start": c.period_start,
                 "period_end": c.period_end,
+                "billing_period_start": c.billing_period_start or c.period_start,
+                "pricing_option_id": c.option_id,
+                "quantity": c.quantity,
+                "invoice_id": invoice_of_item[item_id],
                 "invoice_item_id": item_id,
+                "billing_seq": seq_of[c.subscription_id],
             }
             for c, item_id in zip(charges, item_ids, strict=True)
         ],
     )
-    writes.update(Subscription, _advanced_cursors(charges, terms_by_subscription))
+    writes.update(Subscription, cursors)
     if with_invoices is not None:
         with_invoices(issued, writes)
-    by_year: dict[int, list[int]] = defaultdict(list)
+    by_series: dict[tuple[str, int], list[int]] = defaultdict(list)
     for invoice in issued:
-        by_year[invoice.issue_date.year].append(invoice.id)
-    numbering = [(ids, number_invoices(writes, year, ids)) for year, ids in sorted(by_year.items())]
+        by_series[SERIES[InvoiceType(invoice.type)], invoice.issue_date.year].append(invoice.id)
+    numbering = [
+        (ids, number_invoices(writes, series, year, ids))
+        for (series, year), ids in sorted(by_series.items())
+    ]
     writes.commit()
     numbers = {i: n for ids, taken in numbering for i, n in zip(ids, taken(), strict=True)}
     return [invoice.numbered(numbers[invoice.id]) for invoice in issued]
@@ -364,21 +539,25 @@ _ITEM_COLUMNS = [f.name for f in fields(IssuedItem)]
 
 def _advanced_cursors(
     charges: Sequence[Charge], states: dict[int, SubscriptionState]
-) -> list[dict[str, object]]:
-    """Each charged subscription's billed state after `charges`, as its new row values."""
+) -> list[dict[str, Any]]:
+    """Each charged subscription's billed state after `charges`, as its new row values:
+    the next billing of it (its key in subscription_billings), the billed prefix, what
+    is left to reconcile and when it is next due."""
     issued: dict[int, list[Charge]] = defaultdict(list)
     for charge in charges:
         issued[charge.subscription_id].append(charge)
-    rows: list[dict[str, object]] = []
+    rows: list[dict[str, Any]] = []
     for sub_id, sub_charges in issued.items():
         terms, billed = states[sub_id]
         after = billed.after(sub_charges)
         rows.append(
             {
                 "id": sub_id,
+                "billing_seq": billed.version + 1,
                 "recurring_billed_until": after.recurring_until,
                 "setup_billed": ChargeKind.SETUP in after.once,
                 "one_time_billed": ChargeKind.ONE_TIME in after.once,
+                "reconcile_from": first_period_to_correct(terms, after),
                 "next_charge_date": next_planned_issue_date(terms, after),
             }
         )

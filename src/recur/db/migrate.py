@@ -23,8 +23,8 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str) -> None:
-    command.upgrade(alembic_config(url), "head")
+def upgrade(url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(url), revision)
 
 
 def is_current(engine: Engine) -> bool:
@@ -34,9 +34,9 @@ def is_current(engine: Engine) -> bool:
         return MigrationContext.configure(connection).get_current_revision() == head
 
 
-def recreate_postgres_database(server_url: str, name: str) -> str:
-    """Drop and create database `name` on the server of `server_url`, migrate it, and
-    return its URL: the tests' and benchmarks' empty database."""
+def recreate_postgres_database(server_url: str, name: str, revision: str = "head") -> str:
+    """Drop and create database `name` on the server of `server_url`, migrate it (to
+    `revision`), and return its URL: the tests' and benchmarks' empty database."""
     base = make_url(normalise_url(server_url))
     admin = base.set(drivername="postgresql", database="postgres")
     with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
@@ -45,5 +45,5 @@ def recreate_postgres_database(server_url: str, name: str) -> str:
         )
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     url = base.set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
+    upgrade(url, revision)
     return url

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     column,
     func,
     literal,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnClause
@@ -134,6 +136,9 @@ class PricingOption(Base):
         CheckConstraint("term_months >= 0", name="term_months"),
         CheckConstraint("billing_day BETWEEN 1 AND 28", name="billing_day"),
         CheckConstraint("length(currency) = 3", name="currency"),
+        CheckConstraint(
+            "NOT anniversary_billing OR billing_day IS NULL", name="anniversary_billing"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -147,6 +152,8 @@ class PricingOption(Base):
     term_months: Mapped[int] = mapped_column(Integer)
     auto_renew: Mapped[bool] = mapped_column(Boolean, default=True)
     billing_day: Mapped[int | None] = mapped_column(Integer)
+    # "Exclude from pro-rata": billed on each subscription's own start day (SPEC §12).
+    anniversary_billing: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     product: Mapped[Product] = relationship(back_populates="pricing_options")
@@ -181,6 +188,13 @@ class Subscription(Base):
     setup_billed: Mapped[bool] = mapped_column(Boolean, default=False)
     one_time_billed: Mapped[bool] = mapped_column(Boolean, default=False)
     next_charge_date: Mapped[date | None] = mapped_column(Date)
+    # The first day whose billing may differ from what is in force (a change, a
+    # withdrawal or a cancellation touched it): the ledger's facts of the billed periods
+    # ending after it are the engine's input; None when every billed day is as billed.
+    reconcile_from: Mapped[date | None] = mapped_column(Date)
+    # How many issuing transactions billed it: each writes (id, billing_seq + 1) into
+    # subscription_billings, so two that read the same billed state cannot both commit.
+    billing_seq: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     account: Mapped[Account] = relationship(back_populates="subscriptions")
@@ -228,7 +242,9 @@ class Invoice(Base):
 
     account: Mapped[Account] = relationship()
     items: Mapped[list["InvoiceItem"]] = relationship(
-        back_populates="invoice", order_by="InvoiceItem.position"
+        back_populates="invoice",
+        order_by="InvoiceItem.position",
+        foreign_keys="InvoiceItem.invoice_id",
     )
 
 
@@ -238,7 +254,8 @@ class InvoiceItem(Base):
     __tablename__ = "invoice_items"
     __table_args__ = (
         CheckConstraint(one_of("kind", ChargeKind), name="kind"),
-        CheckConstraint("quantity >= 1", name="quantity"),
+        # An adjustment's quantity is in force − billed: negative for a credit.
+        CheckConstraint("quantity <> 0", name="quantity"),
         CheckConstraint("period_end >= period_start", name="period"),
         UniqueConstraint("invoice_id", "position"),
     )
@@ -256,18 +273,51 @@ class InvoiceItem(Base):
     proration: Mapped[Decimal] = mapped_column(Proration)
     amount: Mapped[Decimal] = mapped_column(Amount)
     taxable: Mapped[bool] = mapped_column(Boolean)
+    explanation: Mapped[str] = mapped_column(Text, default="")
+    # An adjustment names the invoice that first billed the period it corrects.
+    corrects_invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
 
-    invoice: Mapped[Invoice] = relationship(back_populates="items")
+    invoice: Mapped[Invoice] = relationship(back_populates="items", foreign_keys=[invoice_id])
+
+
+class SubscriptionBilling(Base):
+    """One row per issuing transaction that billed a subscription: the n-th writes
+    (subscription, n), where n − 1 is the billed state it read. Two transactions that
+    read the same billed state write the same key: one of them cannot commit."""
+
+    __tablename__ = "subscription_billings"
+
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
 
 
 class BilledPeriod(Base):
-    """The ledger: one row per billed (subscription, kind, period start), never two."""
+    """The ledger: the facts of what was billed, one row per item of a subscription —
+    `quantity` units of the pricing option for the days [period_start, period_end) of
+    the billing period starting `billing_period_start`. Days billed for the first time
+    are unique per (subscription, kind, first day); adjustments are kept exactly once
+    by subscription_billings."""
 
     __tablename__ = "billed_periods"
     __table_args__ = (
-        UniqueConstraint("subscription_id", "kind", "period_start", name="uq_billed_periods_once"),
+        Index(
+            "uq_billed_periods_once",
+            "subscription_id",
+            "kind",
+            "period_start",
+            unique=True,
+            postgresql_where=text("kind <> 'adjustment'"),
+            sqlite_where=text("kind <> 'adjustment'"),
+        ),
+        Index("ix_billed_periods_subscription_end", "subscription_id", "period_end"),
+        ForeignKeyConstraint(
+            ["subscription_id", "billing_seq"],
+            ["subscription_billings.subscription_id", "subscription_billings.seq"],
+            name="fk_billed_periods_billing",
+        ),
         CheckConstraint(one_of("kind", ChargeKind), name="kind"),
         CheckConstraint("period_end > period_start", name="period"),
+        CheckConstraint("quantity <> 0", name="quantity"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -275,15 +325,47 @@ class BilledPeriod(Base):
     kind: Mapped[str] = mapped_column(String(10))
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)  # exclusive
+    billing_period_start: Mapped[date] = mapped_column(Date)
+    pricing_option_id: Mapped[int] = mapped_column(ForeignKey("pricing_options.id"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"))
     invoice_item_id: Mapped[int] = mapped_column(ForeignKey("invoice_items.id"), unique=True)
+    billing_seq: Mapped[int] = mapped_column(Integer)
+
+
+class SubscriptionChange(Base):
+    """A change: from `effective_date` on, the quantity and/or the pricing option
+    (None: unchanged), SPEC §10."""
+
+    __tablename__ = "subscription_changes"
+    __table_args__ = (
+        CheckConstraint("quantity IS NULL OR quantity >= 1", name="quantity"),
+        CheckConstraint(
+            "quantity IS NOT NULL OR pricing_option_id IS NOT NULL", name="changes_something"
+        ),
+        Index("ix_subscription_changes_order", "subscription_id", "effective_date", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"))
+    effective_date: Mapped[date] = mapped_column(Date)
+    quantity: Mapped[int | None] = mapped_column(Integer)
+    pricing_option_id: Mapped[int | None] = mapped_column(ForeignKey("pricing_options.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(200))
 
 
 class InvoiceSequence(Base):
-    """Last number issued per calendar year of the issue date (gap-free)."""
+    """Last number issued per series (INV, CN) and calendar year of the issue date
+    (gap-free)."""
 
     __tablename__ = "invoice_sequences"
-    __table_args__ = (CheckConstraint("last_number >= 0", name="last_number"),)
+    __table_args__ = (
+        CheckConstraint("last_number >= 0", name="last_number"),
+        CheckConstraint("series IN ('INV', 'CN')", name="series"),
+    )
 
+    series: Mapped[str] = mapped_column(String(3), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last_number: Mapped[int] = mapped_column(Integer, default=0)
 

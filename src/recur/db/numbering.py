@@ -1,4 +1,5 @@
-"""Gap-free invoice numbers, INV-YYYY-NNNNNN, taken in the issuing transaction.
+"""Gap-free document numbers, INV-YYYY-NNNNNN for invoices and CN-YYYY-NNNNNN for
+credit notes, a series each per calendar year, taken in the issuing transaction.
 
 The year's row is incremented in the issuing transaction: its row lock is held to
 commit, so a rolled-back issue also rolls back its numbers and no gap appears.
@@ -16,18 +17,20 @@ from sqlalchemy.orm import Session
 
 from recur.db.final_writes import FinalWrites
 from recur.db.models import Invoice, InvoiceSequence
+from recur.domain.catalogue import InvoiceType
 
-PREFIX = "INV-"
+# Each document type's series.
+SERIES = {InvoiceType.INVOICE: "INV", InvoiceType.CREDIT: "CN"}
 DIGITS = 6  # at least; a year's millionth invoice gets a seventh
 
 
-def format_number(year: int, number: int) -> str:
-    return f"{PREFIX}{year:04d}-{number:0{DIGITS}d}"
+def format_number(series: str, year: int, number: int) -> str:
+    return f"{series}-{year:04d}-{number:0{DIGITS}d}"
 
 
 # format_number in SQL (lpad alone would cut a seventh digit off).
 _SQL_NUMBER = (
-    f"'{PREFIX}' || lpad(CAST(:year AS text), 4, '0') || '-' || "
+    "CAST(:series AS text) || '-' || lpad(CAST(:year AS text), 4, '0') || '-' || "
     f"lpad(CAST(n AS text), greatest({DIGITS}, length(CAST(n AS text))), '0')"
 )
 
@@ -36,8 +39,8 @@ _SQL_NUMBER = (
 # the statement goes with the COMMIT (db/final_writes.py), before its rows are seen.
 _NUMBER_INVOICES = text(
     "WITH taken AS ("
-    " INSERT INTO invoice_sequences (year, last_number) VALUES (:year, :count)"
-    " ON CONFLICT (year) DO UPDATE"
+    " INSERT INTO invoice_sequences (series, year, last_number) VALUES (:series, :year, :count)"
+    " ON CONFLICT (series, year) DO UPDATE"
     " SET last_number = invoice_sequences.last_number + EXCLUDED.last_number"
     " RETURNING last_number"
     "), numbered AS ("
@@ -50,17 +53,18 @@ _NUMBER_INVOICES = text(
 
 
 def number_invoices(
-    writes: FinalWrites, year: int, invoice_ids: Sequence[int]
+    writes: FinalWrites, series: str, year: int, invoice_ids: Sequence[int]
 ) -> Callable[[], list[str]]:
-    """Give the invoices `invoice_ids` the next numbers of `year`, in that order, as the
-    transaction's final write; the returned function gives the numbers once written."""
+    """Give the documents `invoice_ids` the next numbers of `series` in `year`, in that
+    order, as the transaction's final write; the returned function gives the numbers
+    once written."""
     if not writes.postgres:
-        taken = _reserve_numbers(writes.session, year, len(invoice_ids))
+        taken = _reserve_numbers(writes.session, series, year, len(invoice_ids))
         writes.update(
             Invoice, [{"id": i, "number": n} for i, n in zip(invoice_ids, taken, strict=True)]
         )
         return lambda: taken
-    params = {"year": year, "count": len(invoice_ids), "ids": list(invoice_ids)}
+    params = {"series": series, "year": year, "count": len(invoice_ids), "ids": list(invoice_ids)}
     rows = writes.execute(_NUMBER_INVOICES, params)
 
     def numbers() -> list[str]:
@@ -70,14 +74,16 @@ def number_invoices(
     return numbers
 
 
-def _reserve_numbers(session: Session, year: int, count: int) -> list[str]:
-    """The next `count` numbers of `year`, in order (SQLite: the writer holds the database)."""
+def _reserve_numbers(session: Session, series: str, year: int, count: int) -> list[str]:
+    """The next `count` numbers of the series in `year`, in order (SQLite: the writer
+    holds the database)."""
     last = session.execute(
         sqlite_insert(InvoiceSequence)
-        .values(year=year, last_number=count)
+        .values(series=series, year=year, last_number=count)
         .on_conflict_do_update(
-            index_elements=["year"], set_={"last_number": InvoiceSequence.last_number + count}
+            index_elements=["series", "year"],
+            set_={"last_number": InvoiceSequence.last_number + count},
         )
         .returning(InvoiceSequence.last_number)
     ).scalar_one()
-    return [format_number(year, n) for n in range(last - count + 1, last + 1)]
+    return [format_number(series, year, n) for n in range(last - count + 1, last + 1)]

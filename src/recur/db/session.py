@@ -164,6 +164,17 @@ class Database:
         finally:
             session.close()
 
+    @contextmanager
+    def dry_run(self) -> Iterator[Session]:
+        """A unit of work that is always rolled back: what a change would do, shown
+        before it is made, by the very code that makes it."""
+        session = self._sessions()
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
     def run(self, work: Callable[[Session], T], attempts: int = 5) -> T:
         """Run `work` in one transaction, retrying it on serialisation failures and deadlocks."""
         for attempt in range(1, attempts + 1):

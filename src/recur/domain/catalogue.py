@@ -57,12 +57,15 @@ class SubscriptionStatus(StrEnum):
 
 
 class ChargeKind(StrEnum):
-    """What an invoice item bills; the ledger's exactly-once key includes it."""
+    """What an invoice item bills; the ledger's exactly-once key includes it.
+
+    An adjustment corrects days of a period already billed (SPEC §11): its quantity
+    is what is in force less what was billed, negative for a credit."""
 
     RECURRING = "recurring"
     SETUP = "setup"
     ONE_TIME = "one_time"
-    CREDIT = "credit"
+    ADJUSTMENT = "adjustment"
 
 
 class InvoiceType(StrEnum):

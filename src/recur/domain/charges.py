@@ -1,19 +1,27 @@
-"""The billing engine: which charges a subscription owes, and when (SPEC §2–§4).
+"""The billing engine: which charges a subscription owes, and when (SPEC §2–§4, §10–§12).
 
-Pure functions of the subscription's terms and of what is already billed; the
-preview, manual generation and the billing run all read their charges here.
+Pure functions of the subscription's timeline (its terms and changes) and of what is
+already billed; the preview, manual generation and the billing run all read their
+charges here. What every period owes is recomputed day by day and compared with what
+was billed: a period not billed yet is charged in runs of days with one plan and
+quantity, and a billed one whose days differ from what is in force is corrected by
+adjustments (negative for credits), as Kill Bill's invoice generator does.
 """
 
+import heapq
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
-from itertools import takewhile
+from itertools import pairwise, takewhile
 
 from recur.domain.catalogue import BillingCycle, BillingType, ChargeKind, PartialCharges
+from recur.domain.explanations import explain
 from recur.domain.money import prorated_amount, round_ratio
 from recur.domain.periods import BillingPeriod, PeriodSchedule
+from recur.domain.timeline import InForce, Plan, ScheduledChange, runs, segments_of
 
 ONE_DAY = timedelta(days=1)
 PRORATION_PLACES = 6
@@ -40,8 +48,21 @@ class SubscriptionTerms:
     start_date: date
     billing_day: int | None
     partial_charges: PartialCharges
-    end_date: date | None
+    end_date: date | None  # the end of service: cancellation, or term end without renewal
     suspended: bool = False
+    option_id: int = 0
+    changes: tuple[ScheduledChange, ...] = ()  # by effective date, then creation
+
+    @property
+    def plan(self) -> Plan:
+        """The plan the subscription started with."""
+        return Plan(
+            self.option_id, self.product_id, self.product_name, self.taxable, self.unit_price
+        )
+
+    @property
+    def timeline(self) -> tuple[InForce, ...]:
+        return segments_of(InForce(self.start_date, self.plan, self.quantity), self.changes)
 
     @property
     def schedule(self) -> PeriodSchedule:
@@ -54,25 +75,48 @@ class SubscriptionTerms:
 
 
 @dataclass(frozen=True, slots=True)
+class BilledRun:
+    """A fact of the ledger: `quantity` units of `plan` billed for the days [start, end)
+    of the period starting `period_start`, by an item of invoice `invoice_id`."""
+
+    period_start: date
+    start: date
+    end: date
+    plan: Plan
+    quantity: int
+    kind: ChargeKind
+    invoice_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class BilledState:
     """What the ledger says is already invoiced for one subscription.
 
-    Recurring periods are always billed in order (every issue takes a prefix
-    of the unbilled charges), so the end of the last billed period is enough.
+    Periods are billed for the first time in order (every issue takes a prefix of
+    the unbilled ones), so the end of the last billed period is enough for those.
+    `facts` are the billed runs of the periods that may need a correction (those
+    after the subscription's first change or cancellation still to reconcile); the
+    days of the other billed periods are as billed.
     """
 
     recurring_until: date | None = None
     once: frozenset[ChargeKind] = frozenset()
+    facts: tuple[BilledRun, ...] = ()
+    version: int = 0  # how many issuing transactions billed the subscription
 
     def after(self, issued: Iterable["Charge"]) -> "BilledState":
-        """The billed state once `issued` charges are invoiced."""
-        until, once = self.recurring_until, set(self.once)
+        """The billed state once `issued` charges are invoiced (in the same version: the
+        issuing transaction records the next one)."""
+        until, once, facts = self.recurring_until, set(self.once), list(self.facts)
         for charge in issued:
             if charge.kind is ChargeKind.RECURRING:
                 until = charge.period_end if until is None else max(until, charge.period_end)
-            else:
+            elif charge.kind is not ChargeKind.ADJUSTMENT:
                 once.add(charge.kind)
-        return BilledState(until, frozenset(once))
+                continue
+            if facts or charge.kind is ChargeKind.ADJUSTMENT:
+                facts.append(charge.billed_run())
+        return BilledState(until, frozenset(once), tuple(facts), self.version)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +138,31 @@ class Charge:
     amount: Decimal
     taxable: bool
     currency: str
+    option_id: int = 0
+    billing_period_start: date | None = None  # recurring and adjustments: their period's
+    corrects_invoice_id: int | None = None  # adjustments: the invoice that billed the period
+
+    @property
+    def explanation(self) -> str:
+        """The arithmetic of the amount in words a customer understands."""
+        return explain(self)
+
+    def billed_run(self) -> BilledRun:
+        """This recurring charge or adjustment as a fact of the ledger, once issued (its
+        invoice is not known yet: only dates ever follow from such a fact)."""
+        plan = Plan(
+            self.option_id, self.product_id, self.description, self.taxable, self.unit_price
+        )
+        period_start = self.billing_period_start or self.period_start
+        return BilledRun(
+            period_start,
+            self.period_start,
+            self.period_end,
+            plan,
+            self.quantity,
+            self.kind,
+            0,
+        )
 
     @property
     def proration(self) -> Fraction:
@@ -114,42 +183,142 @@ class Charge:
         return (self.subscription_id, self.kind, self.period_start)
 
 
-# What is owed, before it is priced: a kind, a planned issue date and, for a
-# recurring charge, its period. Callers that only need dates never price.
-_Owed = tuple[ChargeKind, date, BillingPeriod | None]
+@dataclass(frozen=True, slots=True)
+class _Owed:
+    """A charge before it is priced: what it bills and when it is planned. Callers
+    that only need dates never price."""
+
+    planned: date
+    kind: ChargeKind
+    start: date
+    end: date
+    plan: Plan
+    quantity: int
+    period: BillingPeriod | None = None  # recurring and adjustments: the period of the days
+    corrects_invoice_id: int | None = None
 
 
 def _owed(terms: SubscriptionTerms, billed: BilledState) -> Iterator[_Owed]:
-    """Every charge not yet billed, unpriced, in order of planned issue date."""
-    if terms.suspended or not terms.ever_in_service:
+    """Every charge not yet billed, unpriced, in order of planned issue date: setup and
+    one-time charges, the adjustments of billed periods, and the runs of the periods
+    not billed yet."""
+    if terms.suspended:
         return
-    if terms.setup_fee > 0 and ChargeKind.SETUP not in billed.once:
-        yield ChargeKind.SETUP, terms.start_date, None
+    plan = terms.plan
+    if terms.ever_in_service and terms.setup_fee > 0 and ChargeKind.SETUP not in billed.once:
+        yield _Owed(terms.start_date, ChargeKind.SETUP, terms.start_date, terms.start_date, plan, 1)
     if terms.cycle is BillingCycle.ONE_TIME:
-        if ChargeKind.ONE_TIME not in billed.once:
-            yield ChargeKind.ONE_TIME, terms.start_date, None
+        if terms.ever_in_service and ChargeKind.ONE_TIME not in billed.once:
+            start = terms.start_date
+            yield _Owed(start, ChargeKind.ONE_TIME, start, start, plan, terms.quantity)
         return
+    fresh = _fresh_runs(terms, billed)
+    if not billed.facts:
+        yield from fresh  # nothing billed is under correction: the common case
+        return
+    adjustments = sorted(_adjustments(terms, billed), key=lambda owed: owed.planned)
+    yield from heapq.merge(adjustments, fresh, key=lambda owed: owed.planned)
+
+
+def _fresh_runs(terms: SubscriptionTerms, billed: BilledState) -> Iterator[_Owed]:
+    """The periods not billed yet, each as its runs of days with one plan and quantity,
+    all planned on the period's planned issue date (SPEC §11)."""
+    timeline = terms.timeline
     for period in terms.schedule.periods(billed.recurring_until):
-        yield ChargeKind.RECURRING, planned_issue_date(terms, period), period
+        planned = planned_issue_date(terms, period)
+        for run in runs(timeline, period.start, period.end):
+            yield _Owed(
+                planned,
+                ChargeKind.RECURRING,
+                run.start,
+                run.end,
+                run.plan,
+                run.quantity,
+                period,
+            )
+
+
+def _adjustments(terms: SubscriptionTerms, billed: BilledState) -> Iterator[_Owed]:
+    """Corrections of billed periods: per plan, each run of days where the quantity in
+    force differs from the quantity billed (SPEC §11)."""
+    facts_by_period: dict[date, list[BilledRun]] = defaultdict(list)
+    for fact in billed.facts:
+        facts_by_period[fact.period_start].append(fact)
+    # Billed periods keep their regular bounds, whatever happened to the service since.
+    regular = PeriodSchedule(terms.start_date, terms.cycle.months, terms.billing_day, None)
+    for period_start, facts in sorted(facts_by_period.items()):
+        period = next(regular.periods(period_start))
+        corrects = min(
+            (f.invoice_id for f in facts if f.kind is ChargeKind.RECURRING),
+            default=min(f.invoice_id for f in facts),
+        )
+        for start, end, plan, difference in _differences(terms, period, facts):
+            planned = _adjustment_planned(terms, period, start)
+            yield _Owed(
+                planned, ChargeKind.ADJUSTMENT, start, end, plan, difference, period, corrects
+            )
+
+
+def _differences(
+    terms: SubscriptionTerms, period: BillingPeriod, facts: list["BilledRun"]
+) -> list[tuple[date, date, Plan, int]]:
+    """Runs of days of `period` where, for a plan, in force − billed is the same non-zero
+    quantity: (start, end, plan, in force − billed)."""
+    service_end = period.end if terms.end_date is None else min(period.end, terms.end_date)
+    in_force = runs(terms.timeline, period.start, service_end)
+    cuts = {period.start, period.end}
+    for start, end in [(r.start, r.end) for r in in_force] + [(f.start, f.end) for f in facts]:
+        cuts.update((min(max(start, period.start), period.end), min(end, period.end)))
+    # A plan no longer in force is priced as billed; its prices never change.
+    plans = {f.plan.option_id: f.plan for f in facts}
+    plans.update((run.plan.option_id, run.plan) for run in in_force)
+    found: list[tuple[date, date, Plan, int]] = []
+    points = sorted(cuts)
+    for start, end in pairwise(points):
+        wanted = {r.plan.option_id: r.quantity for r in in_force if r.start <= start < r.end}
+        for option_id, plan in sorted(plans.items()):
+            have = sum(
+                f.quantity
+                for f in facts
+                if f.plan.option_id == option_id and f.start <= start < f.end
+            )
+            difference = wanted.get(option_id, 0) - have
+            if not difference:
+                continue
+            last = next((d for d in reversed(found) if d[2].option_id == option_id), None)
+            if last is not None and last[1] == start and last[3] == difference:
+                found[found.index(last)] = (last[0], end, plan, difference)
+            else:
+                found.append((start, end, plan, difference))
+    return found
+
+
+def _adjustment_planned(terms: SubscriptionTerms, period: BillingPeriod, start: date) -> date:
+    """SPEC §11: prepaid on the run's first day (under `next_billing_day`, a run that
+    starts inside its period waits for the period's end), postpaid on the period's end;
+    never after the end of service, when a cancellation's credit is due."""
+    waits = terms.partial_charges is PartialCharges.NEXT_BILLING_DAY and start > period.start
+    planned = period.end if terms.billing_type is BillingType.POSTPAID or waits else start
+    return planned if terms.end_date is None else min(planned, terms.end_date)
 
 
 def unbilled_charges(terms: SubscriptionTerms, billed: BilledState) -> Iterator[Charge]:
     """Every charge not yet billed, in order of planned issue date (infinite if renewing)."""
     price = _Pricing(terms)
-    for kind, planned, period in _owed(terms, billed):
-        yield price(kind, planned, period)
+    for owed in _owed(terms, billed):
+        yield price(owed)
 
 
 def next_planned_issue_date(terms: SubscriptionTerms, billed: BilledState) -> date | None:
     """When the first unbilled charge is planned; None when nothing is left to bill."""
     first = next(_owed(terms, billed), None)
-    return None if first is None else first[1]
+    return None if first is None else first.planned
 
 
 def due_charges(terms: SubscriptionTerms, billed: BilledState, as_of: date) -> list[Charge]:
     """Unbilled charges planned on or before `as_of`: what a billing run issues."""
     price = _Pricing(terms)
-    return [price(*owed) for owed in takewhile(lambda o: o[1] <= as_of, _owed(terms, billed))]
+    return [price(owed) for owed in takewhile(lambda o: o.planned <= as_of, _owed(terms, billed))]
 
 
 def pending_charges(terms: SubscriptionTerms, billed: BilledState, as_of: date) -> list[Charge]:
@@ -163,13 +332,30 @@ def each_pending_charge(
     """`pending_charges` one at a time, so that a caller can stop early."""
     price = _Pricing(terms)
     next_date: date | None = None
-    for kind, planned, period in _owed(terms, billed):
-        if planned > as_of:
+    for owed in _owed(terms, billed):
+        if owed.planned > as_of:
             if next_date is None:
-                next_date = planned
-            elif planned != next_date:
+                next_date = owed.planned
+            elif owed.planned != next_date:
                 return
-        yield price(kind, planned, period)
+        yield price(owed)
+
+
+def period_start_of(terms: SubscriptionTerms, day: date) -> date:
+    """The start of the regular billing period that contains `day` (the first period's
+    for a day before the start): where a correction of the days from `day` on begins."""
+    regular = PeriodSchedule(terms.start_date, terms.cycle.months, terms.billing_day, None)
+    period = regular.period_containing(max(day, terms.start_date))
+    return terms.start_date if period is None else period.start
+
+
+def first_period_to_correct(terms: SubscriptionTerms, billed: BilledState) -> date | None:
+    """The start of the first billed period that still needs a correction, if any."""
+    if terms.suspended or not billed.facts:
+        return None
+    return min(
+        (owed.period.start for owed in _adjustments(terms, billed) if owed.period), default=None
+    )
 
 
 class _Pricing:
@@ -177,65 +363,53 @@ class _Pricing:
 
     def __init__(self, terms: SubscriptionTerms) -> None:
         self.terms = terms
-        self.recurring = f"{terms.product_name} ({terms.cycle.value})"
+        self.cycle = terms.cycle.value
 
-    def __call__(self, kind: ChargeKind, planned: date, period: BillingPeriod | None) -> Charge:
-        terms = self.terms
-        if period is None:
-            setup = kind is ChargeKind.SETUP
-            price = terms.setup_fee if setup else terms.unit_price
+    def __call__(self, owed: _Owed) -> Charge:
+        terms, plan = self.terms, owed.plan
+        if owed.period is None:
+            setup = owed.kind is ChargeKind.SETUP
             return self._charge(
-                kind,
-                f"{terms.product_name} — setup fee" if setup else terms.product_name,
-                terms.start_date,
-                terms.start_date + ONE_DAY,
-                planned,
-                1 if setup else terms.quantity,
-                price,
+                owed,
+                f"{plan.product_name} — setup fee" if setup else plan.product_name,
+                owed.start + ONE_DAY,
+                terms.setup_fee if setup else plan.unit_price,
                 1,
                 1,
             )
+        period = owed.period
         return self._charge(
-            kind,
-            self.recurring,
-            period.start,
-            period.end,
-            planned,
-            terms.quantity,
-            terms.unit_price,
-            (period.end - period.start).days,
+            owed,
+            f"{plan.product_name} ({self.cycle})",
+            owed.end,
+            plan.unit_price,
+            (owed.end - owed.start).days,
             (period.full_end - period.full_start).days,
         )
 
     def _charge(
-        self,
-        kind: ChargeKind,
-        description: str,
-        start: date,
-        end: date,
-        planned: date,
-        quantity: int,
-        price: Decimal,
-        days: int,
-        full_days: int,
+        self, owed: _Owed, description: str, end: date, price: Decimal, days: int, full_days: int
     ) -> Charge:
         terms = self.terms
         return Charge(
             subscription_id=terms.subscription_id,
             account_id=terms.account_id,
-            product_id=terms.product_id,
-            kind=kind,
+            product_id=owed.plan.product_id,
+            kind=owed.kind,
             description=description,
-            period_start=start,
+            period_start=owed.start,
             period_end=end,
-            planned_issue_date=planned,
-            quantity=quantity,
+            planned_issue_date=owed.planned,
+            quantity=owed.quantity,
             unit_price=price,
             days=days,
             full_days=full_days,
-            amount=prorated_amount(price, quantity, days, full_days, terms.currency),
-            taxable=terms.taxable,
+            amount=prorated_amount(price, owed.quantity, days, full_days, terms.currency),
+            taxable=owed.plan.taxable,
             currency=terms.currency,
+            option_id=owed.plan.option_id,
+            billing_period_start=owed.period.start if owed.period else owed.start,
+            corrects_invoice_id=owed.corrects_invoice_id,
         )
 
 

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from itertools import chain, islice
 
-from recur.domain.catalogue import ChargeKind, InvoiceGrouping
+from recur.domain.catalogue import ChargeKind, InvoiceGrouping, InvoiceType
 from recur.domain.charges import (
     BilledState,
     Charge,
@@ -30,7 +30,7 @@ _KIND_ORDER = {
     ChargeKind.SETUP: 0,
     ChargeKind.ONE_TIME: 1,
     ChargeKind.RECURRING: 2,
-    ChargeKind.CREDIT: 3,
+    ChargeKind.ADJUSTMENT: 3,
 }
 
 
@@ -54,7 +54,8 @@ class InvoiceTotals:
 
 @dataclass(frozen=True, slots=True)
 class PendingInvoice:
-    """An invoice to be issued on `issue_date`: its items and totals, exactly."""
+    """An invoice (or a credit note) to be issued on `issue_date`: its items and totals,
+    exactly."""
 
     account_id: int
     currency: str
@@ -63,6 +64,7 @@ class PendingInvoice:
     items: tuple[Charge, ...]
     totals: InvoiceTotals
     tax_rate: Decimal  # the account's, as it was when the totals were computed
+    type: InvoiceType = InvoiceType.INVOICE
 
     @property
     def subscription_ids(self) -> list[int]:
@@ -94,28 +96,41 @@ def item_order(charge: Charge) -> tuple[date, int, int, date]:
 def group_into_invoices(
     account: AccountTerms, charges: Iterable[Charge], issue_date_of: Callable[[Charge], date]
 ) -> list[PendingInvoice]:
-    """One invoice per issue date and, as the account's grouping says, per product or subscription."""
+    """One document per issue date, type (a negative amount goes on a credit note, never
+    on an invoice: SPEC §11) and, as the account's grouping says, product or subscription."""
     # Currency is part of the key although subscriptions must be in the account's
     # currency: an invoice can never mix two currencies, whatever the data says.
-    groups: dict[tuple[date, str, int], list[Charge]] = {}
+    groups: dict[tuple[date, str, InvoiceType, int], list[Charge]] = {}
     for charge in charges:
-        key = (issue_date_of(charge), charge.currency, _group_id(account.grouping, charge))
+        kind = InvoiceType.CREDIT if charge.amount < 0 else InvoiceType.INVOICE
+        key = (issue_date_of(charge), charge.currency, kind, _group_id(account.grouping, charge))
         groups.setdefault(key, []).append(charge)
     invoices = []
-    for (issue_date, currency, _), items in sorted(groups.items(), key=lambda kv: kv[0]):
+    for (issue_date, currency, kind, _), items in sorted(groups.items(), key=_document_order):
         items.sort(key=item_order)
+        # A credit note is due when issued: it is the seller who owes.
+        terms = 0 if kind is InvoiceType.CREDIT else account.payment_terms_days
         invoices.append(
             PendingInvoice(
                 account_id=account.account_id,
                 currency=currency,
                 issue_date=issue_date,
-                due_date=issue_date + timedelta(days=account.payment_terms_days),
+                due_date=issue_date + timedelta(days=terms),
                 items=tuple(items),
                 totals=invoice_totals(items, account.tax_rate, currency),
                 tax_rate=account.tax_rate,
+                type=kind,
             )
         )
     return invoices
+
+
+def _document_order(
+    group: tuple[tuple[date, str, InvoiceType, int], list[Charge]],
+) -> tuple[date, str, bool, int]:
+    """By issue date, credit notes first (they are numbered first on the same day)."""
+    (issue_date, currency, kind, group_id), _ = group
+    return issue_date, currency, kind is not InvoiceType.CREDIT, group_id
 
 
 def _group_id(grouping: InvoiceGrouping, charge: Charge) -> int:

@@ -30,6 +30,8 @@ class IssuedItem:
     proration: Decimal
     amount: Decimal
     taxable: bool
+    explanation: str = ""
+    corrects_invoice_id: int | None = None  # adjustments: the invoice that billed the period
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,8 @@ def issued_item(charge: Charge) -> IssuedItem:
         proration=charge.proration_shown,
         amount=charge.amount,
         taxable=charge.taxable,
+        explanation=charge.explanation,
+        corrects_invoice_id=charge.corrects_invoice_id,
     )
 
 
@@ -98,6 +102,7 @@ def issued_invoice(
         total=draft.totals.total,
         tax_rate=draft.tax_rate,
         items=tuple(issued_item(charge) for charge in draft.items),
+        type=draft.type.value,
     )
 
 

@@ -34,6 +34,7 @@ class PricingOptionSpec:
     term_months: int | None = None  # default: the billing period
     auto_renew: bool = True
     billing_day: int | None = None
+    anniversary_billing: bool = False  # "exclude from pro-rata" (SPEC §12)
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,20 @@ def _pricing_option(spec: PricingOptionSpec) -> PricingOption:
         term_months=term,
         auto_renew=spec.auto_renew,
         billing_day=check_billing_day(spec.billing_day),
+        anniversary_billing=_check_anniversary(spec),
     )
+
+
+def _check_anniversary(spec: PricingOptionSpec) -> bool:
+    """An option billed on each subscription's own start day has no billing day of its
+    own (SPEC §12)."""
+    if spec.anniversary_billing and spec.billing_day is not None:
+        raise InvalidInput(
+            "invalid_anniversary_billing",
+            "anniversary_billing bills on each subscription's start day: "
+            "it cannot be combined with a billing_day",
+        )
+    return spec.anniversary_billing
 
 
 def get_product(db: Database, product_id: int) -> Product:

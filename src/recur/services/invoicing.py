@@ -23,8 +23,8 @@ from recur.db.billing_store import (
     issue_invoices,
     preview_inputs,
     preview_queries,
-    states_by_id_of,
-    states_by_id_query,
+    states_by_id_queries,
+    states_of,
     subscription_states,
 )
 from recur.db.final_writes import FinalWrites
@@ -33,7 +33,7 @@ from recur.db.models import Account, AuditEvent, IdempotencyKey, Invoice, Subscr
 from recur.db.rows import fetch_rows
 from recur.db.session import Database
 from recur.domain.calendar import add_months
-from recur.domain.catalogue import InvoiceSource, InvoiceStatus
+from recur.domain.catalogue import InvoiceSource, InvoiceStatus, InvoiceType
 from recur.domain.charges import next_planned_issue_date
 from recur.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from recur.domain.invoices import (
@@ -145,10 +145,18 @@ def pending_for_subscription(
     """As `pending_for_account`, for one subscription."""
     check_preview_date(as_of, today or as_of)
     with db.read() as session:
-        sub = _subscription(session, subscription_id)
-        account = session.get_one(Account, sub.account_id)
-        states = subscription_states(session, [account.id], [sub.id]).get(account.id, [])
-        return pending_invoices(account_terms(account), states, as_of)
+        return subscription_pending(session, subscription_id, as_of)
+
+
+def subscription_pending(
+    session: Session, subscription_id: int, as_of: date
+) -> list[PendingInvoice]:
+    """One subscription's pending documents as of `as_of`, as `session` sees it (also in
+    a dry run of a change: services/changes.py)."""
+    sub = _subscription(session, subscription_id)
+    account = session.get_one(Account, sub.account_id)
+    states = subscription_states(session, [account.id], [sub.id]).get(account.id, [])
+    return pending_invoices(account_terms(account), states, as_of)
 
 
 @dataclass(frozen=True)
@@ -229,14 +237,14 @@ def _generate(
     def work(session: Session) -> Generated:
         # The account's lock first, then the selection's inputs: one round trip.
         lock = (_LOCK_WITH_FIRST_ANSWER, {"account_id": account_id, "key": key})
-        locked, selected = fetch_rows(session, lock, states_by_id_query(session, selection))
+        locked, *selected = fetch_rows(session, lock, *states_by_id_queries(session, selection))
         if not locked:
             raise NotFound("account_not_found", f"account {account_id} does not exist")
         account = locked[0]
         if account.fingerprint is not None:
             return _replay(session, account.fingerprint, account.result, fingerprint)
         terms = account_terms(account)
-        states = _selected_states(account_id, selection, states_by_id_of(selected))
+        states = _selected_states(account_id, selection, states_of(*selected))
         drafts = manual_invoices(terms, states, today)
         by_sub = {terms.subscription_id: (terms, billed) for terms, billed in states}
 
@@ -359,6 +367,7 @@ class InvoiceFilter:
     issued_from: date | None = None
     issued_to: date | None = None
     number: str | None = None
+    type: InvoiceType | None = None  # invoices or credit notes
 
 
 def list_invoices(
@@ -388,6 +397,8 @@ def _filtered(where: InvoiceFilter) -> Select[tuple[Invoice]]:
         query = query.where(Invoice.status == InvoiceStatus(where.status).value)
     if where.source is not None:
         query = query.where(Invoice.source == InvoiceSource(where.source).value)
+    if where.type is not None:
+        query = query.where(Invoice.type == InvoiceType(where.type).value)
     if where.issued_from is not None:
         query = query.where(Invoice.issue_date >= check_day(where.issued_from, "issued_from"))
     if where.issued_to is not None:

@@ -16,9 +16,15 @@ from recur.db.models import PricingOption, Subscription
 from recur.db.session import Database
 from recur.domain.calendar import add_months, months_between
 from recur.domain.catalogue import AccountStatus, BillingCycle, CancelAt, SubscriptionStatus
-from recur.domain.charges import SubscriptionTerms, next_planned_issue_date
+from recur.domain.charges import (
+    SubscriptionTerms,
+    first_period_to_correct,
+    next_planned_issue_date,
+    period_start_of,
+)
 from recur.domain.errors import Conflict, InvalidInput, NotFound
 from recur.domain.money import MAX_AMOUNT
+from recur.domain.timeline import in_force_on
 from recur.services.pagination import Page, paginate
 from recur.services.validation import check_day, check_quantity
 
@@ -78,7 +84,7 @@ def create_subscription(db: Database, spec: SubscriptionSpec, actor: str) -> Sub
         )
         session.add(sub)
         session.flush()
-        _refresh_next_charge(session, sub)
+        reschedule(session, sub)
         record(
             session, actor, "subscription.created", "subscription", sub.id, account_id=account.id
         )
@@ -149,31 +155,36 @@ def effective_status(sub: Subscription | SubscriptionFacts, today: date) -> Subs
 def cancel_subscription(
     db: Database, subscription_id: int, at: CancelAt, today: date, actor: str
 ) -> Subscription:
-    def work(session: Session) -> Subscription:
-        sub = _locked_subscription(session, subscription_id)
-        if sub.status == SubscriptionStatus.CANCELLED:
-            raise Conflict("already_cancelled", f"subscription {sub.id} is already cancelled")
-        if sub.end_date is not None and sub.end_date <= today:
-            raise Conflict(
-                "already_ended", f"subscription {sub.id} ended on {sub.end_date.isoformat()}"
-            )
-        end = _cancellation_date(session, sub, CancelAt(at), today)
-        sub.end_date = end if sub.end_date is None else min(end, sub.end_date)
-        sub.status = SubscriptionStatus.CANCELLED.value
-        session.flush()
-        _refresh_next_charge(session, sub)
-        record(
-            session,
-            actor,
-            "subscription.cancelled",
-            "subscription",
-            sub.id,
-            at=str(at),
-            end_date=str(sub.end_date),
-        )
-        return sub
+    """End the service `at` now or at the end of the period; billed days on or after the
+    end are credited by the engine (SPEC §1, §11)."""
+    return db.run(lambda session: cancel_in(session, subscription_id, at, today, actor))
 
-    return db.run(work)
+
+def cancel_in(
+    session: Session, subscription_id: int, at: CancelAt, today: date, actor: str
+) -> Subscription:
+    """`cancel_subscription`'s work, in `session` (a dry run shows what it will issue)."""
+    sub = locked_subscription(session, subscription_id)
+    if sub.status == SubscriptionStatus.CANCELLED:
+        raise Conflict("already_cancelled", f"subscription {sub.id} is already cancelled")
+    if sub.end_date is not None and sub.end_date <= today:
+        raise Conflict(
+            "already_ended", f"subscription {sub.id} ended on {sub.end_date.isoformat()}"
+        )
+    end = _cancellation_date(session, sub, CancelAt(at), today)
+    sub.end_date = end if sub.end_date is None else min(end, sub.end_date)
+    sub.status = SubscriptionStatus.CANCELLED.value
+    reschedule(session, sub, touched=sub.end_date)
+    record(
+        session,
+        actor,
+        "subscription.cancelled",
+        "subscription",
+        sub.id,
+        at=str(at),
+        end_date=str(sub.end_date),
+    )
+    return sub
 
 
 def _cancellation_date(session: Session, sub: Subscription, at: CancelAt, today: date) -> date:
@@ -181,6 +192,12 @@ def _cancellation_date(session: Session, sub: Subscription, at: CancelAt, today:
         return sub.start_date  # never started: nothing of it is billed
     if at is CancelAt.NOW:
         return today
+    return period_end_containing(session, sub, today)
+
+
+def period_end_containing(session: Session, sub: Subscription, today: date) -> date:
+    """The end of the billing period that contains today (today for a one-time price or
+    a day out of service)."""
     terms = _terms(session, sub)
     if terms.cycle is BillingCycle.ONE_TIME:
         return today
@@ -188,14 +205,20 @@ def _cancellation_date(session: Session, sub: Subscription, at: CancelAt, today:
     return today if period is None else period.end
 
 
-def _locked_subscription(session: Session, subscription_id: int) -> Subscription:
+def locked_subscription(session: Session, subscription_id: int) -> Subscription:
+    """The subscription, its account's lock taken first (as by every writer)."""
+    lock_account(session, _subscription_exists(session, subscription_id))
+    return session.get_one(Subscription, subscription_id, populate_existing=True)
+
+
+def _subscription_exists(session: Session, subscription_id: int) -> int:
+    """The subscription's account; NotFound if there is no such subscription."""
     account_id = session.scalar(
         select(Subscription.account_id).where(Subscription.id == subscription_id)
     )
     if account_id is None:
         raise NotFound("subscription_not_found", f"subscription {subscription_id} does not exist")
-    lock_account(session, account_id)
-    return session.get_one(Subscription, subscription_id, populate_existing=True)
+    return account_id
 
 
 def _terms(session: Session, sub: Subscription) -> SubscriptionTerms:
@@ -203,9 +226,28 @@ def _terms(session: Session, sub: Subscription) -> SubscriptionTerms:
     return subscription_state(session, sub.id)[0]
 
 
-def _refresh_next_charge(session: Session, sub: Subscription) -> None:
+def reschedule(session: Session, sub: Subscription, touched: date | None = None) -> None:
+    """After what is in force changed from `touched` on: the billed periods from the one
+    containing it are read for corrections from now on, and the subscription is next due
+    when the engine says (its first charge, adjustment or credit)."""
+    if touched is not None:
+        start = period_start_of(_terms(session, sub), touched)
+        if sub.reconcile_from is None or start < sub.reconcile_from:
+            sub.reconcile_from = start
     session.flush()
-    sub.next_charge_date = next_planned_issue_date(*subscription_state(session, sub.id))
+    terms, billed = subscription_state(session, sub.id)
+    sub.reconcile_from = first_period_to_correct(terms, billed)
+    sub.next_charge_date = next_planned_issue_date(terms, billed)
+
+
+def in_force(db: Database, subscription_id: int, today: date) -> tuple[int, int]:
+    """The (quantity, pricing option) in force on `today`; the start date's for a
+    subscription that has not started (SPEC §10)."""
+    with db.read() as session:
+        _subscription_exists(session, subscription_id)
+        terms = subscription_state(session, subscription_id)[0]
+    segment = in_force_on(terms.timeline, today)
+    return segment.quantity, segment.plan.option_id
 
 
 def get_subscription(db: Database, subscription_id: int) -> Subscription:

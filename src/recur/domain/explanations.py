@@ -1,0 +1,43 @@
+"""Every amount explained: an item's arithmetic in words a customer understands.
+
+"10 × 12.50 (11 Feb – 10 Mar 2027)", "20.00 × 22/31 days (20 Jan – 10 Feb 2027)",
+"5 added × 30.00 × 21/31 days (11–31 Mar 2027)", "unused 20–31 Mar 2027: −15 × 30.00 ×
+12/31 days". Stored with each issued item, so that the words never change afterwards.
+"""
+
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from recur.domain.catalogue import ChargeKind
+from recur.domain.money import to_price
+
+if TYPE_CHECKING:
+    from recur.domain.charges import Charge
+
+MINUS = "−"  # U+2212, as printed amounts show a negative quantity
+
+
+def explain(charge: "Charge") -> str:
+    price = to_price(charge.unit_price, charge.currency)
+    if charge.kind is ChargeKind.SETUP:
+        return f"setup fee {price}, once"
+    if charge.kind is ChargeKind.ONE_TIME:
+        return f"{charge.quantity} × {price}, once"
+    span = days_shown(charge.period_start, charge.period_end - timedelta(days=1))
+    share = "" if charge.days == charge.full_days else f" × {charge.days}/{charge.full_days} days"
+    if charge.kind is ChargeKind.RECURRING:
+        return f"{charge.quantity} × {price}{share} ({span})"
+    if charge.quantity > 0:
+        return f"{charge.quantity} added × {price}{share} ({span})"
+    return f"unused {span}: {MINUS}{-charge.quantity} × {price}{share}"
+
+
+def days_shown(first: date, last: date) -> str:
+    """An inclusive span of days, as short as it reads unambiguously."""
+    if first == last:
+        return f"{first.day} {first:%b %Y}"
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}–{last.day} {last:%b %Y}"
+    if first.year == last.year:
+        return f"{first.day} {first:%b} – {last.day} {last:%b %Y}"
+    return f"{first.day} {first:%b %Y} – {last.day} {last:%b %Y}"
