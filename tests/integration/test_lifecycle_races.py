@@ -42,6 +42,7 @@ from .lifecycle import (
 D = Decimal
 T = date(2027, 3, 15)
 LATER = date(2027, 5, 1)
+FINAL = date(2030, 1, 1)  # past every period a race's manual generations can bill ahead
 THREADS = 6
 REFUSALS = {
     "nothing_pending",
@@ -184,23 +185,29 @@ def timelines(db: Database, subs: list[Sub], outcome: Outcome) -> dict[int, Time
     return kept
 
 
-def check_books(
-    db: Database, accounts: list[int], subs: list[Sub], outcome: Outcome, as_of: date
-) -> None:
+def check_nothing_due(db: Database, accounts: list[int], as_of: date) -> None:
     bill(db, as_of)
     for acct in accounts:
         for pending in pending_for_account(db, acct, as_of).invoices:
             assert pending.issue_date > as_of, pending
     assert bill(db, as_of) == (0, 0)
+
+
+def check_days(db: Database, subs: list[Sub], outcome: Outcome, before: date) -> None:
+    """Each day before `before` is billed, net, at what is in force: as of LATER every
+    adjustment of the days before it is due (every change and end of service of the race
+    falls on or before 20 Apr; periods billed ahead are corrected on their first day, or
+    on their end for postpaid ones: FINAL is past them all)."""
     kept = timelines(db, subs, outcome)
     for sub in subs:
-        billed = billed_per_day(db, sub.id, sub.options)
+        billed = {
+            day: net for day, net in billed_per_day(db, sub.id, sub.options).items() if day < before
+        }
         expected = expected_per_day(kept[sub.id], sorted(billed))
         wrong = {
             day: (billed[day], expected[day]) for day in billed if billed[day] != expected[day]
         }
         assert not wrong, f"subscription {sub.id}: (billed, in force) {sorted(wrong.items())[:5]}"
-    assert_documents_whole(db, dict.fromkeys(accounts, D(20)))
 
 
 @pytest.mark.postgres
@@ -215,5 +222,10 @@ def test_racing_changes_cancellations_and_generations_lose_nothing(
     assert outcome.failures == []
     assert set(outcome.refusals) <= REFUSALS
     assert outcome.changes, "no change went through: the race proved nothing"
-    check_books(pg_db, accounts, subs, outcome, T)
-    check_books(pg_db, accounts, subs, outcome, LATER)  # the scheduled changes, billed
+    check_nothing_due(pg_db, accounts, T)
+    assert_documents_whole(pg_db, dict.fromkeys(accounts, D(20)))
+    check_nothing_due(pg_db, accounts, LATER)
+    check_days(pg_db, subs, outcome, LATER)
+    check_nothing_due(pg_db, accounts, FINAL)
+    check_days(pg_db, subs, outcome, FINAL)
+    assert_documents_whole(pg_db, dict.fromkeys(accounts, D(20)))
