@@ -6,7 +6,7 @@ lock the account row first, then read its subscriptions and billed cursors.
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, Row, Select, bindparam, exists, or_, selec
 from sqlalchemy.orm import Session
 
 from recur.db import bulk
-from recur.db.final_writes import FinalWrites
+from recur.db.final_writes import writes_of
 from recur.db.models import (
     Account,
     BilledPeriod,
@@ -441,6 +441,20 @@ def _billed(
 PROVISIONAL = "DRAFT-{}"
 
 
+@dataclass(frozen=True)
+class Issuing:
+    """An issuing transaction's documents as written; their numbers are taken by the
+    transaction's last statements and known once the unit of work has committed."""
+
+    invoices: list[IssuedInvoice]  # numbered DRAFT-… until then
+    numbering: list[tuple[list[int], Callable[[], list[str]]]]
+
+    def numbered(self) -> list[IssuedInvoice]:
+        """The documents with their numbers (after the commit)."""
+        numbers = {i: n for ids, taken in self.numbering for i, n in zip(ids, taken(), strict=True)}
+        return [invoice.numbered(numbers[invoice.id]) for invoice in self.invoices]
+
+
 def issue_invoices(
     session: Session,
     drafts: Sequence[PendingInvoice],
@@ -448,19 +462,17 @@ def issue_invoices(
     source: InvoiceSource,
     generated_by: str | None = None,
     billing_run_id: int | None = None,
-    with_invoices: Callable[[list[IssuedInvoice], FinalWrites], None] | None = None,
-) -> list[IssuedInvoice]:
-    """Persist drafts exactly as previewed, with numbers, the ledger and the cursors,
-    and end the transaction: nothing may follow it (see db/final_writes.py).
+) -> Issuing:
+    """Write drafts exactly as previewed, with numbers, the ledger and the cursors, as
+    the transaction's final writes (db/final_writes.py): the unit of work sends them
+    with its COMMIT, and the caller's own final writes follow them.
 
     Ids are reserved first so that each table is written in one bulk statement
     (see db.bulk): a batch costs a handful of round trips, not one per item.
-    The ledger's unique key makes a second issue of any period fail the whole
-    transaction. Numbers come last, with the commit; the caller's own writes of
-    the transaction go in `with_invoices`.
+    The ledger's keys make a second issue of anything fail the whole transaction.
     """
     if not drafts:
-        return []
+        return Issuing([], [])
     charges = [charge for draft in drafts for charge in draft.items]
     invoice_ids, item_ids = bulk.reserve_ids(
         session, (Invoice, len(drafts)), (InvoiceItem, len(charges))
@@ -477,7 +489,7 @@ def issue_invoices(
     invoice_of_item = {
         item_id: invoice_id for item_id, (invoice_id, _, _) in zip(item_ids, placed, strict=True)
     }
-    writes = FinalWrites(session)
+    writes = writes_of(session)
     writes.insert(Invoice, [_invoice_row(invoice) for invoice in issued])
     writes.insert(
         InvoiceItem,
@@ -508,8 +520,6 @@ def issue_invoices(
         ],
     )
     writes.update(Subscription, cursors)
-    if with_invoices is not None:
-        with_invoices(issued, writes)
     by_series: dict[tuple[str, int], list[int]] = defaultdict(list)
     for invoice in issued:
         by_series[SERIES[InvoiceType(invoice.type)], invoice.issue_date.year].append(invoice.id)
@@ -517,9 +527,7 @@ def issue_invoices(
         (ids, number_invoices(writes, series, year, ids))
         for (series, year), ids in sorted(by_series.items())
     ]
-    writes.commit()
-    numbers = {i: n for ids, taken in numbering for i, n in zip(ids, taken(), strict=True)}
-    return [invoice.numbered(numbers[invoice.id]) for invoice in issued]
+    return Issuing(issued, numbering)
 
 
 def _invoice_row(invoice: IssuedInvoice) -> dict[str, object]:

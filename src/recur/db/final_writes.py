@@ -1,5 +1,8 @@
 """The writes of an issuing transaction, sent in the order given, with its COMMIT.
 
+The unit of work owns them: `writes_of(session)` is the transaction's queue, and
+`Database.transaction` sends it with the COMMIT when the work is done.
+
 Issuing ends by taking invoice numbers, and the year's sequence row stays locked
 until COMMIT: every issuer of the year queues on it. Sent one by one, the writes and
 the COMMIT would cost a round trip each, and under load each answer also waits for
@@ -56,6 +59,26 @@ class _Copy:
 
     model: type[Base]
     rows: bulk.Rows
+
+
+def writes_of(session: Session) -> "FinalWrites":
+    """The transaction's queue of final writes (made on first use)."""
+    writes = session.info.get(_KEY)
+    if writes is None:
+        writes = session.info[_KEY] = FinalWrites(session)
+    assert isinstance(writes, FinalWrites)
+    return writes
+
+
+def commit_final_writes(session: Session) -> None:
+    """The unit of work's last step: send the transaction's queued writes with its
+    COMMIT (PostgreSQL; on SQLite they already ran and the session commits as usual)."""
+    writes = session.info.pop(_KEY, None)
+    if writes is not None:
+        writes.commit()
+
+
+_KEY = "recur.final_writes"
 
 
 class FinalWrites:

@@ -18,6 +18,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from recur.db.final_writes import commit_final_writes
+
 T = TypeVar("T")
 
 _RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
@@ -156,22 +158,26 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A unit of work: commit on success, roll back on any exception."""
+        """A unit of work: commit on success (the final writes with it, see
+        db/final_writes.py), roll back on any exception."""
         session = self._sessions()
         try:
             with session.begin():
                 yield session
+                commit_final_writes(session)
         finally:
             session.close()
 
     @contextmanager
     def dry_run(self) -> Iterator[Session]:
         """A unit of work that is always rolled back: what a change would do, shown
-        before it is made, by the very code that makes it."""
+        before it is made, by the very code that makes it. Its final writes are never
+        sent."""
         session = self._sessions()
         try:
             yield session
         finally:
+            session.info.clear()
             session.rollback()
             session.close()
 

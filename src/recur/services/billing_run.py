@@ -169,7 +169,7 @@ def _issue_due(
             heartbeat_at=datetime.now(UTC),
         )
     )
-    # Last: it numbers the invoices, which must be the transaction's last statement.
+    # Its writes go with the COMMIT, numbers last (db/final_writes.py).
     issue_invoices(session, drafts, by_sub, InvoiceSource.AUTOMATIC, billing_run_id=run_id)
 
 

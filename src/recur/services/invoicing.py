@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from recur.db.audit import event_row, record
 from recur.db.billing_store import (
     TERMS_COLUMNS,
+    Issuing,
     account_terms,
     issue_invoices,
     preview_inputs,
@@ -27,7 +28,7 @@ from recur.db.billing_store import (
     states_of,
     subscription_states,
 )
-from recur.db.final_writes import FinalWrites
+from recur.db.final_writes import writes_of
 from recur.db.loop_reads import LoopReads
 from recur.db.models import Account, AuditEvent, IdempotencyKey, Invoice, Subscription
 from recur.db.rows import fetch_rows
@@ -234,7 +235,7 @@ def _generate(
     request = f"{target}:{','.join(map(str, selection))}"
     fingerprint = hashlib.sha256(request.encode()).hexdigest()
 
-    def work(session: Session) -> Generated:
+    def work(session: Session) -> Generated | Issuing:
         # The account's lock first, then the selection's inputs: one round trip.
         lock = (_LOCK_WITH_FIRST_ANSWER, {"account_id": account_id, "key": key})
         locked, *selected = fetch_rows(session, lock, *states_by_id_queries(session, selection))
@@ -248,36 +249,34 @@ def _generate(
         drafts = manual_invoices(terms, states, today)
         by_sub = {terms.subscription_id: (terms, billed) for terms, billed in states}
 
-        def remember(issued: list[IssuedInvoice], writes: FinalWrites) -> None:
-            ids = [invoice.id for invoice in issued]
-            event = event_row(actor, "invoices.generated", "account", account_id, invoices=ids)
-            writes.insert(AuditEvent, [event])
-            if key:
-                answer = {"invoices": [to_record(invoice) for invoice in issued]}
-                writes.insert(IdempotencyKey, [_key_row(key, fingerprint, answer)])
-
-        issued = issue_invoices(
-            session,
-            drafts,
-            by_sub,
-            InvoiceSource.MANUAL,
-            generated_by=actor,
-            with_invoices=remember,
-        )
-        return Generated(issued)
+        issuing = issue_invoices(session, drafts, by_sub, InvoiceSource.MANUAL, actor)
+        # With the issue's own final writes: the audit event and the key's answer.
+        writes = writes_of(session)
+        ids = [invoice.id for invoice in issuing.invoices]
+        event = event_row(actor, "invoices.generated", "account", account_id, invoices=ids)
+        writes.insert(AuditEvent, [event])
+        if key:
+            answer = {"invoices": [to_record(invoice) for invoice in issuing.invoices]}
+            writes.insert(IdempotencyKey, [_key_row(key, fingerprint, answer)])
+        return issuing
 
     try:
-        return db.run(work)
+        return _answer(db.run(work))
     except IntegrityError:
         if not key:
             raise
         # Another request with this key, on another account's lock, answered first.
-        return db.run(work)
+        return _answer(db.run(work))
     except DomainError as refusal:
         if not key or refusal.code == _KEY_REUSED or _keep_refusal(db, key, fingerprint, refusal):
             raise
         # Another request with this key answered between this refusal and its record.
-        return db.run(work)
+        return _answer(db.run(work))
+
+
+def _answer(outcome: "Generated | Issuing") -> Generated:
+    """A generation's answer once its transaction committed: its documents numbered."""
+    return outcome if isinstance(outcome, Generated) else Generated(outcome.numbered())
 
 
 def _keep_refusal(db: Database, key: str, fingerprint: str, refusal: DomainError) -> bool:
