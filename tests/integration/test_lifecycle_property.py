@@ -13,9 +13,10 @@ what is in force each day (lifecycle.Timeline) and checks:
 (b) every manual generation issues exactly the items its preview showed, and the
     totals the preview showed (recomputed over merged items, tax rounded once);
 (c) after a run as of the horizon, every day of every billed period is billed, net,
-    at exactly the quantity and option in force that day, and every day in service
-    long enough before the horizon is billed;
-(d) nothing due is left pending, and a second run issues nothing;
+    at exactly the quantity and option in force that day (every day whose correction
+    is due by then: a quarter before the horizon; after a run years later, every
+    billed day), and every day in service long enough before the run is billed;
+(d) after either run nothing due is left pending, and a second run issues nothing;
 (e) documents are whole, credits only on credit notes, INV and CN gap-free per year.
 """
 
@@ -30,7 +31,13 @@ from hypothesis import strategies as st
 
 from recur.db.models import Invoice
 from recur.db.session import Database
-from recur.domain.catalogue import BillingCycle, BillingType, CancelAt, PartialCharges
+from recur.domain.catalogue import (
+    BillingCycle,
+    BillingType,
+    CancelAt,
+    InvoiceGrouping,
+    PartialCharges,
+)
 from recur.domain.errors import Conflict
 from recur.domain.invoices import PendingInvoice
 from recur.services.changes import list_changes, withdraw_change
@@ -59,6 +66,7 @@ from .lifecycle import (
 D = Decimal
 START = date(2027, 1, 1)
 HORIZON = date(2029, 2, 15)  # more than 24 months after the first start
+FINAL = date(2031, 1, 1)  # past every change and every period billed ahead by then
 PRICES = {
     "EUR": ["9.99", "12.50", "20.00", "33.33", "0.03"],
     "JPY": ["990", "1000", "1165", "12345"],
@@ -92,10 +100,20 @@ class World:
     currency: str
     billing_day: int | None
     tax_rate: Decimal
+
+    grouping: InvoiceGrouping
     subs: dict[int, Sub] = field(default_factory=dict)
 
     def billing_day_of(self, sub: Sub) -> int | None:
         return None if sub.plan.anniversary else self.billing_day
+
+    def group(self, subscription_id: int, unit_price: Decimal) -> int:
+        """The document an item goes on, as the account's grouping says (0: one)."""
+        if self.grouping is InvoiceGrouping.PER_SUBSCRIPTION:
+            return subscription_id
+        if self.grouping is InvoiceGrouping.PER_PRODUCT:
+            return self.subs[subscription_id].options[unit_price]
+        return 0
 
 
 def plans_st(currency: str) -> st.SearchStrategy[Plan]:
@@ -254,12 +272,18 @@ def check_generation(
         for i in inv.items
     )
     assert stored == _keys(shown, set(world.subs))
-    by_type: dict[str, list[PendingInvoice]] = defaultdict(list)
+    # Pending documents of the same type and group (SPEC §5: the account's grouping;
+    # each option is a product of its own here) merge into one document today.
+    by_group: dict[tuple[str, int], list[PendingInvoice]] = defaultdict(list)
     for pending in shown:
-        by_type[str(pending.type)].append(pending)
-    # One account, consolidated: one document per type.
-    assert sorted(inv.type for inv in issued) == sorted(by_type)
+        (group,) = {world.group(c.subscription_id, c.unit_price) for c in pending.items}
+        by_group[str(pending.type), group].append(pending)
+    issued_groups = []
     for invoice in issued:
+        (group,) = {world.group(i.subscription_id, D(i.unit_price)) for i in invoice.items}
+        issued_groups.append((invoice.type, group))
+    assert sorted(issued_groups) == sorted(by_group)
+    for invoice, key in zip(issued, issued_groups, strict=True):
         assert (invoice.issue_date, invoice.source) == (today, "manual")
         assert invoice.due_date == (
             today if invoice.type == "credit" else today + timedelta(days=30)
@@ -268,8 +292,8 @@ def check_generation(
         taxable = sum((D(i.amount) for i in invoice.items if i.taxable), D(0))
         tax = money_signed(taxable * world.tax_rate / 100, world.currency)
         assert (invoice.subtotal, invoice.tax, invoice.total) == (subtotal, tax, subtotal + tax)
-        if len(by_type[invoice.type]) == 1:
-            totals = by_type[invoice.type][0].totals
+        if len(by_group[key]) == 1:
+            totals = by_group[key][0].totals
             assert (invoice.subtotal, invoice.tax, invoice.total) == (
                 totals.subtotal,
                 totals.tax,
@@ -280,29 +304,32 @@ def check_generation(
 # --- the checks at the horizon ---------------------------------------------------------
 
 
-def check_days(db: Database, world: World) -> None:
-    """(c) per day and option, billed net = in force; days in service long enough before
-    the horizon (a quarter and its partial first period) are billed."""
-    settled = HORIZON - timedelta(days=2 * 92)
+def check_days(db: Database, world: World, as_of: date, before: date) -> None:
+    """(c) per day and option, billed net = in force for every billed day before
+    `before`; days in service long enough before `as_of` (two quarters) are billed."""
+    in_service_by = as_of - timedelta(days=2 * 92)
     for sub in world.subs.values():
         billed = billed_per_day(db, sub.id, sub.options)
         expected = expected_per_day(sub.timeline, sorted(billed))
         wrong = {
-            day: (billed[day], expected[day]) for day in billed if billed[day] != expected[day]
+            day: (billed[day], expected[day])
+            for day in billed
+            if day < before and billed[day] != expected[day]
         }
         assert not wrong, f"subscription {sub.id}: (billed, in force) {sorted(wrong.items())[:5]}"
         day = sub.timeline.start
-        while day < settled:
+        while day < in_service_by:
             if sub.timeline.in_force(day) is not None:
                 assert billed.get(day), f"subscription {sub.id}: {day} in service, not billed"
             day += timedelta(days=1)
 
 
-def check_nothing_due(db: Database, world: World) -> None:
-    """(d) after the run as of the horizon, only later documents are pending."""
-    for pending in pending_for_account(db, world.account, HORIZON).invoices:
-        assert pending.issue_date > HORIZON, pending
-    assert bill(db, HORIZON) == (0, 0)
+def check_nothing_due(db: Database, world: World, as_of: date) -> None:
+    """(d) after a run as of `as_of`, only later documents are pending; a second run
+    issues nothing."""
+    for pending in pending_for_account(db, world.account, as_of).invoices:
+        assert pending.issue_date > as_of, pending
+    assert bill(db, as_of) == (0, 0)
 
 
 # --- the property ----------------------------------------------------------------------
@@ -321,17 +348,20 @@ def test_every_day_is_billed_net_at_what_is_in_force(db: Database, data: st.Data
     currency = data.draw(st.sampled_from(sorted(PRICES)), label="currency")
     tax_rate = data.draw(st.sampled_from(["0", "20", "7.5"]), label="tax rate")
     billing_day = data.draw(st.none() | st.integers(1, 28), label="billing day")
+    grouping = data.draw(st.sampled_from(InvoiceGrouping), label="grouping")
     world = World(
         account(
             db,
             currency=currency,
             billing_day=billing_day,
             partial_charges=data.draw(st.sampled_from(PartialCharges), label="partial"),
+            grouping=grouping,
             tax_rate=tax_rate,
         ),
         currency,
         billing_day,
         D(tax_rate),
+        grouping,
     )
     plans = data.draw(st.lists(plans_st(currency), min_size=1, max_size=2), label="plans")
     options = [
@@ -386,7 +416,13 @@ def test_every_day_is_billed_net_at_what_is_in_force(db: Database, data: st.Data
         elif what == "run":
             bill(db, today)
     bill(db, HORIZON)
-
-    check_days(db, world)
-    check_nothing_due(db, world)
+    check_nothing_due(db, world, HORIZON)
+    # A difference in a run of days is due by the end of the period holding the run's
+    # first day: every day a quarter before the horizon is settled by now.
+    check_days(db, world, HORIZON, before=HORIZON - timedelta(days=92))
+    # Changes were made up to 100 days ahead, periods billed ahead by manual
+    # generations: far enough on, every billed day is settled.
+    bill(db, FINAL)
+    check_nothing_due(db, world, FINAL)
+    check_days(db, world, FINAL, before=FINAL)
     assert_documents_whole(db, {world.account: world.tax_rate})
