@@ -336,7 +336,7 @@ def check_nothing_due(db: Database, world: World, as_of: date) -> None:
 
 
 @settings(
-    max_examples=50,
+    max_examples=40,
     derandomize=True,
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
     deadline=None,
