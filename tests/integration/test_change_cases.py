@@ -314,6 +314,35 @@ def test_a_cancellation_now_credits_a_period_billed_ahead_on_the_end_date(db: Da
     assert_documents_whole(db)
 
 
+def test_a_subscription_whose_only_pending_item_is_a_credit_can_be_generated(
+    db: Database,
+) -> None:
+    acct = account(db, billing_day=1, tax_rate="20")
+    a, _ = seats(db)
+    sub = subscribe(db, acct, a, JAN1, quantity=10)
+    bill(db, JAN1)
+    [january] = invoices(db, acct)
+    cancel_subscription(db, sub, CancelAt.END_OF_PERIOD, d(1, 20), ACTOR)  # nothing after Jan
+    change(db, sub, d(1, 22), quantity=9)
+
+    # 22–31 Jan: −1 × 30.00 × 10/31 = −9.68, tax −1.936 → −1.94; issued today, by hand.
+    [credit] = generate_for_subscription(db, sub, d(1, 22), "user:op@example.com").invoices
+    assert (credit.type, credit.source, credit.issue_date, credit.due_date) == (
+        "credit",
+        "manual",
+        d(1, 22),
+        d(1, 22),
+    )
+    assert (credit.subtotal, credit.tax, credit.total) == (D("-9.68"), D("-1.94"), D("-11.62"))
+    [stored] = new_documents(db, [january], acct)
+    assert lines(stored) == [("adjustment", -1, D("30.00"), d(1, 22), d(1, 31), D("-9.68"))]
+    assert stored.items[0].corrects_invoice_id == january.id
+    assert stored.number == "CN-2027-000001"
+    # Issued once: the run that day finds nothing more.
+    assert issued_on(db, d(1, 22), acct) == []
+    assert_documents_whole(db, {acct: D(20)})
+
+
 def test_postpaid_periods_billed_early_then_changed(db: Database) -> None:
     acct = account(db, billing_day=1)
     usage = option(db, "Usage", "20.00", billing_type=BillingType.POSTPAID)
