@@ -269,3 +269,44 @@ def pending_lines(pending: list[PendingInvoice]) -> list[Pending]:
         )
         for inv in pending
     ]
+
+
+def full_period(start: date, months: int, billing_day: int | None, day: date) -> tuple[date, date]:
+    """The full billing period [begin, end) that holds `day` (SPEC §2): for a partial first
+    period, the full one that ends on the first billing day."""
+    anchor = start
+    if billing_day is not None and start.day != billing_day:
+        anchor = next_day_of_month(start, billing_day)
+        if day < anchor:
+            return add_months(anchor, -months), anchor
+    n = 0
+    while add_months(anchor, (n + 1) * months) <= day:
+        n += 1
+    return add_months(anchor, n * months), add_months(anchor, (n + 1) * months)
+
+
+def assert_amounts(
+    db: Database,
+    subscription_id: int,
+    start: date,
+    months: int,
+    billing_day: int | None,
+    currency: str,
+) -> None:
+    """Each recurring and adjustment item of the subscription lies in one billing period
+    and is worth quantity × unit price × its days / the full period's days (SPEC §3, §11)."""
+    for invoice in invoices(db):
+        for item in invoice.items:
+            if item.subscription_id != subscription_id or item.kind == "setup":
+                continue
+            begin, end = full_period(start, months, billing_day, item.period_start)
+            assert item.period_end < end, (item.kind, item.period_start, item.period_end)
+            days = (item.period_end - item.period_start).days + 1
+            exact = D(item.quantity) * D(item.unit_price) * days / (end - begin).days
+            assert D(item.amount) == money_signed(exact, currency), (
+                item.kind,
+                item.quantity,
+                item.period_start,
+                item.period_end,
+                item.amount,
+            )

@@ -53,6 +53,7 @@ from .books import stored_as_answered
 from .factories import ACTOR, account, subscribe, wipe
 from .lifecycle import (
     Timeline,
+    assert_amounts,
     assert_documents_whole,
     bill,
     billed_per_day,
@@ -425,4 +426,7 @@ def test_every_day_is_billed_net_at_what_is_in_force(db: Database, data: st.Data
     bill(db, FINAL)
     check_nothing_due(db, world, FINAL)
     check_days(db, world, FINAL, before=FINAL)
+    for sub in world.subs.values():
+        months, day = sub.plan.cycle.months, world.billing_day_of(sub)
+        assert_amounts(db, sub.id, sub.timeline.start, months, day, world.currency)
     assert_documents_whole(db, {world.account: world.tax_rate})
