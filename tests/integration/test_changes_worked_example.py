@@ -5,14 +5,19 @@ from datetime import date
 from decimal import Decimal
 
 from recur.db.session import Database
-from recur.domain.catalogue import CancelAt
+from recur.domain.catalogue import CancelAt, InvoiceType
 from recur.services.changes import (
     ChangeSpec,
     list_changes,
     preview_cancellation,
     preview_change,
 )
-from recur.services.invoicing import pending_for_account, pending_for_subscription
+from recur.services.invoicing import (
+    InvoiceFilter,
+    list_invoices,
+    pending_for_account,
+    pending_for_subscription,
+)
 from recur.services.subscriptions import cancel_subscription, in_force
 
 from .factories import ACTOR, account, invoices, subscribe
@@ -249,3 +254,11 @@ def test_changes_worked_example_step_by_step(db: Database) -> None:
     assert min(billed) == date(2027, 3, 1)
     assert max(billed) == date(2027, 4, 30)
     assert_documents_whole(db, {beta: D(20)})
+    numbers = {
+        kind: [inv.number for inv in list_invoices(db, InvoiceFilter(type=kind)).items]
+        for kind in InvoiceType
+    }
+    assert {kind: sorted(found) for kind, found in numbers.items()} == {
+        InvoiceType.INVOICE: [f"INV-2027-00000{n}" for n in range(1, 5)],
+        InvoiceType.CREDIT: ["CN-2027-000001", "CN-2027-000002"],
+    }
