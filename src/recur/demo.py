@@ -22,6 +22,7 @@ from recur.domain.catalogue import (
 )
 from recur.domain.errors import Conflict
 from recur.services import accounts, billing_run, catalogue, invoicing, subscriptions, users
+from recur.services.changes import ChangeSpec, change_subscription
 from recur.services.roles import Role
 
 ACTOR = "demo"
@@ -282,11 +283,21 @@ def _create_customer(db: Database, c: _Customer) -> int:
 
 def _replay_history(db: Database, first: date, today: date) -> None:
     """Run the billing service on each past day it had work, as it would have; pay old invoices;
-    one manual generation and one cancellation, so the history shows every kind of event."""
+    one manual generation, seats added and removed mid-period (an adjustment and a credit
+    note) and one cancellation, so the history shows every kind of event."""
     manual_done = cancelled = False
+    changes = [
+        (add_months(today, -3), "Acme Ltd", "MS365-E3", 15),  # 5 seats added
+        (add_months(today, -1), "Northwind GmbH", "MS365-BP", 20),  # 5 seats removed
+    ]
     while (due := _next_due(db)) is not None and due < today:
         run_day = max(due, first)
         billing_run.run_billing(db, run_day, run_day, "scheduler")
+        while changes and run_day >= changes[0][0]:
+            _, name, sku, quantity = changes.pop(0)
+            account_id = accounts.find_account(db, name).id
+            change = ChangeSpec(quantity=quantity, effective="now")
+            change_subscription(db, _subscription_of(db, account_id, sku), change, run_day, ACTOR)
         if not manual_done and run_day >= add_months(today, -6):
             acme = accounts.find_account(db, "Acme Ltd")
             backup = _subscription_of(db, acme.id, "BACKUP-1TB")

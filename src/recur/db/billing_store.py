@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, Select, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
-from recur.db import bulk
+from recur.db import driver
 from recur.db.final_writes import writes_of
 from recur.db.models import (
     Account,
@@ -412,7 +412,7 @@ def states_by_id(session: Session, subscription_ids: Sequence[int]) -> dict[int,
 def states_by_id_queries(session: Session, subscription_ids: Sequence[int]) -> list[Query]:
     """`states_by_id`'s queries, to fetch along with others (see db/rows.py) and read
     with `states_of`."""
-    postgres = bulk.is_postgres(session)
+    postgres = driver.is_postgres(session)
     queries = (
         (_STATES_BY_ID_ANY, *_TIMELINES_BY_ID_ANY)
         if postgres
@@ -467,14 +467,14 @@ def issue_invoices(
     the transaction's final writes (db/final_writes.py): the unit of work sends them
     with its COMMIT, and the caller's own final writes follow them.
 
-    Ids are reserved first so that each table is written in one bulk statement
-    (see db.bulk): a batch costs a handful of round trips, not one per item.
+    Ids are reserved first so that each table is written in one statement (see
+    db/driver.py): a batch costs a handful of round trips, not one per item.
     The ledger's keys make a second issue of anything fail the whole transaction.
     """
     if not drafts:
         return Issuing([], [])
     charges = [charge for draft in drafts for charge in draft.items]
-    invoice_ids, item_ids = bulk.reserve_ids(
+    invoice_ids, item_ids = driver.reserve_ids(
         session, (Invoice, len(drafts)), (InvoiceItem, len(charges))
     )
     issued = [

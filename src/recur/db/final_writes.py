@@ -21,12 +21,10 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
-import psycopg
-from psycopg.types.json import Json
 from sqlalchemy import TextClause
 from sqlalchemy.orm import Session
 
-from recur.db import bulk
+from recur.db import driver
 from recur.db.models import Base
 
 Result = Callable[[], list[tuple[Any, ...]]]
@@ -46,7 +44,7 @@ class _Statement:
 
     sql: str
     params: list[Any] | dict[str, Any]
-    cursor: psycopg.Cursor[Any] | None = field(default=None, repr=False)
+    cursor: driver.Cursor | None = field(default=None, repr=False)
 
     def rows(self) -> list[tuple[Any, ...]]:
         assert self.cursor is not None, "read a statement's rows after the commit"
@@ -58,7 +56,7 @@ class _Copy:
     """A batch of rows to COPY into a table."""
 
     model: type[Base]
-    rows: bulk.Rows
+    rows: driver.Rows
 
 
 def writes_of(session: Session) -> "FinalWrites":
@@ -88,15 +86,15 @@ class FinalWrites:
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.postgres = bulk.is_postgres(session)
+        self.postgres = driver.is_postgres(session)
         self._queued: list[_Statement | _Copy] = []
 
-    def insert(self, model: type[Base], rows: bulk.Rows) -> None:
+    def insert(self, model: type[Base], rows: driver.Rows) -> None:
         """INSERT rows that all have the same keys."""
         if not rows:
             return
         if not self.postgres:
-            bulk.insert_rows(self.session, model, rows)
+            driver.insert_rows(self.session, model, rows)
         elif len(rows) >= COPY_FROM_ROWS:
             self._queued.append(_Copy(model, rows))
         else:
@@ -104,17 +102,17 @@ class FinalWrites:
             for first in range(0, len(rows), ROWS_PER_INSERT):
                 chunk = rows[first : first + ROWS_PER_INSERT]
                 sql = _insert_sql(model.__tablename__, columns, len(chunk))
-                params = [_adapted(row[c]) for row in chunk for c in columns]
+                params = [driver.adapted(row[c]) for row in chunk for c in columns]
                 self._queued.append(_Statement(sql, params))
 
-    def update(self, model: type[Base], rows: bulk.Rows) -> None:
+    def update(self, model: type[Base], rows: driver.Rows) -> None:
         """UPDATE rows by their "id", each row with the same keys."""
         if not rows:
             return
         if not self.postgres:
-            bulk.update_by_id(self.session, model, rows)
+            driver.update_by_id(self.session, model, rows)
             return
-        statement, params = bulk.update_from_arrays(self.session, model, rows)
+        statement, params = driver.update_from_arrays(self.session, model, rows)
         self.execute(statement, params)
 
     def execute(self, statement: TextClause, params: dict[str, Any]) -> Result:
@@ -122,7 +120,7 @@ class FinalWrites:
         if not self.postgres:
             rows = [tuple(row) for row in self.session.execute(statement, params)]
             return lambda: rows
-        sql, constants = bulk.for_psycopg(statement, self.session.get_bind().dialect)
+        sql, constants = driver.for_psycopg(statement, self.session.get_bind().dialect)
         queued = _Statement(sql, {**constants, **params})
         self._queued.append(queued)
         return queued.rows
@@ -137,25 +135,19 @@ class FinalWrites:
             return
         self.session.flush()  # the ORM's pending changes belong to this transaction too
         queued, self._queued = self._queued, []
-        with bulk.driver(self.session) as connection:
+        with driver.connection_of(self.session) as connection:
             for batch in _copies_and_pipelines(queued):
                 if isinstance(batch, _Copy):
-                    bulk.copy_rows(connection, batch.model, batch.rows)
+                    driver.copy_rows(connection, batch.model, batch.rows)
                 else:
-                    _pipeline(connection, batch, commit=commit and batch[-1] is queued[-1])
+                    last = commit and batch[-1] is queued[-1]
+                    sent = driver.send_pipelined(
+                        connection, [(w.sql, w.params) for w in batch], last
+                    )
+                    for statement, cursor in zip(batch, sent, strict=True):
+                        statement.cursor = cursor
             if commit and (not queued or isinstance(queued[-1], _Copy)):
                 connection.commit()
-
-
-def _pipeline(
-    connection: psycopg.Connection[Any], statements: list[_Statement], commit: bool
-) -> None:
-    """Send `statements` in one round trip, and the COMMIT with them if `commit`."""
-    with connection.pipeline():
-        for statement in statements:
-            statement.cursor = connection.cursor().execute(statement.sql, statement.params)
-        if commit:
-            connection.commit()
 
 
 def _copies_and_pipelines(
@@ -173,8 +165,3 @@ def _copies_and_pipelines(
 def _insert_sql(table: str, columns: tuple[str, ...], count: int) -> str:
     row = f"({', '.join(['%s'] * len(columns))})"
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([row] * count)}"
-
-
-def _adapted(value: Any) -> Any:
-    """psycopg sends a dict only when told it is JSON."""
-    return Json(value) if isinstance(value, dict) else value

@@ -23,10 +23,9 @@ from weakref import WeakKeyDictionary
 
 from anyio import to_thread
 from psycopg import AsyncConnection
-from psycopg.rows import namedtuple_row
 from psycopg_pool import AsyncConnectionPool
 
-from recur.db import bulk
+from recur.db import driver
 from recur.db.rows import Query, fetch_rows, for_psycopg
 from recur.db.session import PING_IF_IDLE_FOR, PLAN_ONCE, Database, is_sqlite
 
@@ -58,13 +57,7 @@ class LoopReads:
         pool = self._pool or await self._open()
         statements = for_psycopg(queries, self.db.engine.dialect)
         async with pool.connection() as connection:
-            with bulk.as_sqlalchemy_errors():
-                async with connection.pipeline():
-                    cursors = [
-                        await connection.cursor(row_factory=namedtuple_row).execute(sql, params)
-                        for sql, params in statements
-                    ]
-                return [await cursor.fetchall() for cursor in cursors]
+            return list(await driver.fetch_pipelined_async(connection, statements))
 
     def _fetch_in_thread(self, queries: tuple[Query, ...]) -> list[Sequence[Any]]:
         with self.db.read() as session:

@@ -2,13 +2,11 @@
 
 from pathlib import Path
 
-import psycopg
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from psycopg import sql
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from recur.db.session import normalise_url
@@ -38,12 +36,12 @@ def recreate_postgres_database(server_url: str, name: str, revision: str = "head
     """Drop and create database `name` on the server of `server_url`, migrate it (to
     `revision`), and return its URL: the tests' and benchmarks' empty database."""
     base = make_url(normalise_url(server_url))
-    admin = base.set(drivername="postgresql", database="postgres")
-    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    quoted = admin.dialect.identifier_preparer.quote(name)
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {quoted}"))
+    admin.dispose()
     url = base.set(database=name).render_as_string(hide_password=False)
     upgrade(url, revision)
     return url

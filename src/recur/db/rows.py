@@ -13,12 +13,11 @@ instead (see `any_ids`).
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from psycopg.rows import namedtuple_row
 from sqlalchemy import BigInteger, ColumnElement, Dialect, Select, any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from recur.db import bulk
+from recur.db import driver
 
 Query = tuple[Select[Any], Mapping[str, Any]]
 
@@ -29,18 +28,16 @@ def fetch_rows(session: Session, *queries: Query) -> list[Sequence[Any]]:
     On PostgreSQL the queries (and the transaction's BEGIN, if they are its first)
     go in one round trip, a psycopg pipeline, and run in their order.
     """
-    if not bulk.is_postgres(session):
+    if not driver.is_postgres(session):
         return [session.connection().execute(query, params).all() for query, params in queries]
-    cursors = []
-    with bulk.driver(session) as connection, connection.pipeline():
-        for sql, params in for_psycopg(queries, session.get_bind().dialect):
-            cursors.append(connection.cursor(row_factory=namedtuple_row).execute(sql, params))
-    return [cursor.fetchall() for cursor in cursors]
+    statements = for_psycopg(queries, session.get_bind().dialect)
+    with driver.connection_of(session) as connection:
+        return list(driver.fetch_pipelined(connection, statements))
 
 
 def for_psycopg(queries: Sequence[Query], dialect: Dialect) -> list[tuple[str, dict[str, Any]]]:
     """Each query as psycopg runs it: its SQL (compiled once) and all its parameters."""
-    compiled = [(bulk.for_psycopg(query, dialect), params) for query, params in queries]
+    compiled = [(driver.for_psycopg(query, dialect), params) for query, params in queries]
     return [(sql, {**constants, **params}) for (sql, constants), params in compiled]
 
 

@@ -1,10 +1,12 @@
-"""The one place psycopg is used directly, and its one error translation.
+"""The psycopg adapter: the one place statements go to PostgreSQL past SQLAlchemy, and
+the one translation of psycopg's errors.
 
 The hottest paths (a billing run's writes, a preview's and a generation's reads) skip
 SQLAlchemy's execution, which cost more than the statements themselves. Whatever
-they send goes through `driver`, which raises psycopg's errors as SQLAlchemy raises
-its own: the unit of work's retries and the services' IntegrityError handling see
-every failure, whichever way the statement went.
+they send goes through this module, on a connection from `connection_of` (or the
+async pool of db/loop_reads.py), and comes back with psycopg's errors raised as
+SQLAlchemy raises its own (`as_sqlalchemy_errors`): the unit of work's retries and the
+services' IntegrityError handling see every failure, whichever way the statement went.
 
 Writes are a statement per table, whatever the batch size: PostgreSQL gets COPY for
 large batches, its fastest way in (constraints and foreign keys are checked as for
@@ -19,6 +21,8 @@ from contextlib import contextmanager
 from typing import Any, cast
 
 import psycopg
+from psycopg.rows import namedtuple_row
+from psycopg.types.json import Json
 from sqlalchemy import ClauseElement, Dialect, Table, TextClause, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -43,7 +47,7 @@ def reserve_ids(session: Session, *wanted: tuple[type[Base], int]) -> list[list[
         )
         counts = {f"n{i}": count for i, (_, count) in enumerate(wanted)}
         # psycopg directly: SQLAlchemy's execution cost more than the statement.
-        with driver(session) as connection:
+        with connection_of(session) as connection:
             reserved = connection.execute(f"SELECT {blocks}", counts).fetchone()
         assert reserved is not None
         return [sorted(ids) for ids in reserved]
@@ -63,8 +67,8 @@ def insert_rows(session: Session, model: type[Base], rows: Rows) -> None:
 
 
 def copy_rows(connection: psycopg.Connection[Any], model: type[Base], rows: Rows) -> None:
-    """COPY rows that all have the same keys into the table of `model` (PostgreSQL; call
-    it on the connection `driver` gives, so that its errors are translated)."""
+    """COPY rows that all have the same keys into the table of `model` (PostgreSQL, on a
+    connection from `connection_of`)."""
     columns = list(rows[0])
     statement = f"COPY {model.__tablename__} ({', '.join(columns)}) FROM STDIN"
     with connection.cursor() as cursor, cursor.copy(statement) as copy:
@@ -104,12 +108,58 @@ def _update_statement(table: Table, columns: tuple[str, ...], dialect: Dialect) 
 
 
 @contextmanager
-def driver(session: Session) -> Iterator[psycopg.Connection[Any]]:
+def connection_of(session: Session) -> Iterator[psycopg.Connection[Any]]:
     """The session's psycopg connection, inside the session's transaction, for statements
     sent directly; any error they raise comes out as SQLAlchemy's (`as_sqlalchemy_errors`)."""
     connection = session.connection().connection.dbapi_connection
     with as_sqlalchemy_errors():
         yield cast(psycopg.Connection[Any], connection)
+
+
+Cursor = psycopg.Cursor[Any]
+Statement = tuple[str, list[Any] | dict[str, Any]]
+
+
+def send_pipelined(
+    connection: psycopg.Connection[Any], statements: Sequence[Statement], commit: bool = False
+) -> list[Cursor]:
+    """Send `statements` in one round trip (and the COMMIT with them if `commit`); each
+    one's cursor, to fetch its rows from."""
+    with connection.pipeline():
+        cursors = [connection.cursor().execute(sql, params) for sql, params in statements]
+        if commit:
+            connection.commit()
+    return cursors
+
+
+def fetch_pipelined(
+    connection: psycopg.Connection[Any], statements: Sequence[Statement]
+) -> list[list[Any]]:
+    """All rows of each statement, as named tuples, the statements sent in one round trip."""
+    with connection.pipeline():
+        cursors = [
+            connection.cursor(row_factory=namedtuple_row).execute(sql, params)
+            for sql, params in statements
+        ]
+    return [cursor.fetchall() for cursor in cursors]
+
+
+async def fetch_pipelined_async(
+    connection: psycopg.AsyncConnection[Any], statements: Sequence[Statement]
+) -> list[list[Any]]:
+    """`fetch_pipelined` on an async connection (db/loop_reads.py), errors translated."""
+    with as_sqlalchemy_errors():
+        async with connection.pipeline():
+            cursors = [
+                await connection.cursor(row_factory=namedtuple_row).execute(sql, params)
+                for sql, params in statements
+            ]
+        return [await cursor.fetchall() for cursor in cursors]
+
+
+def adapted(value: Any) -> Any:
+    """A parameter as psycopg sends it: a dict only when told it is JSON."""
+    return Json(value) if isinstance(value, dict) else value
 
 
 @functools.cache
