@@ -17,7 +17,9 @@ what is in force each day (lifecycle.Timeline) and checks:
     is due by then: a quarter before the horizon; after a run years later, every
     billed day), and every day in service long enough before the run is billed;
 (d) after either run nothing due is left pending, and a second run issues nothing;
-(e) documents are whole, credits only on credit notes, INV and CN gap-free per year.
+(e) documents are whole, credits only on credit notes, INV and CN gap-free per year;
+(f) every item is worth quantity × price × its days / its full period's days, and a
+    run never issues an item before the date SPEC §4 and §11 plan it for.
 """
 
 from collections import Counter, defaultdict
@@ -50,7 +52,7 @@ from recur.services.invoicing import (
 from recur.services.subscriptions import cancel_subscription
 
 from .books import stored_as_answered
-from .factories import ACTOR, account, subscribe, wipe
+from .factories import ACTOR, account, invoices, subscribe, wipe
 from .lifecycle import (
     Timeline,
     assert_amounts,
@@ -59,6 +61,7 @@ from .lifecycle import (
     billed_per_day,
     change,
     expected_per_day,
+    full_period,
     money_signed,
     option,
     period_end_after,
@@ -103,6 +106,7 @@ class World:
     tax_rate: Decimal
 
     grouping: InvoiceGrouping
+    partial_charges: PartialCharges
     subs: dict[int, Sub] = field(default_factory=dict)
 
     def billing_day_of(self, sub: Sub) -> int | None:
@@ -333,6 +337,41 @@ def check_nothing_due(db: Database, world: World, as_of: date) -> None:
     assert bill(db, as_of) == (0, 0)
 
 
+def planned(world: World, sub: Sub, kind: str, first: date) -> date:
+    """The earliest issue date SPEC §4 and §11 allow an item whose days start on `first`:
+    the test's own reading of the rules, from its own periods."""
+    start, end = sub.timeline.start, sub.timeline.end
+    full_begin, full_end = full_period(
+        start, sub.plan.cycle.months, world.billing_day_of(sub), first
+    )
+    begin = max(full_begin, start)  # a partial first period starts with the subscription
+    period_end = full_end if end is None else min(full_end, end)
+    if sub.plan.billing_type is BillingType.POSTPAID:
+        return period_end
+    next_billing_day = world.partial_charges is PartialCharges.NEXT_BILLING_DAY
+    if kind == "recurring":
+        # The period's own date; a partial first period may wait for its end.
+        day = period_end if next_billing_day and begin > full_begin else begin
+    else:
+        # The run's first day; one that starts inside its period may wait for its end.
+        day = period_end if next_billing_day and first > begin else first
+    return day if end is None else min(day, end)
+
+
+def check_never_early(db: Database, world: World) -> None:
+    """(f) what a run issues, it issues on or after its planned date (a manual generation
+    may bill ahead; a run never does)."""
+    for invoice in invoices(db):
+        if invoice.source != "automatic":
+            continue
+        for item in invoice.items:
+            if item.kind not in ("recurring", "adjustment"):
+                continue
+            sub = world.subs[item.subscription_id]
+            earliest = planned(world, sub, item.kind, item.period_start)
+            assert invoice.issue_date >= earliest, (invoice.number, item.kind, item.period_start)
+
+
 # --- the property ----------------------------------------------------------------------
 
 
@@ -350,12 +389,13 @@ def test_every_day_is_billed_net_at_what_is_in_force(db: Database, data: st.Data
     tax_rate = data.draw(st.sampled_from(["0", "20", "7.5"]), label="tax rate")
     billing_day = data.draw(st.none() | st.integers(1, 28), label="billing day")
     grouping = data.draw(st.sampled_from(InvoiceGrouping), label="grouping")
+    partial = data.draw(st.sampled_from(PartialCharges), label="partial")
     world = World(
         account(
             db,
             currency=currency,
             billing_day=billing_day,
-            partial_charges=data.draw(st.sampled_from(PartialCharges), label="partial"),
+            partial_charges=partial,
             grouping=grouping,
             tax_rate=tax_rate,
         ),
@@ -363,6 +403,7 @@ def test_every_day_is_billed_net_at_what_is_in_force(db: Database, data: st.Data
         billing_day,
         D(tax_rate),
         grouping,
+        partial,
     )
     plans = data.draw(st.lists(plans_st(currency), min_size=1, max_size=2), label="plans")
     options = [
@@ -429,4 +470,5 @@ def test_every_day_is_billed_net_at_what_is_in_force(db: Database, data: st.Data
     for sub in world.subs.values():
         months, day = sub.plan.cycle.months, world.billing_day_of(sub)
         assert_amounts(db, sub.id, sub.timeline.start, months, day, world.currency)
+    check_never_early(db, world)
     assert_documents_whole(db, {world.account: world.tax_rate})
