@@ -9,6 +9,7 @@
 - whole documents and gap-free INV / CN series.
 """
 
+import itertools
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from .factories import ACTOR, invoices, money
 
 D = Decimal
 DAY = timedelta(days=1)
-_serial = iter(range(1, 1_000_000))
+_serial = itertools.count(1)
 _NUMBER = re.compile(r"^(INV|CN)-(\d{4})-(\d{6})$")
 _SERIES = {"INV": "invoice", "CN": "credit"}
 
@@ -125,24 +126,22 @@ class Timeline:
     quantity: int
     option: int
     end: date | None = None  # end of service (exclusive)
-    # (effective date, order of creation, quantity, option, change id)
-    changes: list[tuple[date, int, int | None, int | None, int]] = field(default_factory=list)
+    # (effective date, change id, quantity, option): ids grow with creation, so sorted
+    # they are in the order of SPEC §10 (effective date, then creation).
+    changes: list[tuple[date, int, int | None, int | None]] = field(default_factory=list)
 
     def add(self, made: SubscriptionChange) -> None:
-        # Ids grow with creation: (effective date, id) is the order of SPEC §10.
-        self.changes.append(
-            (made.effective_date, made.id, made.quantity, made.pricing_option_id, made.id)
-        )
+        self.changes.append((made.effective_date, made.id, made.quantity, made.pricing_option_id))
 
     def withdraw(self, change_id: int) -> None:
-        self.changes = [c for c in self.changes if c[4] != change_id]
+        self.changes = [c for c in self.changes if c[1] != change_id]
 
     def in_force(self, day: date) -> tuple[int, int] | None:
         """(quantity, option) in force on `day`, None outside service."""
         if day < self.start or (self.end is not None and day >= self.end):
             return None
         quantity, option_id = self.quantity, self.option
-        for effective, _, new_quantity, new_option, _ in sorted(self.changes):
+        for effective, _, new_quantity, new_option in sorted(self.changes):
             if effective > day:
                 break
             quantity = new_quantity if new_quantity is not None else quantity

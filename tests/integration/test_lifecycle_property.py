@@ -185,7 +185,7 @@ def withdraw(db: Database, data: st.DataObject, sub: Sub, today: date) -> None:
     listed = list_changes(db, sub.id, today)
     assert [(c.effective_date, c.quantity, c.pricing_option_id) for c in listed] == [
         (effective, quantity, option_id)
-        for effective, _, quantity, option_id, _ in sorted(timeline.changes)
+        for effective, _, quantity, option_id in sorted(timeline.changes)
     ]
     future = [c for c in listed if c.effective_date > today]
     assert [c.id for c in listed if c.withdrawable] == [c.id for c in future]

@@ -180,7 +180,7 @@ def timelines(db: Database, subs: list[Sub], outcome: Outcome) -> dict[int, Time
             if sid == sub.id and made.id not in withdrawn:
                 timeline.add(made)
         listed = [c.id for c in list_changes(db, sub.id, T)]
-        assert listed == [c[4] for c in sorted(timeline.changes)], f"subscription {sub.id}"
+        assert listed == [c[1] for c in sorted(timeline.changes)], f"subscription {sub.id}"
         kept[sub.id] = timeline
     return kept
 
