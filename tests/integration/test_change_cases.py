@@ -343,6 +343,21 @@ def test_a_subscription_whose_only_pending_item_is_a_credit_can_be_generated(
     assert_documents_whole(db, {acct: D(20)})
 
 
+def test_a_cancellation_now_on_the_start_day_credits_the_whole_period(db: Database) -> None:
+    acct = account(db, billing_day=1)
+    a, _ = seats(db)
+    sub = subscribe(db, acct, a, JAN1, quantity=10)
+    bill(db, JAN1)
+
+    assert cancel_subscription(db, sub, CancelAt.NOW, JAN1, ACTOR).end_date == JAN1
+    assert issued_on(db, JAN1, acct) == [
+        ("credit", [("adjustment", -10, D("30.00"), JAN1, d(1, 31), D("-300.00"))])
+    ]
+    assert billed_per_day(db, sub, {D("30.00"): a}) == {d(1, n): {} for n in range(1, 32)}
+    assert issued_on(db, date(2027, 6, 1), acct) == []
+    assert_documents_whole(db)
+
+
 def test_postpaid_periods_billed_early_then_changed(db: Database) -> None:
     acct = account(db, billing_day=1)
     usage = option(db, "Usage", "20.00", billing_type=BillingType.POSTPAID)
@@ -451,6 +466,25 @@ def test_anniversary_billing_ignores_the_accounts_billing_day(db: Database) -> N
     ]
     check_days(db, sub, timeline, {D("30.00"): own_day})
     assert_documents_whole(db)
+
+
+def test_a_switch_never_charges_the_new_options_setup_fee(db: Database) -> None:
+    acct = account(db, billing_day=1)
+    a = option(db, "Seats", "30.00", setup_fee="25.00")
+    b = option(db, "Seats Plus", "50.00", setup_fee="100.00")
+    sub = subscribe(db, acct, a, JAN1, quantity=2)
+    [(_, first)] = issued_on(db, JAN1, acct)
+    assert sorted(kind for kind, *_ in first) == ["recurring", "setup"]
+
+    change(db, sub, d(1, 10), option_id=b)
+    # 10–31 Jan is 22 of 31 days: −2 × 30.00 → −42.58, +2 × 50.00 → 70.97; no setup.
+    assert sorted(issued_on(db, d(1, 10), acct)) == [
+        ("credit", [("adjustment", -2, D("30.00"), d(1, 10), d(1, 31), D("-42.58"))]),
+        ("invoice", [("adjustment", 2, D("50.00"), d(1, 10), d(1, 31), D("70.97"))]),
+    ]
+    assert issued_on(db, FEB1, acct) == [
+        ("invoice", [("recurring", 2, D("50.00"), FEB1, d(2, 28), D("100.00"))])
+    ]
 
 
 def test_now_and_end_of_period_on_a_subscription_not_started_mean_its_start(
