@@ -14,6 +14,7 @@ from functools import lru_cache
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
 
+from recur.domain.catalogue import InvoiceType
 from recur.domain.money import minor_unit, to_money, to_price
 
 LOCALE = "en"
@@ -115,3 +116,8 @@ def percent(value: Decimal) -> str:
 def label(value: str) -> str:
     """An enum value as words: per_product → Per product."""
     return value.replace("_", " ").capitalize()
+
+
+def document_type(value: str) -> str:
+    """An invoice's type as its title says it: Invoice or Credit note."""
+    return "Credit note" if value == InvoiceType.CREDIT else "Invoice"

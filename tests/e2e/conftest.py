@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,27 +57,11 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
     pytest.fail(f"the server did not start:\n{log.read_text()}")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    folder = tmp_path_factory.mktemp("e2e")
-    url = f"sqlite:///{folder / 'recur.sqlite3'}"
-    upgrade(url)
-    db = Database(url)
-    acme = seed_acme(db)
-    production_hasher, users._hasher = users._hasher, FAST_HASHER
-    try:
-        seed_users(db)
-    finally:
-        users._hasher = production_hasher
-    db.dispose()
+@contextmanager
+def serving(url: str, folder: Path, env: dict[str, str]) -> Iterator[str]:
+    """uvicorn on `url`'s database with `env` (RECUR_* settings); yields its base URL."""
     port = _free_port()
-    env = {
-        **os.environ,
-        "RECUR_DATABASE_URL": url,
-        "RECUR_TODAY": "2027-01-15",
-        "RECUR_SCHEDULER": "off",
-        "RECUR_SECRET_KEY": "e2e-secret",
-    }
+    env = {**os.environ, "RECUR_DATABASE_URL": url, "RECUR_SCHEDULER": "off", **env}
     log = folder / "server.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -87,13 +72,36 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base, process, log)
-        yield Server(base, url, acme)
+        yield base
     finally:
         process.terminate()
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def seed_users_quickly(db: Database) -> None:
+    """The sign-ins of tests/web/acme.py, hashed at a test's cost."""
+    production_hasher, users._hasher = users._hasher, FAST_HASHER
+    try:
+        seed_users(db)
+    finally:
+        users._hasher = production_hasher
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    folder = tmp_path_factory.mktemp("e2e")
+    url = f"sqlite:///{folder / 'recur.sqlite3'}"
+    upgrade(url)
+    db = Database(url)
+    acme = seed_acme(db)
+    seed_users_quickly(db)
+    db.dispose()
+    env = {"RECUR_TODAY": "2027-01-15", "RECUR_SECRET_KEY": "e2e-secret"}
+    with serving(url, folder, env) as base:
+        yield Server(base, url, acme)
 
 
 @pytest.fixture(scope="module")

@@ -25,9 +25,9 @@ def shot(page: Page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def sign_in(context: BrowserContext, server: Server, email: str) -> Page:
+def sign_in(context: BrowserContext, base_url: str, email: str) -> Page:
     page = context.new_page()
-    page.goto(f"{server.base_url}/login")
+    page.goto(f"{base_url}/login")
     page.get_by_label("E-mail").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
@@ -38,7 +38,7 @@ def sign_in(context: BrowserContext, server: Server, email: str) -> Page:
 @pytest.fixture
 def operator(browser: Browser, server: Server) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
-    yield sign_in(context, server, OPERATOR)
+    yield sign_in(context, server.base_url, OPERATOR)
     context.close()
 
 
@@ -142,7 +142,7 @@ def test_products_and_billing_runs(operator: Page) -> None:
 
 def test_viewer_reads_but_cannot_generate(browser: Browser, server: Server) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = sign_in(context, server, VIEWER)
+    page = sign_in(context, server.base_url, VIEWER)
     page.goto(f"{server.base_url}/accounts/{server.acme.account_id}/pending")
     expect(page.locator("#pending-invoices")).to_be_visible()
     expect(page.get_by_role("link", name="Generate Invoices")).to_have_count(0)
@@ -205,7 +205,7 @@ def test_the_pdf_downloads_and_reads(operator: Page, server: Server, tmp_path: P
 
 def test_phone_width(browser: Browser, server: Server) -> None:
     context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
-    page = sign_in(context, server, OPERATOR)
+    page = sign_in(context, server.base_url, OPERATOR)
     page.goto(f"{server.base_url}/accounts/{server.acme.account_id}/pending")
     expect(page.locator("#pending-invoices")).to_be_visible()
     shot(page, "10-account-pending-390px")

@@ -47,7 +47,7 @@ def test_docs_run_under_the_policy_from_this_server_alone(
 
 
 def test_the_back_office_runs_under_the_policy(context: BrowserContext, server: Server) -> None:
-    page = sign_in(context, server, VIEWER)
+    page = sign_in(context, server.base_url, VIEWER)
     watched = Watched(page)
     page.goto(f"{server.base_url}/accounts/{server.acme.account_id}/pending")
     expect(page.locator("#pending-invoices")).to_be_visible()

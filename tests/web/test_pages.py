@@ -225,9 +225,12 @@ def test_create_an_account_and_order_a_subscription(
 
 def test_cancel_at_the_end_of_the_period(operator: tuple[TestClient, str], acme: Acme) -> None:
     client, token = operator
-    response = client.post(
-        f"/subscriptions/{acme.s1}/cancel", data={"csrf_token": token, "at": "end_of_period"}
-    )
+    form = {"csrf_token": token, "at": "end_of_period"}
+    preview = client.post(f"/subscriptions/{acme.s1}/cancel", data=form)
+    assert preview.status_code == 200  # first what it will issue; nothing is cancelled yet
+    assert "Confirm the cancellation" in preview.text
+    assert "Cancelled" not in client.get(f"/subscriptions/{acme.s1}").text
+    response = client.post(f"/subscriptions/{acme.s1}/cancel", data={**form, "action": "confirm"})
     assert response.status_code == 303
     html = client.get(f"/subscriptions/{acme.s1}").text
     assert "Cancelled" in html

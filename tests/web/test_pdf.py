@@ -32,7 +32,7 @@ def test_the_pdf_carries_the_invoice(database: Database, acme: Acme, tmp_path: P
         database, acme.account_id, [acme.s1, acme.s3], TODAY, actor="user:test"
     ).invoices
     invoice = invoicing.get_invoice(database, issued.id)
-    text = _text(render_invoice_pdf(invoice, seller_name="Recur Cloud Services"), tmp_path)
+    text = _text(render_invoice_pdf(invoice, "Recur Cloud Services", corrects=[]), tmp_path)
     for expected in (
         issued.number,
         "Recur Cloud Services",

@@ -15,6 +15,7 @@ from recur.api.params import Cursor, IdPath, IdQuery, Limit
 from recur.api.schemas import InvoiceOut, ListOut
 from recur.domain.catalogue import InvoiceSource, InvoiceStatus
 from recur.services import invoicing
+from recur.services.corrections import corrected_invoices
 
 router = APIRouter(prefix="/invoices", tags=["invoices"], route_class=ApiRoute)
 
@@ -61,7 +62,10 @@ async def invoice_pdf(invoice_id: IdPath, ctx: Ctx) -> Response:
     from recur.pdf import render_invoice_pdf  # loading WeasyPrint takes a while: only when asked
 
     invoice = await run_in_threadpool(invoicing.get_invoice, ctx.db, invoice_id)
-    pdf = await run_in_threadpool(render_invoice_pdf, invoice, ctx.settings.seller_name)
+    corrects = await run_in_threadpool(corrected_invoices, ctx.db, invoice)
+    pdf = await run_in_threadpool(
+        render_invoice_pdf, invoice, ctx.settings.seller_name, list(corrects.values())
+    )
     headers = {"Content-Disposition": f'inline; filename="{invoice.number}.pdf"'}
     return Response(pdf, media_type="application/pdf", headers=headers)
 

@@ -1,5 +1,6 @@
 """The invoice document: the same figures as the invoice page, laid out for print."""
 
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
@@ -23,23 +24,28 @@ def _environment() -> Environment:
         ratio=fmt.ratio,
         percent=fmt.percent,
         label=fmt.label,
+        doc_type=fmt.document_type,
     )
     return env
 
 
-def render_invoice_html(invoice: Invoice, seller_name: str | None = None) -> str:
-    """The invoice as a printable HTML page (its items and account must be loaded)."""
+def render_invoice_html(invoice: Invoice, seller_name: str | None, corrects: Sequence[str]) -> str:
+    """The invoice as a printable HTML page (its items and account must be loaded);
+    `corrects` are the numbers of the invoices its adjustments correct."""
     template = _environment().get_template("invoice.html")
     seller = seller_name if seller_name is not None else get_settings().seller_name
-    return template.render(invoice=invoice, account=invoice.account, seller_name=seller)
+    return template.render(
+        invoice=invoice, account=invoice.account, seller_name=seller, corrects=corrects
+    )
 
 
-def render_invoice_pdf(invoice: Invoice, seller_name: str | None = None) -> bytes:
-    """The invoice as PDF bytes; `seller_name` defaults to the settings' (RECUR_SELLER_NAME)."""
+def render_invoice_pdf(invoice: Invoice, seller_name: str | None, corrects: Sequence[str]) -> bytes:
+    """The invoice (or credit note) as PDF bytes; `seller_name` None means the settings'
+    (RECUR_SELLER_NAME); `corrects` are the numbers of the invoices it corrects
+    (services.corrections.corrected_invoices), which every door must name."""
     from weasyprint import HTML  # imported late: loading Pango takes a while
 
-    pdf = HTML(
-        string=render_invoice_html(invoice, seller_name), base_url=str(_TEMPLATES)
-    ).write_pdf()
+    html = render_invoice_html(invoice, seller_name, corrects)
+    pdf = HTML(string=html, base_url=str(_TEMPLATES)).write_pdf()
     assert isinstance(pdf, bytes)
     return pdf

@@ -24,6 +24,8 @@ _FIELD_OF_CODE = {
     "account_not_found": "account_id",
     "account_closed": "account_id",
     "invalid_payment_terms_days": "payment_terms_days",
+    "incompatible_pricing_option": "pricing_option_id",
+    "subscription_ended": "effective",
 }
 
 # Where the service's message speaks to API clients (field names, null), the form says it in words.
@@ -32,6 +34,9 @@ _WORDS_OF_CODE = {
     "invalid_email": "Enter an e-mail address, such as billing@example.com.",
     "invalid_currency": "Enter a three-letter ISO 4217 code, such as EUR.",
     "unknown_currency": "This is not a currency in use (ISO 4217); try EUR, USD or GBP.",
+    "invalid_anniversary_billing": "Billing on each start day cannot be combined with a billing "
+    "day: leave the billing day empty, or untick this.",
+    "nothing_to_change": "Change the quantity or the plan first: both are as they are today.",
 }
 
 

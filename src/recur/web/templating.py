@@ -25,6 +25,7 @@ templates.env.filters.update(
     ratio=fmt.ratio,
     percent=fmt.percent,
     label=fmt.label,
+    doc_type=fmt.document_type,
 )
 templates.env.globals.update(CSRF_FIELD=CSRF_FIELD, Role=Role)
 

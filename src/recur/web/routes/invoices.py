@@ -5,10 +5,11 @@ from datetime import date
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from recur.domain.catalogue import InvoiceSource, InvoiceStatus
+from recur.domain.catalogue import InvoiceSource, InvoiceStatus, InvoiceType
 from recur.domain.errors import DomainError
 from recur.pdf import render_invoice_pdf
 from recur.services import accounts, invoicing
+from recur.services.corrections import corrected_invoices
 from recur.services.invoicing import InvoiceFilter
 from recur.services.users import UserInfo
 from recur.web.auth import check_csrf, ctx, operator, viewer
@@ -36,6 +37,7 @@ def invoice_list(
     account_id: str | None = None,
     status: str | None = None,
     source: str | None = None,
+    type: str | None = None,
     issued_from: str | None = None,
     issued_to: str | None = None,
     cursor: str | None = None,
@@ -46,6 +48,7 @@ def invoice_list(
         account_id=id_filter(account_id),
         status=InvoiceStatus(status) if status in set(InvoiceStatus) else None,
         source=InvoiceSource(source) if source in set(InvoiceSource) else None,
+        type=InvoiceType(type) if type in set(InvoiceType) else None,
         issued_from=_date_or_none(issued_from),
         issued_to=_date_or_none(issued_to),
         number=number or None,
@@ -59,6 +62,7 @@ def invoice_list(
         accounts=accounts.list_accounts(db, limit=100).items,
         statuses=list(InvoiceStatus),
         sources=list(InvoiceSource),
+        types=list(InvoiceType),
     )
 
 
@@ -66,15 +70,26 @@ def invoice_list(
 def invoice_page(
     request: Request, invoice_id: PageId, user: UserInfo = Depends(viewer)
 ) -> Response:
-    invoice = found(invoicing.get_invoice, ctx(request).db, invoice_id)
-    return render(request, "invoices/page.html", invoice=invoice, error=None)
+    db = ctx(request).db
+    invoice = found(invoicing.get_invoice, db, invoice_id)
+    return render(
+        request,
+        "invoices/page.html",
+        invoice=invoice,
+        corrects=corrected_invoices(db, invoice),
+        error=None,
+    )
 
 
 @router.get("/invoices/{invoice_id}/pdf")
 def invoice_pdf(request: Request, invoice_id: PageId, user: UserInfo = Depends(viewer)) -> Response:
     context = ctx(request)
     invoice = found(invoicing.get_invoice, context.db, invoice_id)
-    pdf = render_invoice_pdf(invoice, seller_name=context.settings.seller_name)
+    pdf = render_invoice_pdf(
+        invoice,
+        seller_name=context.settings.seller_name,
+        corrects=list(corrected_invoices(context.db, invoice).values()),
+    )
     return Response(
         pdf,
         media_type="application/pdf",
@@ -96,6 +111,7 @@ def invoice_pay(
             "invoices/page.html",
             status_code=409,
             invoice=invoice,
+            corrects=corrected_invoices(db, invoice),
             error=sentence(error.message),
         )
     flash(request, f"{invoice.number} is marked as paid.")

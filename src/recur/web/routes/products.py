@@ -30,6 +30,7 @@ PRODUCT_FIELDS = {
     "currency",
     "term_months",
     "billing_day",
+    "anniversary_billing",
 }
 
 
@@ -91,6 +92,7 @@ def _read_product(form: Form) -> ProductSpec | None:
         term_months=term,
         auto_renew=form.flag("auto_renew"),
         billing_day=billing_day,
+        anniversary_billing=form.flag("anniversary_billing"),
     )
     return ProductSpec(sku=sku, name=name, pricing_options=[option], taxable=form.flag("taxable"))
 

@@ -69,15 +69,24 @@
     }
   });
 
-  // One submission per pop-up: a second click is ignored here, and the
-  // idempotency key makes the server answer a repeated request with the first result.
+  // One submission per form marked data-submit-once (its value: the action that
+  // counts): a second click is ignored here, and the idempotency key makes the
+  // server answer a repeated request with the first result.
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (form.id !== "generate-form") return;
+    var action = form.dataset.submitOnce;
+    if (!action) return;
     var submitter = event.submitter;
-    if (submitter && submitter.value !== "generate") return;
+    if (submitter && submitter.value !== action) return;
     if (form.dataset.sent) { event.preventDefault(); return; }
     form.dataset.sent = "1";
+  });
+
+  // Typing a date in the Change form means "on that date".
+  document.addEventListener("input", function (event) {
+    if (event.target.name !== "effective_date") return;
+    var onDate = event.target.form.querySelector('input[name="effective"][value="date"]');
+    if (onDate) onDate.checked = true;
   });
 
   document.addEventListener("DOMContentLoaded", function () {
