@@ -634,18 +634,3 @@ def test_refusals_change_nothing(db: Database) -> None:
     after = d(2, 5)
     refused(db, Conflict, "subscription_ended", subs, after, sub, ChangeSpec(quantity=3))
     assert_documents_whole(db)
-
-
-def test_a_change_retried_with_the_same_idempotency_key_is_made_once(db: Database) -> None:
-    acct = account(db, billing_day=1)
-    a, _ = seats(db)
-    sub = subscribe(db, acct, a, JAN1, quantity=10)
-    spec = ChangeSpec(quantity=12, effective="2027-02-10")
-
-    first = change_subscription(db, sub, spec, d(1, 15), ACTOR, idempotency_key="seats-12")
-    again = change_subscription(db, sub, spec, d(1, 15), ACTOR, idempotency_key="seats-12")
-
-    assert again == first
-    assert [c.id for c in list_changes(db, sub, d(1, 15))] == [first.id]
-    other = change_subscription(db, sub, spec, d(1, 15), ACTOR, idempotency_key="seats-12b")
-    assert [c.id for c in list_changes(db, sub, d(1, 15))] == [first.id, other.id]
