@@ -62,7 +62,9 @@ def operator(browser: Browser, beta_server: BetaServer) -> Iterator[Page]:
 
 
 def documents(page: Page, table_id: str) -> list[str]:
+    """The documents a confirmation step shows, once its page has loaded."""
     rows = page.locator(f"#{table_id} tbody.pending-invoice > tr:first-child")
+    expect(rows.first).to_be_visible()
     return [" ".join(t.split()) for t in rows.all_inner_texts()]
 
 

@@ -1,10 +1,8 @@
 """/accounts: customers, their pending invoices and manual generation."""
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from recur.api import presenters as present
@@ -22,10 +20,8 @@ from recur.api.schemas import (
     GenerateOut,
     ListOut,
 )
-from recur.context import AppContext
 from recur.domain.errors import InvalidInput
 from recur.services import accounts, invoicing
-from recur.services.in_force import in_force_of
 
 router = APIRouter(prefix="/accounts", tags=["accounts"], route_class=ApiRoute)
 
@@ -99,26 +95,22 @@ async def account_pending(
 ) -> ModelResponse:
     # The API's hottest read: on the event loop, not in the thread pool (db/loop_reads.py).
     day = as_of or today
-    pending = await invoicing.pending_for_account_on_loop(
-        ctx.loop_reads, account_id, day, lambda found: found, today
-    )
-    # The subscriptions show what is in force today, which the preview's rows do not say:
-    # one read for all of them, in a thread, with the body built there too.
-    return await run_in_threadpool(_pending_answer, ctx, pending, day, today)
 
-
-def _pending_answer(
-    ctx: AppContext, pending: invoicing.AccountPending, day: date, today: date
-) -> ModelResponse:
-    in_force = in_force_of(ctx.db, [s.id for s in pending.subscriptions], today)
-    return ModelResponse(
-        AccountPendingOut(
-            as_of=day,
-            data=[present.pending_invoice(p) for p in pending.invoices],
-            subscriptions=[
-                present.subscription(s, today, in_force[s.id]) for s in pending.subscriptions
-            ],
+    def answer(pending: invoicing.AccountPending) -> ModelResponse:
+        # The preview's subscriptions carry what is in force today (SPEC §10).
+        return ModelResponse(
+            AccountPendingOut(
+                as_of=day,
+                data=[present.pending_invoice(p) for p in pending.invoices],
+                subscriptions=[
+                    present.subscription(s, today, (s.quantity, s.pricing_option_id))
+                    for s in pending.subscriptions
+                ],
+            )
         )
+
+    return await invoicing.pending_for_account_on_loop(
+        ctx.loop_reads, account_id, day, answer, today
     )
 
 

@@ -46,6 +46,7 @@ from recur.domain.invoices import (
     pending_invoices,
 )
 from recur.domain.issued import IssuedInvoice, from_record, to_record
+from recur.domain.timeline import InForce, in_force_on
 from recur.services.pagination import Page, paginate
 from recur.services.subscriptions import SubscriptionFacts
 from recur.services.validation import check_day, check_idempotency_key, searched
@@ -100,7 +101,7 @@ def pending_for_account(
     check_preview_date(as_of, today or as_of)
     with db.read() as session:
         fetched = fetch_rows(session, *preview_queries(account_id))
-    return _account_pending(account_id, as_of, fetched)
+    return _account_pending(account_id, as_of, today or as_of, fetched)
 
 
 async def pending_for_account_on_loop(
@@ -115,15 +116,22 @@ async def pending_for_account_on_loop(
     thread instead, so that it never holds the loop's other requests."""
     check_preview_date(as_of, today or as_of)
     fetched = await reads.fetch_rows(*preview_queries(account_id))
+    asked = today or as_of
     try:
-        return answer(_account_pending(account_id, as_of, fetched, LOOP_SHARE))
+        return answer(_account_pending(account_id, as_of, asked, fetched, LOOP_SHARE))
     except TooManyCharges:
         pass
-    return await to_thread.run_sync(lambda: answer(_account_pending(account_id, as_of, fetched)))
+    return await to_thread.run_sync(
+        lambda: answer(_account_pending(account_id, as_of, asked, fetched))
+    )
 
 
 def _account_pending(
-    account_id: int, as_of: date, fetched: list[Sequence[Any]], limit: int = PREVIEW_CHARGE_LIMIT
+    account_id: int,
+    as_of: date,
+    today: date,
+    fetched: list[Sequence[Any]],
+    limit: int = PREVIEW_CHARGE_LIMIT,
 ) -> AccountPending:
     inputs = preview_inputs(fetched)
     if inputs is None:
@@ -131,13 +139,19 @@ def _account_pending(
     terms, owing = inputs
     invoices = pending_invoices(terms, [state for state, _ in owing], as_of, limit)
     behind = set(_subscriptions_of(invoices))
-    subscriptions = [_facts(row) for (sub, _), row in owing if sub.subscription_id in behind]
+    subscriptions = [
+        _facts(row, in_force_on(sub.timeline, today))
+        for (sub, _), row in owing
+        if sub.subscription_id in behind
+    ]
     return AccountPending(account_id, as_of, invoices, subscriptions)
 
 
-def _facts(row: Any) -> SubscriptionFacts:
-    """The subscription's own columns of a preview row (which has them by those names)."""
-    return SubscriptionFacts(*(getattr(row, name) for name in SubscriptionFacts._fields))
+def _facts(row: Any, in_force: InForce) -> SubscriptionFacts:
+    """The subscription's own columns of a preview row (which has them by those names),
+    with the quantity and pricing option in force `today` (SPEC §10)."""
+    facts = SubscriptionFacts(*(getattr(row, name) for name in SubscriptionFacts._fields))
+    return facts._replace(quantity=in_force.quantity, pricing_option_id=in_force.plan.option_id)
 
 
 def pending_for_subscription(
