@@ -1,5 +1,7 @@
 """The web application: REST API under /api/v1 and the back office, on one server."""
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,6 +15,7 @@ from recur.api.docs import install_docs
 from recur.api.schemas import StatusOut
 from recur.context import AppContext, context_from_settings
 from recur.db.migrate import is_current
+from recur.db.session import is_sqlite
 from recur.http_guards import HttpGuards
 from recur.scheduler import BillingSchedule
 from recur.services.roles import Role
@@ -61,9 +64,17 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if ctx.settings.scheduler.lower() not in ("off", "0", "false", "no"):
         schedule = BillingSchedule(ctx.db, ctx.clock, ctx.settings.billing_interval)
         schedule.start()
+    # PostgreSQL: hear revocations, so that live tokens need no read per request.
+    watch = (
+        None if is_sqlite(ctx.db.engine) else asyncio.create_task(ctx.tokens.watch(ctx.loop_reads))
+    )
     try:
         yield
     finally:
+        if watch is not None:
+            watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watch
         if schedule is not None:
             schedule.shutdown()
         await ctx.loop_reads.close()

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from recur.clock import Clock, clock_from_settings
 from recur.db.loop_reads import LoopReads
 from recur.db.session import Database
+from recur.services.tokens import TokenCache
 from recur.settings import Settings, get_settings
 
 
@@ -14,6 +15,7 @@ class AppContext:
     db: Database
     clock: Clock
     loop_reads: LoopReads  # the API's reads on the event loop (opened on first use)
+    tokens: TokenCache  # live API tokens, while revocations are heard (services/tokens.py)
 
 
 def context_from_settings(settings: Settings | None = None) -> AppContext:
@@ -24,4 +26,5 @@ def context_from_settings(settings: Settings | None = None) -> AppContext:
         db=db,
         clock=clock_from_settings(settings.today, settings.test_clock),
         loop_reads=LoopReads(db),
+        tokens=TokenCache(),
     )

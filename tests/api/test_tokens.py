@@ -1,5 +1,6 @@
 """API tokens: listed with their last use, revoked at once (issue 11, item 4)."""
 
+import time
 from collections.abc import Callable
 
 import pytest
@@ -11,6 +12,7 @@ from recur.db.session import Database
 from recur.domain.errors import NotFound
 from recur.services import tokens
 from recur.services.roles import Role
+from recur.services.tokens import create_token
 from recur.settings import Settings
 from tests.api.conftest import ADMIN_TOKEN, bearer, make_app
 
@@ -25,11 +27,37 @@ def test_a_revoked_token_is_refused_on_its_very_next_request(
     secret = token_for(Role.VIEWER)
     assert client.get("/api/v1/accounts", headers=bearer(secret)).status_code == 200
     db: Database = app.state.ctx.db
-    tokens.revoke_token(db, _row(db, "viewer-test").id, actor="test")
+    # Revoked in this server process (as the back office does): forgotten at once.
+    tokens.revoke_token(db, _row(db, "viewer-test").id, "test", app.state.ctx.tokens)
     response = client.get("/api/v1/accounts", headers=bearer(secret))
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "invalid_token"
     assert client.get("/api/v1/accounts").status_code == 200  # the others still work
+
+
+def test_a_token_revoked_by_another_process_is_refused_as_soon_as_it_is_heard(
+    postgres_url: str,
+) -> None:
+    """PostgreSQL: a server process keeps the live tokens it has seen, and forgets them
+    when a revocation anywhere (here `recur token revoke`'s way: another connection,
+    no cache) NOTIFYs it; the token is refused within milliseconds, never served on."""
+    app = make_app(postgres_url)
+    with TestClient(app) as client:
+        cache: tokens.TokenCache = app.state.ctx.tokens
+        secret = create_token(app.state.ctx.db, Role.VIEWER, "viewer-test", "test")[1]
+        assert client.get("/api/v1/accounts", headers=bearer(secret)).status_code == 200
+        assert cache.listening
+        assert cache.live  # served from memory from now on
+
+        elsewhere = Database(postgres_url)
+        tokens.revoke_token(elsewhere, _row(elsewhere, "viewer-test").id, actor="cli")
+        elsewhere.dispose()
+        deadline = time.monotonic() + 2
+        while client.get("/api/v1/accounts", headers=bearer(secret)).status_code == 200:
+            assert time.monotonic() < deadline, "the revocation was never heard"
+            time.sleep(0.005)
+        assert client.get("/api/v1/accounts", headers=bearer(secret)).status_code == 401
+        assert client.get("/api/v1/accounts", headers=bearer(ADMIN_TOKEN)).status_code == 200
 
 
 def test_a_token_records_its_last_use_at_most_once_a_minute(

@@ -40,8 +40,8 @@ async def get_principal(
             "send a valid API token: Authorization: Bearer TOKEN",
             {"WWW-Authenticate": "Bearer"},
         )
-    # Read on every request, with no cache: a revoked token is refused at once.
-    principal = await authenticate_on_loop(ctx.loop_reads, credentials.credentials)
+    # A revoked token is refused at once (services/tokens.py).
+    principal = await authenticate_on_loop(ctx.loop_reads, ctx.tokens, credentials.credentials)
     if principal is None:
         raise ApiError(
             401, "invalid_token", "the API token is not valid", {"WWW-Authenticate": "Bearer"}

@@ -14,9 +14,10 @@ INSERT), and UPDATE … FROM arrays; SQLite, an embedded single writer, gets pla
 executemany. db/final_writes.py decides when each is sent.
 """
 
+import asyncio
 import functools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
 
@@ -155,6 +156,36 @@ async def fetch_pipelined_async(
                 for sql, params in statements
             ]
         return [await cursor.fetchall() for cursor in cursors]
+
+
+async def listen(
+    connect: Mapping[str, Any],
+    channel: str,
+    heard: Callable[[], None],
+    listening: Callable[[bool], None],
+) -> None:
+    """Call `heard` on every notification of `channel` (PostgreSQL's LISTEN), on a
+    connection of its own, for as long as the task runs. `listening(True)` once every
+    later NOTIFY will be heard; `listening(False)` as soon as the connection is lost
+    (then it connects again, a second later)."""
+    while True:
+        try:
+            async with await psycopg.AsyncConnection.connect(**connect, autocommit=True) as conn:
+                await conn.execute(f"LISTEN {channel}")
+                listening(True)
+                async for _ in conn.notifies():
+                    heard()
+        except psycopg.Error:
+            pass
+        finally:
+            listening(False)
+        await asyncio.sleep(1)
+
+
+def notify(session: Session, channel: str) -> None:
+    """NOTIFY the listeners of `channel` when this transaction commits (PostgreSQL)."""
+    if is_postgres(session):
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": channel})
 
 
 def adapted(value: Any) -> Any:

@@ -17,7 +17,7 @@ generation reads both again under the account's lock.
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -82,6 +82,14 @@ class LoopReads:
                 await pool.open(wait=True, timeout=WAIT_FOR_CONNECTION)
                 self._pool = pool
             return self._pool
+
+    async def listen(
+        self, channel: str, heard: Callable[[], None], listening: Callable[[bool], None]
+    ) -> None:
+        """`driver.listen` on this database (PostgreSQL), until cancelled."""
+        engine = self.db.engine
+        _, params = engine.dialect.create_connect_args(engine.url)
+        await driver.listen(params, channel, heard, listening)
 
     async def close(self) -> None:
         if self._pool is not None:

@@ -1,10 +1,14 @@
 """API bearer tokens: random secrets stored only as their SHA-256 hash.
 
-Every request reads its token's row (`authenticate_on_loop`), so a revoked token is
-refused on its next request, in every server process: there is no cache to outlive
-a revocation. On PostgreSQL the read is one round trip on the event loop (the loop
-reads' pool); on SQLite, a read in the thread pool. The time of last use is written
-at most once a minute per token, not on every request.
+A revoked token is refused on its next request, in every server process. On SQLite
+every request reads its token's row (in the thread pool; `recur token revoke` may run
+in another process). On PostgreSQL a server process keeps the live tokens it has seen
+(`TokenCache`) only while it is listening to `recur_tokens`: every revocation NOTIFYs
+that channel in its own transaction, and each process forgets every token the moment
+it hears it (the revoking process at once, the others within milliseconds); if the
+listening connection is lost, the cache is off until it is back. A read costs a round
+trip per request, a tenth of the API's throughput (docs/performance.md). The time of
+last use is written at most once a minute per token, not on every request.
 """
 
 import hashlib
@@ -21,10 +25,10 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from recur.clock import as_utc, utc_now
+from recur.db import driver
 from recur.db.audit import record
 from recur.db.loop_reads import LoopReads
 from recur.db.models import ApiToken
-from recur.db.rows import Query
 from recur.db.session import Database
 from recur.domain.errors import InvalidInput, NotFound
 from recur.services.roles import Role
@@ -116,8 +120,35 @@ def ensure_token(db: Database, name: str, secret: str, role: Role, actor: str) -
             return
         session.flush()
         record(session, actor, "api_token.refreshed", "api_token", row.id, name=row.name)
+        driver.notify(session, TOKENS_CHANNEL)  # the old secret of the name is refused
 
     db.run(work)
+
+
+# Where revocations are announced (PostgreSQL's NOTIFY), see TokenCache.
+TOKENS_CHANNEL = "recur_tokens"
+
+
+class TokenCache:
+    """The live tokens a server process has seen, by hash, with their last use; used
+    only while `listening` (every change of a token is heard, see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.listening = False
+        self.generation = 0  # moves on every forgetting: a read from before is not kept
+        self.live: dict[str, tuple[Principal, datetime | None]] = {}
+
+    def forget(self) -> None:
+        self.generation += 1
+        self.live.clear()
+
+    def listen(self, on: bool) -> None:
+        self.forget()
+        self.listening = on
+
+    async def watch(self, reads: LoopReads) -> None:
+        """Listen for revocations (PostgreSQL), until cancelled."""
+        await reads.listen(TOKENS_CHANNEL, self.forget, self.listen)
 
 
 _LIVE_TOKEN = select(
@@ -125,16 +156,27 @@ _LIVE_TOKEN = select(
 ).where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))
 
 
-async def authenticate_on_loop(reads: LoopReads, secret: str) -> Principal | None:
+async def authenticate_on_loop(
+    reads: LoopReads, cache: TokenCache, secret: str
+) -> Principal | None:
     """The principal of the live (not revoked) token with this secret, or None."""
-    query: Query = (_LIVE_TOKEN, {"token_hash": hash_token(secret)})
-    [rows] = await reads.fetch_rows(query)
-    principal, last_used = _principal(rows, hash_token(secret))
-    if principal is None:
-        return None
+    digest = hash_token(secret)
+    known = cache.live.get(digest) if cache.listening else None
+    generation = cache.generation
+    if known is None:
+        [rows] = await reads.fetch_rows((_LIVE_TOKEN, {"token_hash": digest}))
+        found, last_used = _principal(rows, digest)
+        if found is None:
+            return None
+        principal = found
+    else:
+        principal, last_used = known
     now = utc_now()
     if last_used is None or now - as_utc(last_used) >= USED_EVERY:
         await to_thread.run_sync(_mark_used, reads.db, principal.token_id, now)
+        last_used = now
+    if cache.listening and generation == cache.generation:
+        cache.live[digest] = (principal, last_used)
     return principal
 
 
@@ -182,8 +224,9 @@ def list_tokens(db: Database) -> list[TokenInfo]:
         ]
 
 
-def revoke_token(db: Database, token_id: int, actor: str) -> None:
-    """Revoke a token: its next request is refused, in every server process."""
+def revoke_token(db: Database, token_id: int, actor: str, cache: TokenCache | None = None) -> None:
+    """Revoke a token: its next request is refused, in every server process (this
+    process's `cache` forgets at once, the others when they hear the NOTIFY)."""
 
     def work(session: Session) -> None:
         row = session.get(ApiToken, token_id, with_for_update=True)
@@ -193,5 +236,8 @@ def revoke_token(db: Database, token_id: int, actor: str) -> None:
             return  # already revoked: nothing changes
         row.revoked_at = utc_now()
         record(session, actor, "api_token.revoked", "api_token", row.id, name=row.name)
+        driver.notify(session, TOKENS_CHANNEL)
 
     db.run(work)
+    if cache is not None:
+        cache.forget()

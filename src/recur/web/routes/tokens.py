@@ -18,6 +18,7 @@ def token_list(request: Request, user: UserInfo = Depends(admin)) -> Response:
 
 @router.post("/tokens/{token_id}/revoke", dependencies=[Depends(check_csrf)])
 def token_revoke(request: Request, token_id: int, user: UserInfo = Depends(admin)) -> Response:
-    tokens.revoke_token(ctx(request).db, token_id, actor=f"user:{user.email}")
+    context = ctx(request)
+    tokens.revoke_token(context.db, token_id, f"user:{user.email}", context.tokens)
     flash(request, f"API token #{token_id} is revoked: its next request is refused.")
     return RedirectResponse("/tokens", status_code=303)
