@@ -17,6 +17,14 @@ from recur.settings import Settings
 from tests.api.conftest import ADMIN_TOKEN, bearer, make_app
 
 
+def until(condition: Callable[[], bool], failure: str) -> None:
+    """Wait up to two seconds for `condition`, in steps of 5 ms."""
+    deadline = time.monotonic() + 2
+    while not condition():
+        assert time.monotonic() < deadline, failure
+        time.sleep(0.005)
+
+
 def _row(db: Database, name: str) -> tokens.TokenInfo:
     return next(t for t in tokens.list_tokens(db) if t.name == name)
 
@@ -45,17 +53,18 @@ def test_a_token_revoked_by_another_process_is_refused_as_soon_as_it_is_heard(
     with TestClient(app) as client:
         cache: tokens.TokenCache = app.state.ctx.tokens
         secret = create_token(app.state.ctx.db, Role.VIEWER, "viewer-test", "test")[1]
+        until(lambda: cache.listening, "the server never listened for revocations")
         assert client.get("/api/v1/accounts", headers=bearer(secret)).status_code == 200
-        assert cache.listening
         assert cache.live  # served from memory from now on
 
         elsewhere = Database(postgres_url)
         tokens.revoke_token(elsewhere, _row(elsewhere, "viewer-test").id, actor="cli")
         elsewhere.dispose()
-        deadline = time.monotonic() + 2
-        while client.get("/api/v1/accounts", headers=bearer(secret)).status_code == 200:
-            assert time.monotonic() < deadline, "the revocation was never heard"
-            time.sleep(0.005)
+
+        def refused() -> bool:
+            return client.get("/api/v1/accounts", headers=bearer(secret)).status_code == 401
+
+        until(refused, "the revocation was never heard")
         assert client.get("/api/v1/accounts", headers=bearer(secret)).status_code == 401
         assert client.get("/api/v1/accounts", headers=bearer(ADMIN_TOKEN)).status_code == 200
 
