@@ -221,6 +221,9 @@ def _facts_query() -> Select[Any]:
                 BilledPeriod.kind == ChargeKind.RECURRING.value,
                 BilledPeriod.kind == ChargeKind.ADJUSTMENT.value,
             ),
+            # Said outright, so that the planner starts from the few subscriptions
+            # with something to reconcile rather than from the whole ledger.
+            Subscription.reconcile_from.is_not(None),
             BilledPeriod.billing_period_start >= Subscription.reconcile_from,
         )
         .order_by(BilledPeriod.subscription_id, BilledPeriod.id)
@@ -235,6 +238,12 @@ def _timeline_queries(condition: ColumnElement[bool]) -> tuple[Select[Any], Sele
 _OWING_TIMELINES = _timeline_queries(
     Subscription.account_id.in_(bindparam("accounts", expanding=True))
 )
+# A run's batch on PostgreSQL: its states and timelines in one round trip (db/rows.py).
+_DUE_STATES_ANY = _state_query().where(
+    any_ids(Subscription.account_id, "accounts"),
+    Subscription.next_charge_date <= bindparam("due_by"),
+)
+_DUE_TIMELINES_ANY = _timeline_queries(any_ids(Subscription.account_id, "accounts"))
 _PREVIEW_TIMELINES = _timeline_queries(Subscription.account_id == bindparam("account_id"))
 _TIMELINES_BY_ID = _timeline_queries(Subscription.id.in_(bindparam("ids", expanding=True)))
 _TIMELINES_BY_ID_ANY = _timeline_queries(any_ids(Subscription.id, "ids"))

@@ -223,8 +223,17 @@ def _owed(terms: SubscriptionTerms, billed: BilledState) -> Iterator[_Owed]:
 def _fresh_runs(terms: SubscriptionTerms, billed: BilledState) -> Iterator[_Owed]:
     """The periods not billed yet, each as its runs of days with one plan and quantity,
     all planned on the period's planned issue date (SPEC §11)."""
+    periods = terms.schedule.periods(billed.recurring_until)
+    if not terms.changes:  # one run a period: no timeline to cut it (the common case)
+        plan, quantity = terms.plan, terms.quantity
+        for period in periods:
+            planned = planned_issue_date(terms, period)
+            yield _Owed(
+                planned, ChargeKind.RECURRING, period.start, period.end, plan, quantity, period
+            )
+        return
     timeline = terms.timeline
-    for period in terms.schedule.periods(billed.recurring_until):
+    for period in periods:
         planned = planned_issue_date(terms, period)
         for run in runs(timeline, period.start, period.end):
             yield _Owed(

@@ -6,19 +6,25 @@
 """
 
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from recur.domain.catalogue import ChargeKind
 from recur.domain.money import to_price
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     from recur.domain.charges import Charge
 
 MINUS = "−"  # U+2212, as printed amounts show a negative quantity
+# English month names, as invoices print them (strftime's depend on the locale, and cost
+# more than the rest of an explanation: every item of every run gets one).
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def explain(charge: "Charge") -> str:
-    price = to_price(charge.unit_price, charge.currency)
+    price = _price_shown(charge.unit_price, charge.currency)
     if charge.kind is ChargeKind.SETUP:
         return f"setup fee {price}, once"
     if charge.kind is ChargeKind.ONE_TIME:
@@ -32,12 +38,19 @@ def explain(charge: "Charge") -> str:
     return f"unused {span}: {MINUS}{-charge.quantity} × {price}{share}"
 
 
+@lru_cache(maxsize=4096)
+def _price_shown(price: "Decimal", currency: str) -> str:
+    """A catalogue has few prices: each is formatted once."""
+    return str(to_price(price, currency))
+
+
 def days_shown(first: date, last: date) -> str:
     """An inclusive span of days, as short as it reads unambiguously."""
+    start, end = _MONTHS[first.month - 1], _MONTHS[last.month - 1]
     if first == last:
-        return f"{first.day} {first:%b %Y}"
+        return f"{first.day} {start} {first.year}"
     if (first.year, first.month) == (last.year, last.month):
-        return f"{first.day}–{last.day} {last:%b %Y}"
+        return f"{first.day}–{last.day} {end} {last.year}"
     if first.year == last.year:
-        return f"{first.day} {first:%b} – {last.day} {last:%b %Y}"
-    return f"{first.day} {first:%b %Y} – {last.day} {last:%b %Y}"
+        return f"{first.day} {start} – {last.day} {end} {last.year}"
+    return f"{first.day} {start} {first.year} – {last.day} {end} {last.year}"
