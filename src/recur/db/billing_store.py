@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, bindparam, exists, or_, select
+from sqlalchemy import Row, Select, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
 from recur.db import driver
@@ -165,6 +165,7 @@ _PREVIEW_STATES = (
     )
 )
 _STATE_WIDTH = len(_state_query().selected_columns)
+_RECONCILE_AT = _STATE_WIDTH - 1  # the last column of `_state_query`: reconcile_from
 
 _TERMS = select(*TERMS_COLUMNS).where(Account.id == bindparam("account_id"))
 
@@ -200,7 +201,8 @@ def _changes_query() -> Select[Any]:
 
 def _facts_query() -> Select[Any]:
     """The ledger's facts of the billed periods that may need a correction: from the
-    period of the subscription's first change or cancellation not yet reconciled."""
+    period of the subscription's first change or cancellation not yet reconciled. Read
+    only for the subscriptions that have one (`facts_for`)."""
     return (
         select(
             BilledPeriod.subscription_id,
@@ -221,32 +223,46 @@ def _facts_query() -> Select[Any]:
                 BilledPeriod.kind == ChargeKind.RECURRING.value,
                 BilledPeriod.kind == ChargeKind.ADJUSTMENT.value,
             ),
-            # Said outright, so that the planner starts from the few subscriptions
-            # with something to reconcile rather than from the whole ledger.
-            Subscription.reconcile_from.is_not(None),
             BilledPeriod.billing_period_start >= Subscription.reconcile_from,
         )
         .order_by(BilledPeriod.subscription_id, BilledPeriod.id)
     )
 
 
-def _timeline_queries(condition: ColumnElement[bool]) -> tuple[Select[Any], Select[Any]]:
-    """The changes and the facts of the subscriptions `condition` selects."""
-    return _changes_query().where(condition), _facts_query().where(condition)
+_FACTS_BY_ID = _facts_query().where(
+    BilledPeriod.subscription_id.in_(bindparam("ids", expanding=True))
+)
+_FACTS_BY_ID_ANY = _facts_query().where(any_ids(BilledPeriod.subscription_id, "ids"))
 
 
-_OWING_TIMELINES = _timeline_queries(
+def facts_query(postgres: bool, rows: Sequence[Sequence[Any]]) -> Query | None:
+    """The query of the facts the engine needs for these rows of `_state_query`: those
+    of the subscriptions with something to reconcile; None when none has (a run's batch
+    and a preview, nearly always), so that the ledger is not read at all."""
+    ids = [row[0] for row in rows if row[_RECONCILE_AT] is not None]
+    if not ids:
+        return None
+    return (_FACTS_BY_ID_ANY if postgres else _FACTS_BY_ID), {"ids": ids}
+
+
+def facts_for(session: Session, rows: Sequence[Sequence[Any]]) -> Sequence[Any]:
+    """The facts of `facts_query`, read in `session` (none when there is no query)."""
+    query = facts_query(driver.is_postgres(session), rows)
+    return [] if query is None else fetch_rows(session, query)[0]
+
+
+_OWING_CHANGES = _changes_query().where(
     Subscription.account_id.in_(bindparam("accounts", expanding=True))
 )
-# A run's batch on PostgreSQL: its states and timelines in one round trip (db/rows.py).
+# A run's batch on PostgreSQL: its states and changes in one round trip (db/rows.py).
 _DUE_STATES_ANY = _state_query().where(
     any_ids(Subscription.account_id, "accounts"),
     Subscription.next_charge_date <= bindparam("due_by"),
 )
-_DUE_TIMELINES_ANY = _timeline_queries(any_ids(Subscription.account_id, "accounts"))
-_PREVIEW_TIMELINES = _timeline_queries(Subscription.account_id == bindparam("account_id"))
-_TIMELINES_BY_ID = _timeline_queries(Subscription.id.in_(bindparam("ids", expanding=True)))
-_TIMELINES_BY_ID_ANY = _timeline_queries(any_ids(Subscription.id, "ids"))
+_DUE_CHANGES_ANY = _changes_query().where(any_ids(Subscription.account_id, "accounts"))
+_PREVIEW_CHANGES = _changes_query().where(Subscription.account_id == bindparam("account_id"))
+_CHANGES_BY_ID = _changes_query().where(Subscription.id.in_(bindparam("ids", expanding=True)))
+_CHANGES_BY_ID_ANY = _changes_query().where(any_ids(Subscription.id, "ids"))
 
 
 def subscription_states(
@@ -257,15 +273,21 @@ def subscription_states(
 ) -> dict[int, list[SubscriptionState]]:
     """The engine's inputs per account: terms and billed state of each subscription
     that still has something to bill (optionally only those with a charge due by `due_by`)."""
-    query = _OWING_STATES
-    if subscription_ids is not None:
-        query = query.where(Subscription.id.in_(subscription_ids))
-    if due_by is not None:
-        query = query.where(Subscription.next_charge_date <= due_by)
-    params = {"accounts": list(account_ids)}
-    # Core, not the ORM: plain columns, no identity map, thousands of rows a batch.
-    connection = session.connection()
-    rows, changes, facts = (connection.execute(q, params).all() for q in (query, *_OWING_TIMELINES))
+    params: dict[str, Any] = {"accounts": list(account_ids)}
+    if subscription_ids is None and due_by is not None and driver.is_postgres(session):
+        params["due_by"] = due_by
+        queries = (_DUE_STATES_ANY, _DUE_CHANGES_ANY)
+        rows, changes = fetch_rows(session, *((query, params) for query in queries))
+    else:
+        query = _OWING_STATES
+        if subscription_ids is not None:
+            query = query.where(Subscription.id.in_(subscription_ids))
+        if due_by is not None:
+            query = query.where(Subscription.next_charge_date <= due_by)
+        # Core, not the ORM: plain columns, no identity map, thousands of rows a batch.
+        connection = session.connection()
+        rows, changes = (connection.execute(q, params).all() for q in (query, _OWING_CHANGES))
+    facts = facts_for(session, rows)
     states: dict[int, list[SubscriptionState]] = defaultdict(list)
     for state in states_of(rows, changes, facts).values():
         states[state[0].account_id].append(state)
@@ -273,20 +295,20 @@ def subscription_states(
 
 
 def preview_queries(account_id: int) -> tuple[Query, ...]:
-    """What a preview reads: the account's terms, its owing subscriptions, their changes
-    and facts (fetch them with db/rows.py or db/loop_reads.py, then read them with
-    `preview_inputs`)."""
+    """What a preview reads: the account's terms, its owing subscriptions and their
+    changes (fetch them with db/rows.py or db/loop_reads.py, then the facts of
+    `facts_query` of the subscriptions' rows, and read them with `preview_inputs`)."""
     wanted = {"account_id": account_id}
-    return tuple((query, wanted) for query in (_TERMS, _PREVIEW_STATES, *_PREVIEW_TIMELINES))
+    return tuple((query, wanted) for query in (_TERMS, _PREVIEW_STATES, _PREVIEW_CHANGES))
 
 
 def preview_inputs(
-    fetched: Sequence[Sequence[Any]],
+    fetched: Sequence[Sequence[Any]], facts: Sequence[Any]
 ) -> tuple[AccountTerms, list[tuple[SubscriptionState, Any]]] | None:
     """The rows of `preview_queries` as the account's terms, and each of its owing
     subscriptions' engine inputs with its row (which has the subscription's own columns
     too); None if there is no such account."""
-    accounts, rows, changes, facts = fetched
+    accounts, rows, changes = fetched
     if not accounts:
         return None
     states = states_of([row[:_STATE_WIDTH] for row in rows], changes, facts)
@@ -415,7 +437,8 @@ def subscription_state(session: Session, subscription_id: int) -> SubscriptionSt
 def states_by_id(session: Session, subscription_ids: Sequence[int]) -> dict[int, SubscriptionState]:
     """The engine inputs of those of `subscription_ids` that exist, whatever their account
     and whether or not they still owe anything."""
-    return states_of(*fetch_rows(session, *states_by_id_queries(session, subscription_ids)))
+    rows, changes = fetch_rows(session, *states_by_id_queries(session, subscription_ids))
+    return states_of(rows, changes, facts_for(session, rows))
 
 
 def states_by_id_queries(session: Session, subscription_ids: Sequence[int]) -> list[Query]:
@@ -423,9 +446,7 @@ def states_by_id_queries(session: Session, subscription_ids: Sequence[int]) -> l
     with `states_of`."""
     postgres = driver.is_postgres(session)
     queries = (
-        (_STATES_BY_ID_ANY, *_TIMELINES_BY_ID_ANY)
-        if postgres
-        else (_STATES_BY_ID, *_TIMELINES_BY_ID)
+        (_STATES_BY_ID_ANY, _CHANGES_BY_ID_ANY) if postgres else (_STATES_BY_ID, _CHANGES_BY_ID)
     )
     wanted = {"ids": list(subscription_ids)}
     return [(query, wanted) for query in queries]

@@ -21,6 +21,8 @@ from recur.db.billing_store import (
     TERMS_COLUMNS,
     Issuing,
     account_terms,
+    facts_for,
+    facts_query,
     issue_invoices,
     preview_inputs,
     preview_queries,
@@ -101,7 +103,8 @@ def pending_for_account(
     check_preview_date(as_of, today or as_of)
     with db.read() as session:
         fetched = fetch_rows(session, *preview_queries(account_id))
-    return _account_pending(account_id, as_of, today or as_of, fetched)
+        facts = facts_for(session, _preview_rows(fetched))
+    return _account_pending(account_id, as_of, today or as_of, fetched, facts)
 
 
 async def pending_for_account_on_loop(
@@ -116,14 +119,21 @@ async def pending_for_account_on_loop(
     thread instead, so that it never holds the loop's other requests."""
     check_preview_date(as_of, today or as_of)
     fetched = await reads.fetch_rows(*preview_queries(account_id))
+    query = facts_query(reads.postgres, _preview_rows(fetched))
+    facts = [] if query is None else (await reads.fetch_rows(query))[0]
     asked = today or as_of
     try:
-        return answer(_account_pending(account_id, as_of, asked, fetched, LOOP_SHARE))
+        return answer(_account_pending(account_id, as_of, asked, fetched, facts, LOOP_SHARE))
     except TooManyCharges:
         pass
     return await to_thread.run_sync(
-        lambda: answer(_account_pending(account_id, as_of, asked, fetched))
+        lambda: answer(_account_pending(account_id, as_of, asked, fetched, facts))
     )
+
+
+def _preview_rows(fetched: Sequence[Sequence[Any]]) -> Sequence[Any]:
+    """The subscriptions' rows among a preview's (see billing_store.preview_queries)."""
+    return fetched[1]
 
 
 def _account_pending(
@@ -131,9 +141,10 @@ def _account_pending(
     as_of: date,
     today: date,
     fetched: list[Sequence[Any]],
+    facts: Sequence[Any],
     limit: int = PREVIEW_CHARGE_LIMIT,
 ) -> AccountPending:
-    inputs = preview_inputs(fetched)
+    inputs = preview_inputs(fetched, facts)
     if inputs is None:
         raise NotFound("account_not_found", f"account {account_id} does not exist")
     terms, owing = inputs
@@ -252,14 +263,16 @@ def _generate(
     def work(session: Session) -> Generated | Issuing:
         # The account's lock first, then the selection's inputs: one round trip.
         lock = (_LOCK_WITH_FIRST_ANSWER, {"account_id": account_id, "key": key})
-        locked, *selected = fetch_rows(session, lock, *states_by_id_queries(session, selection))
+        locked, rows, changes = fetch_rows(session, lock, *states_by_id_queries(session, selection))
         if not locked:
             raise NotFound("account_not_found", f"account {account_id} does not exist")
         account = locked[0]
         if account.fingerprint is not None:
             return _replay(session, account.fingerprint, account.result, fingerprint)
         terms = account_terms(account)
-        states = _selected_states(account_id, selection, states_of(*selected))
+        states = _selected_states(
+            account_id, selection, states_of(rows, changes, facts_for(session, rows))
+        )
         drafts = manual_invoices(terms, states, today)
         by_sub = {terms.subscription_id: (terms, billed) for terms, billed in states}
 
