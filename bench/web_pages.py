@@ -52,9 +52,9 @@ from recur.app import create_app
 from recur.db.migrate import recreate_postgres_database, upgrade
 from recur.db.models import Account, BillingRun, Invoice, Subscription, User
 from recur.db.session import Database, normalise_url
+from recur.domain.pages import encode_cursor
 from recur.services.billing_run import run_billing
 from recur.services.invoicing import pending_for_account
-from recur.services.pagination import encode_cursor
 from recur.services.users import create_user
 from recur.settings import Settings
 from recur.web.routes import accounts as account_routes

@@ -19,8 +19,8 @@ from recur.domain.charges import PRORATION_PLACES, Charge
 from recur.domain.invoices import PendingInvoice
 from recur.domain.issued import IssuedInvoice, IssuedItem
 from recur.domain.money import to_money, to_price
+from recur.domain.pages import Page
 from recur.services.changes import SubscriptionChange
-from recur.services.pagination import Page
 from recur.services.run_heartbeat import shown_status
 from recur.services.subscriptions import SubscriptionFacts, effective_status, term_end
 

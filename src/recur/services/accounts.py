@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from recur.db.audit import record
 from recur.db.billing_store import lock_account, subscription_states
 from recur.db.models import Account, Invoice, Subscription
+from recur.db.repositories.pages import paginate
 from recur.db.session import Database
 from recur.domain.catalogue import (
     AccountStatus,
@@ -21,7 +22,7 @@ from recur.domain.catalogue import (
 )
 from recur.domain.charges import next_planned_issue_date
 from recur.domain.errors import Conflict, InvalidInput, NotFound
-from recur.services.pagination import Page, paginate
+from recur.domain.pages import Page
 from recur.services.validation import (
     EMAIL_LENGTH,
     NAME_LENGTH,
@@ -155,7 +156,7 @@ def list_accounts(
         pattern = f"%{searched(search)}%"
         query = query.where(or_(Account.name.ilike(pattern), Account.email.ilike(pattern)))
     with db.read() as session:
-        return paginate(session, query, limit, cursor)
+        return paginate(session, query, limit, cursor, _as_row)
 
 
 def find_account(db: Database, reference: str) -> Account:
@@ -232,3 +233,7 @@ def account_counts(db: Database, account_id: int) -> tuple[int, int]:
             .where(Subscription.account_id == account_id)
         )
     return int(invoices or 0), int(subs or 0)
+
+
+def _as_row(row: Any) -> Any:  # temporary: the repository refactor replaces it
+    return row

@@ -13,6 +13,7 @@ import socket
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
@@ -24,11 +25,12 @@ from recur.db.billing_store import (
     subscription_states,
 )
 from recur.db.models import Account, BillingRun, BillingRunError
+from recur.db.repositories.pages import paginate
 from recur.db.session import Database
 from recur.domain.catalogue import InvoiceSource
 from recur.domain.errors import DomainError, InvalidInput, NotFound
 from recur.domain.invoices import PendingInvoice, SubscriptionState, due_invoices
-from recur.services.pagination import Page, paginate
+from recur.domain.pages import Page
 from recur.services.run_heartbeat import SILENT_AFTER, beating
 from recur.services.validation import check_day
 
@@ -275,4 +277,8 @@ def list_billing_runs(db: Database, limit: int = 50, cursor: str | None = None) 
         select(BillingRun).options(selectinload(BillingRun.errors)).order_by(BillingRun.id.desc())
     )
     with db.read() as session:
-        return paginate(session, query, limit, cursor)
+        return paginate(session, query, limit, cursor, _as_row)
+
+
+def _as_row(row: Any) -> Any:  # temporary: the repository refactor replaces it
+    return row

@@ -2,16 +2,18 @@
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from recur.db.audit import record
 from recur.db.models import PricingOption, Product
+from recur.db.repositories.pages import paginate
 from recur.db.session import Database
 from recur.domain.catalogue import BillingCycle, BillingType
 from recur.domain.errors import Conflict, InvalidInput, NotFound
-from recur.services.pagination import Page, paginate
+from recur.domain.pages import Page
 from recur.services.validation import (
     CODE_LENGTH,
     MAX_TERM_MONTHS,
@@ -122,7 +124,7 @@ def get_product(db: Database, product_id: int) -> Product:
 def list_products(db: Database, limit: int = 50, cursor: str | None = None) -> Page[Product]:
     query = select(Product).options(selectinload(Product.pricing_options)).order_by(Product.id)
     with db.read() as session:
-        return paginate(session, query, limit, cursor)
+        return paginate(session, query, limit, cursor, _as_row)
 
 
 def get_pricing_option(db: Database, option_id: int) -> PricingOption:
@@ -135,3 +137,7 @@ def get_pricing_option(db: Database, option_id: int) -> PricingOption:
         if option is None:
             raise NotFound("pricing_option_not_found", f"pricing option {option_id} does not exist")
         return option
+
+
+def _as_row(row: Any) -> Any:  # temporary: the repository refactor replaces it
+    return row

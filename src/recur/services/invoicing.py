@@ -33,6 +33,7 @@ from recur.db.billing_store import (
 from recur.db.final_writes import writes_of
 from recur.db.loop_reads import LoopReads
 from recur.db.models import Account, AuditEvent, IdempotencyKey, Invoice, Subscription
+from recur.db.repositories.pages import paginate
 from recur.db.rows import fetch_rows
 from recur.db.session import Database
 from recur.domain.calendar import add_months
@@ -48,8 +49,8 @@ from recur.domain.invoices import (
     pending_invoices,
 )
 from recur.domain.issued import IssuedInvoice, from_record, to_record
+from recur.domain.pages import Page
 from recur.domain.timeline import InForce, in_force_on
-from recur.services.pagination import Page, paginate
 from recur.services.subscriptions import SubscriptionFacts
 from recur.services.validation import check_day, check_idempotency_key, searched
 
@@ -401,7 +402,7 @@ def list_invoices(
 ) -> Page[Invoice]:
     query = _with_items(_filtered(where))
     with db.read() as session:
-        return paginate(session, query, limit, cursor)
+        return paginate(session, query, limit, cursor, _as_row)
 
 
 def list_invoice_rows(
@@ -411,7 +412,7 @@ def list_invoice_rows(
     (an invoice of a 1,000-subscription account has 1,000)."""
     query = _filtered(where).options(selectinload(Invoice.account))
     with db.read() as session:
-        return paginate(session, query, limit, cursor)
+        return paginate(session, query, limit, cursor, _as_row)
 
 
 def _filtered(where: InvoiceFilter) -> Select[tuple[Invoice]]:
@@ -473,3 +474,7 @@ def open_balance(db: Database, account_id: int) -> Decimal:
             )
         )
         return Decimal(total or 0)
+
+
+def _as_row(row: Any) -> Any:  # temporary: the repository refactor replaces it
+    return row

@@ -2,10 +2,7 @@
 
 import base64
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
-
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from typing import Generic, TypeVar
 
 from recur.domain.errors import InvalidInput
 
@@ -45,14 +42,6 @@ def decode_cursor(cursor: str | None) -> int:
     return offset
 
 
-def paginate(session: Session, query: Select[Any], limit: int, cursor: str | None) -> Page[Any]:
-    """Run `query` (already ordered) for one page; the total counts the whole filter."""
+def check_limit(limit: int) -> None:
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput("invalid_limit", f"limit must be between 1 and {MAX_LIMIT}")
-    offset = decode_cursor(cursor)
-    total = session.execute(
-        select(func.count()).select_from(query.order_by(None).subquery())
-    ).scalar_one()
-    items = list(session.execute(query.limit(limit).offset(offset)).scalars())
-    more = offset + len(items) < total
-    return Page(items, total, encode_cursor(offset + limit) if more else None)

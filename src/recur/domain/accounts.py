@@ -1,0 +1,32 @@
+"""Customer accounts as the services hand them to the doors."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRef:
+    """What a subscription or an invoice shows of its account."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    id: int
+    name: str
+    email: str
+    currency: str
+    billing_day: int | None
+    partial_charges: str  # a PartialCharges value
+    invoice_grouping: str  # an InvoiceGrouping value
+    payment_terms_days: int
+    tax_rate: Decimal
+    status: str  # an AccountStatus value
+    created_at: datetime  # aware (UTC)
+
+    @property
+    def ref(self) -> AccountRef:
+        return AccountRef(self.id, self.name)
