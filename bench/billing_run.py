@@ -415,12 +415,6 @@ def seed_history(conn: Connection, issued: date) -> None:
     )
     conn.execute(
         text(
-            "INSERT INTO subscription_billings (subscription_id, seq)"
-            " SELECT DISTINCT subscription_id, 1 FROM invoice_items"
-        )
-    )
-    conn.execute(
-        text(
             "UPDATE subscriptions SET billing_seq = 1"
             " WHERE id IN (SELECT subscription_id FROM invoice_items)"
         )
@@ -428,10 +422,10 @@ def seed_history(conn: Connection, issued: date) -> None:
     conn.execute(
         text(
             "INSERT INTO billed_periods (subscription_id, kind, period_start, period_end,"
-            " billing_period_start, pricing_option_id, quantity, invoice_id, invoice_item_id,"
-            " billing_seq)"
+            " billing_period_start, pricing_option_id, quantity, invoice_item_id,"
+            " billing_seq, first_of_billing)"
             " SELECT i.subscription_id, i.kind, i.period_start, i.period_end + 1, i.period_start,"
-            " s.pricing_option_id, i.quantity, i.invoice_id, i.id, 1"
+            " s.pricing_option_id, i.quantity, i.id, 1, true"
             " FROM invoice_items i JOIN subscriptions s ON s.id = i.subscription_id ORDER BY i.id"
         )
     )

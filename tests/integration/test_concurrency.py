@@ -330,9 +330,9 @@ def bill_a_period_twice(session: Session, row: LedgerRow, item_id: int) -> None:
     session.execute(
         text(
             "INSERT INTO billed_periods (subscription_id, kind, period_start, period_end,"
-            " billing_period_start, pricing_option_id, quantity, invoice_id, billing_seq,"
+            " billing_period_start, pricing_option_id, quantity, billing_seq, first_of_billing,"
             " invoice_item_id) SELECT subscription_id, kind, period_start, period_end,"
-            " billing_period_start, pricing_option_id, quantity, invoice_id, billing_seq, :copy"
+            " billing_period_start, pricing_option_id, quantity, billing_seq, false, :copy"
             " FROM billed_periods WHERE invoice_item_id = :item"
         ),
         {"item": row.invoice_item_id, "copy": copy},
@@ -341,19 +341,39 @@ def bill_a_period_twice(session: Session, row: LedgerRow, item_id: int) -> None:
 
 def test_two_billings_from_the_same_billed_state_cannot_both_commit(db: Database) -> None:
     """Whatever they bill (adjustments have no key per day), two issuing transactions
-    that read the same billed state of a subscription write the same key."""
+    that read the same billed state of a subscription write the same key: the first
+    ledger fact of billing number 1, here an adjustment, which no key per day holds."""
     acct = account(db)
     sub = subscribe(db, acct, product(db, "Plan"), date(2027, 1, 1))
     run_billing(db, date(2027, 1, 1), today=date(2027, 1, 1), triggered_by=ACTOR)
+    (row,) = ledger(db)
 
-    with pytest.raises(IntegrityError, match=r"(?i)unique|pk_subscription_billings"):
-        db.run(
-            lambda session: session.execute(
-                text("INSERT INTO subscription_billings (subscription_id, seq) VALUES (:s, 1)"),
-                {"s": sub},
-            )
+    def bill_again_from_nothing(session: Session) -> None:
+        item_id = session.execute(
+            text(
+                "INSERT INTO invoice_items (invoice_id, position, subscription_id, kind,"
+                " description, period_start, period_end, quantity, unit_price, proration,"
+                " amount, taxable) SELECT invoice_id, position + 1, subscription_id,"
+                " 'adjustment', description, period_start, period_end, quantity, unit_price,"
+                " proration, amount, taxable FROM invoice_items WHERE id = :id RETURNING id"
+            ),
+            {"id": row.invoice_item_id},
+        ).scalar_one()
+        session.execute(
+            text(
+                "INSERT INTO billed_periods (invoice_item_id, subscription_id, kind,"
+                " period_start, period_end, billing_period_start, pricing_option_id, quantity,"
+                " billing_seq, first_of_billing) SELECT :item, subscription_id, 'adjustment',"
+                " period_start, period_end, billing_period_start, pricing_option_id, quantity,"
+                " billing_seq, true FROM billed_periods WHERE invoice_item_id = :billed"
+            ),
+            {"item": item_id, "billed": row.invoice_item_id},
         )
+
+    with pytest.raises(IntegrityError, match=r"(?i)unique|uq_billed_periods_billing"):
+        db.run(bill_again_from_nothing)
     assert subscription_row(db, sub).billing_seq == 1
+    assert len(ledger(db)) == 1
 
 
 def test_the_database_refuses_a_second_ledger_row_for_a_period(db: Database) -> None:

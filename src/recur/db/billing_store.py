@@ -23,7 +23,6 @@ from recur.db.models import (
     PricingOption,
     Product,
     Subscription,
-    SubscriptionBilling,
     SubscriptionChange,
 )
 from recur.db.numbering import SERIES, number_invoices
@@ -211,10 +210,11 @@ def _facts_query() -> Select[Any]:
             BilledPeriod.period_end,
             BilledPeriod.quantity,
             BilledPeriod.kind,
-            BilledPeriod.invoice_id,
+            InvoiceItem.invoice_id,
             *_PLAN_COLUMNS,
         )
         .join(Subscription, BilledPeriod.subscription_id == Subscription.id)
+        .join(InvoiceItem, BilledPeriod.invoice_item_id == InvoiceItem.id)
         .join(PricingOption, BilledPeriod.pricing_option_id == PricingOption.id)
         .join(Product, PricingOption.product_id == Product.id)
         .where(
@@ -225,7 +225,7 @@ def _facts_query() -> Select[Any]:
             ),
             BilledPeriod.billing_period_start >= Subscription.reconcile_from,
         )
-        .order_by(BilledPeriod.subscription_id, BilledPeriod.id)
+        .order_by(BilledPeriod.subscription_id, BilledPeriod.invoice_item_id)
     )
 
 
@@ -516,9 +516,6 @@ def issue_invoices(
         for invoice in issued
         for position, item in enumerate(invoice.items, start=1)
     ]
-    invoice_of_item = {
-        item_id: invoice_id for item_id, (invoice_id, _, _) in zip(item_ids, placed, strict=True)
-    }
     writes = writes_of(session)
     writes.insert(Invoice, [_invoice_row(invoice) for invoice in issued])
     writes.insert(
@@ -526,15 +523,13 @@ def issue_invoices(
         [_item_row(item_id, *where) for item_id, where in zip(item_ids, placed, strict=True)],
     )
     cursors = _advanced_cursors(charges, terms_by_subscription)
-    writes.insert(
-        SubscriptionBilling,
-        [{"subscription_id": row["id"], "seq": row["billing_seq"]} for row in cursors],
-    )
     seq_of = {row["id"]: row["billing_seq"] for row in cursors}
-    writes.insert(
-        BilledPeriod,
-        [
+    opened: set[int] = set()  # the subscriptions whose first fact of this billing is written
+    facts: list[dict[str, object]] = []
+    for c, item_id in zip(charges, item_ids, strict=True):
+        facts.append(
             {
+                "invoice_item_id": item_id,
                 "subscription_id": c.subscription_id,
                 "kind": c.kind.value,
                 "period_start": c.period_start,
@@ -542,13 +537,12 @@ def issue_invoices(
                 "billing_period_start": c.billing_period_start or c.period_start,
                 "pricing_option_id": c.option_id,
                 "quantity": c.quantity,
-                "invoice_id": invoice_of_item[item_id],
-                "invoice_item_id": item_id,
                 "billing_seq": seq_of[c.subscription_id],
+                "first_of_billing": c.subscription_id not in opened,
             }
-            for c, item_id in zip(charges, item_ids, strict=True)
-        ],
-    )
+        )
+        opened.add(c.subscription_id)
+    writes.insert(BilledPeriod, facts)
     writes.update(Subscription, cursors)
     by_series: dict[tuple[str, int], list[int]] = defaultdict(list)
     for invoice in issued:
@@ -579,7 +573,7 @@ def _advanced_cursors(
     charges: Sequence[Charge], states: dict[int, SubscriptionState]
 ) -> list[dict[str, Any]]:
     """Each charged subscription's billed state after `charges`, as its new row values:
-    the next billing of it (its key in subscription_billings), the billed prefix, what
+    the next billing of it (its key in the ledger, see BilledPeriod), the billed prefix, what
     is left to reconcile and when it is next due."""
     issued: dict[int, list[Charge]] = defaultdict(list)
     for charge in charges:

@@ -10,7 +10,6 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
-    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -192,8 +191,8 @@ class Subscription(Base):
     # withdrawal or a cancellation touched it): the ledger's facts of the billed periods
     # ending after it are the engine's input; None when every billed day is as billed.
     reconcile_from: Mapped[date | None] = mapped_column(Date)
-    # How many issuing transactions billed it: each writes (id, billing_seq + 1) into
-    # subscription_billings, so two that read the same billed state cannot both commit.
+    # How many issuing transactions billed it: each writes its ledger facts with
+    # billing_seq + 1, unique per subscription (see BilledPeriod).
     billing_seq: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -280,23 +279,22 @@ class InvoiceItem(Base):
     invoice: Mapped[Invoice] = relationship(back_populates="items", foreign_keys=[invoice_id])
 
 
-class SubscriptionBilling(Base):
-    """One row per issuing transaction that billed a subscription: the n-th writes
-    (subscription, n), where n − 1 is the billed state it read. Two transactions that
-    read the same billed state write the same key: one of them cannot commit."""
-
-    __tablename__ = "subscription_billings"
-
-    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"), primary_key=True)
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-
-
 class BilledPeriod(Base):
     """The ledger: the facts of what was billed, one row per item of a subscription —
     `quantity` units of the pricing option for the days [period_start, period_end) of
-    the billing period starting `billing_period_start`. Days billed for the first time
-    are unique per (subscription, kind, first day); adjustments are kept exactly once
-    by subscription_billings."""
+    the billing period starting `billing_period_start`.
+
+    Two unique indexes make a double bill impossible. Days billed for the first time
+    are unique per (subscription, kind, first day). Every issuing transaction that
+    bills a subscription writes its facts with the subscription's `billing_seq` it
+    read + 1 and marks one of them `first_of_billing`: (subscription, billing_seq) is
+    unique among those, so two transactions that read the same billed state cannot
+    both commit, and adjustments are kept exactly once.
+
+    The ledger refers to its item and its subscription; the item refers to its
+    invoice, and the pricing option is a catalogue row that is never deleted (its
+    prices are immutable once in use), so no more foreign keys are checked per row.
+    """
 
     __tablename__ = "billed_periods"
     __table_args__ = (
@@ -309,28 +307,33 @@ class BilledPeriod(Base):
             postgresql_where=text("kind <> 'adjustment'"),
             sqlite_where=text("kind <> 'adjustment'"),
         ),
-        Index("ix_billed_periods_subscription_end", "subscription_id", "period_end"),
-        ForeignKeyConstraint(
-            ["subscription_id", "billing_seq"],
-            ["subscription_billings.subscription_id", "subscription_billings.seq"],
-            name="fk_billed_periods_billing",
+        Index(
+            "uq_billed_periods_billing",
+            "subscription_id",
+            "billing_seq",
+            unique=True,
+            postgresql_where=text("first_of_billing"),
+            sqlite_where=text("first_of_billing"),
         ),
+        Index("ix_billed_periods_subscription_end", "subscription_id", "period_end"),
         CheckConstraint(one_of("kind", ChargeKind), name="kind"),
         CheckConstraint("period_end > period_start", name="period"),
         CheckConstraint("quantity <> 0", name="quantity"),
+        CheckConstraint("billing_seq >= 1", name="billing_seq"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_item_id: Mapped[int] = mapped_column(
+        ForeignKey("invoice_items.id"), primary_key=True, autoincrement=False
+    )
     subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"))
     kind: Mapped[str] = mapped_column(String(10))
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)  # exclusive
     billing_period_start: Mapped[date] = mapped_column(Date)
-    pricing_option_id: Mapped[int] = mapped_column(ForeignKey("pricing_options.id"))
+    pricing_option_id: Mapped[int] = mapped_column(Integer)
     quantity: Mapped[int] = mapped_column(Integer)
-    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"))
-    invoice_item_id: Mapped[int] = mapped_column(ForeignKey("invoice_items.id"), unique=True)
     billing_seq: Mapped[int] = mapped_column(Integer)
+    first_of_billing: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class SubscriptionChange(Base):
