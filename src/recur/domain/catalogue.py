@@ -29,6 +29,7 @@ _CYCLE_MONTHS = {
 class BillingType(StrEnum):
     PREPAID = "prepaid"
     POSTPAID = "postpaid"
+    USAGE = "usage"  # billed in arrears from metered records (SPEC §13)
 
 
 class PartialCharges(StrEnum):
@@ -66,6 +67,7 @@ class ChargeKind(StrEnum):
     SETUP = "setup"
     ONE_TIME = "one_time"
     ADJUSTMENT = "adjustment"
+    USAGE = "usage"  # the records of one meter and period (SPEC §13)
 
 
 class InvoiceType(StrEnum):

@@ -11,7 +11,7 @@ adjustments (negative for credits), as Kill Bill's invoice generator does.
 import heapq
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -20,9 +20,10 @@ from typing import NamedTuple
 
 from recur.domain.catalogue import BillingCycle, BillingType, ChargeKind, PartialCharges
 from recur.domain.explanations import explain
-from recur.domain.money import prorated_amount, round_ratio
+from recur.domain.money import prorated_amount, round_money, round_ratio
 from recur.domain.periods import BillingPeriod, PeriodSchedule
 from recur.domain.timeline import InForce, Plan, ScheduledChange, runs, segments_of
+from recur.domain.usage import Meter, MeteredUsage, UsageRecord, usage_owed
 
 ONE_DAY = timedelta(days=1)
 PRORATION_PLACES = 6
@@ -53,6 +54,11 @@ class SubscriptionTerms:
     suspended: bool = False
     option_id: int = 0
     changes: tuple[ScheduledChange, ...] = ()  # by effective date, then creation
+    # Usage options (SPEC §13): their meters, the days to wait for late data, and the
+    # records received and not billed yet.
+    meters: tuple[Meter, ...] = ()
+    usage_delay_days: int = 0
+    usage: tuple[UsageRecord, ...] = ()
 
     @property
     def plan(self) -> Plan:
@@ -68,6 +74,13 @@ class SubscriptionTerms:
     @property
     def schedule(self) -> PeriodSchedule:
         return PeriodSchedule(self.start_date, self.cycle.months, self.billing_day, self.end_date)
+
+    def without_records(self, billed: Iterable[str]) -> "SubscriptionTerms":
+        """These terms once the records `billed` are invoiced."""
+        gone = set(billed)
+        if not gone:
+            return self
+        return replace(self, usage=tuple(r for r in self.usage if r.id not in gone))
 
     @property
     def ever_in_service(self) -> bool:
@@ -112,6 +125,8 @@ class BilledState:
         for charge in issued:
             if charge.kind is ChargeKind.RECURRING:
                 until = charge.period_end if until is None else max(until, charge.period_end)
+            elif charge.kind is ChargeKind.USAGE:
+                continue  # its records are billed: terms.without_records
             elif charge.kind is not ChargeKind.ADJUSTMENT:
                 once.add(charge.kind)
                 continue
@@ -142,6 +157,7 @@ class Charge:
     option_id: int = 0
     billing_period_start: date | None = None  # recurring and adjustments: their period's
     corrects_invoice_id: int | None = None  # adjustments: the invoice that billed the period
+    usage: MeteredUsage | None = None  # usage: the meter and the records it sums
 
     @property
     def explanation(self) -> str:
@@ -195,8 +211,9 @@ class _Owed(NamedTuple):
     end: date
     plan: Plan
     quantity: int
-    period: BillingPeriod | None = None  # recurring and adjustments: the period of the days
+    period: BillingPeriod | None = None  # recurring, adjustments, usage: the period of the days
     corrects_invoice_id: int | None = None
+    usage: MeteredUsage | None = None
 
 
 def _owed(terms: SubscriptionTerms, billed: BilledState) -> Iterator[_Owed]:
@@ -217,6 +234,9 @@ def _owed(terms: SubscriptionTerms, billed: BilledState) -> Iterator[_Owed]:
             start = terms.start_date
             once.append(_Owed(start, ChargeKind.ONE_TIME, start, start, plan, terms.quantity))
         return iter(once)
+    if terms.billing_type is BillingType.USAGE:
+        usage = _usage_owed(terms, plan)
+        return chain(once, usage) if once else usage
     runs_owed: Iterator[_Owed] = _fresh_runs(terms, plan, billed)
     if billed.facts:  # billed periods under correction
         adjustments = sorted(_adjustments(terms, billed), key=lambda owed: owed.planned)
@@ -251,6 +271,23 @@ def _fresh_runs(terms: SubscriptionTerms, plan: Plan, billed: BilledState) -> It
                 run.quantity,
                 period,
             )
+
+
+def _usage_owed(terms: SubscriptionTerms, plan: Plan) -> Iterator[_Owed]:
+    """The usage items of the records received and not billed yet (SPEC §13)."""
+    for owed in usage_owed(terms.schedule, terms.usage_delay_days, terms.meters, terms.usage):
+        period = owed.period
+        yield _Owed(
+            owed.planned,
+            ChargeKind.USAGE,
+            period.start,
+            period.end,
+            plan,
+            1,
+            period,
+            None,
+            owed.usage,
+        )
 
 
 def _adjustments(terms: SubscriptionTerms, billed: BilledState) -> Iterator[_Owed]:
@@ -393,6 +430,17 @@ class _Pricing:
                 1,
             )
         period = owed.period
+        if owed.usage is not None:
+            meter = owed.usage.meter
+            return self._charge(
+                owed,
+                f"{plan.product_name} — {meter.name}",
+                owed.end,
+                meter.unit_price,
+                1,
+                1,
+                round_money(owed.usage.quantity * meter.unit_price, terms.currency),
+            )
         return self._charge(
             owed,
             f"{plan.product_name} ({self.cycle})",
@@ -403,9 +451,18 @@ class _Pricing:
         )
 
     def _charge(
-        self, owed: _Owed, description: str, end: date, price: Decimal, days: int, full_days: int
+        self,
+        owed: _Owed,
+        description: str,
+        end: date,
+        price: Decimal,
+        days: int,
+        full_days: int,
+        amount: Decimal | None = None,
     ) -> Charge:
         terms = self.terms
+        if amount is None:
+            amount = prorated_amount(price, owed.quantity, days, full_days, terms.currency)
         return Charge(
             subscription_id=terms.subscription_id,
             account_id=terms.account_id,
@@ -419,12 +476,13 @@ class _Pricing:
             unit_price=price,
             days=days,
             full_days=full_days,
-            amount=prorated_amount(price, owed.quantity, days, full_days, terms.currency),
+            amount=amount,
             taxable=owed.plan.taxable,
             currency=terms.currency,
             option_id=owed.plan.option_id,
             billing_period_start=owed.period.start if owed.period else owed.start,
             corrects_invoice_id=owed.corrects_invoice_id,
+            usage=owed.usage,
         )
 
 

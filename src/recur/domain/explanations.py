@@ -2,7 +2,7 @@
 
 "10 × 12.50 (11 Feb – 10 Mar 2027)", "20.00 × 22/31 days (20 Jan – 10 Feb 2027)",
 "5 added × 30.00 × 21/31 days (11–31 Mar 2027)", "unused 20–31 Mar 2027: −15 × 30.00 ×
-12/31 days". Stored with each issued item, so that the words never change afterwards.
+12/31 days", "420.5 hours × 0.096, 2 records (11 Jan – 10 Feb 2027)". Stored with each issued item, so that the words never change afterwards.
 """
 
 from datetime import date, timedelta
@@ -30,6 +30,11 @@ def explain(charge: "Charge") -> str:
     if charge.kind is ChargeKind.ONE_TIME:
         return f"{charge.quantity} × {price}, once"
     span = days_shown(charge.period_start, charge.period_end - timedelta(days=1))
+    if charge.usage is not None:
+        usage = charge.usage
+        records = len(usage.record_ids)
+        counted = "1 record" if records == 1 else f"{records} records"
+        return f"{quantity_shown(usage.quantity)} {usage.meter.unit} × {price}, {counted} ({span})"
     share = "" if charge.days == charge.full_days else f" × {charge.days}/{charge.full_days} days"
     if charge.kind is ChargeKind.RECURRING:
         return f"{charge.quantity} × {price}{share} ({span})"
@@ -42,6 +47,12 @@ def explain(charge: "Charge") -> str:
 def _price_shown(price: "Decimal", currency: str) -> str:
     """A catalogue has few prices: each is formatted once."""
     return str(to_price(price, currency))
+
+
+def quantity_shown(quantity: "Decimal") -> str:
+    """A metered quantity as written: 420.5, 300, 0.000001 (no exponent, no trailing zeros)."""
+    text = f"{quantity:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def days_shown(first: date, last: date) -> str:

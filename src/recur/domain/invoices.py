@@ -31,6 +31,7 @@ _KIND_ORDER = {
     ChargeKind.ONE_TIME: 1,
     ChargeKind.RECURRING: 2,
     ChargeKind.ADJUSTMENT: 3,
+    ChargeKind.USAGE: 4,
 }
 
 
