@@ -10,8 +10,8 @@ from pydantic import ValidationError
 
 from recur.db.session import Database
 from recur.domain.errors import NotFound
+from recur.domain.roles import Role
 from recur.services import tokens
-from recur.services.roles import Role
 from recur.services.tokens import create_token
 from recur.settings import Settings
 from tests.api.conftest import ADMIN_TOKEN, bearer, make_app
