@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from sqlalchemy import inspect
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -15,5 +16,7 @@ def insert_missing(session: Session, model: type[Base], rows: list[dict[str, Any
     key that a concurrent transaction is inserting waits for it (PostgreSQL), then
     counts as taken if it commits."""
     insert = sqlite_insert if is_sqlite(session) else postgres_insert
-    result = session.execute(insert(model).values(rows).on_conflict_do_nothing())
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    # Counted from RETURNING: psycopg does not report a row count for this statement.
+    keys = inspect(model).primary_key
+    inserted = session.execute(insert(model).values(rows).on_conflict_do_nothing().returning(*keys))
+    return len(inserted.all())
