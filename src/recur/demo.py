@@ -21,9 +21,9 @@ from recur.domain.catalogue import (
     PartialCharges,
 )
 from recur.domain.errors import Conflict
+from recur.domain.roles import Role
 from recur.services import accounts, billing_run, catalogue, invoicing, subscriptions, users
 from recur.services.changes import ChangeSpec, change_subscription
-from recur.services.roles import Role
 
 ACTOR = "demo"
 

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from recur.app import create_app
 from recur.db.session import Database
-from recur.services.roles import Role
+from recur.domain.roles import Role
 from recur.services.tokens import create_token
 from recur.settings import Settings
 

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from recur.domain.invoices import PREVIEW_CHARGE_LIMIT
-from recur.services.roles import Role
+from recur.domain.roles import Role
 from tests.api.conftest import ADMIN_TOKEN, START, bearer, make_app
 from tests.api.factories import account_body, created, option_id, subscription
 from tests.api.test_resources import error_of

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from recur.services.roles import Role
+from recur.domain.roles import Role
 from tests.api.conftest import bearer
 from tests.api.factories import (
     account_body,

@@ -10,8 +10,9 @@ from pydantic import ValidationError
 
 from recur.db.session import Database
 from recur.domain.errors import NotFound
+from recur.domain.roles import Role
+from recur.domain.users import ApiToken
 from recur.services import tokens
-from recur.services.roles import Role
 from recur.services.tokens import create_token
 from recur.settings import Settings
 from tests.api.conftest import ADMIN_TOKEN, bearer, make_app
@@ -25,7 +26,7 @@ def until(condition: Callable[[], bool], failure: str) -> None:
         time.sleep(0.005)
 
 
-def _row(db: Database, name: str) -> tokens.TokenInfo:
+def _row(db: Database, name: str) -> ApiToken:
     return next(t for t in tokens.list_tokens(db) if t.name == name)
 
 

@@ -14,8 +14,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from recur.db.migrate import upgrade
 from recur.db.session import Database
+from recur.domain.roles import Role
 from recur.services import tokens
-from recur.services.roles import Role
 from tests.e2e.conftest import seed_users_quickly, serving
 from tests.e2e.test_backoffice import shot, sign_in
 from tests.web.acme import OPERATOR

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from recur.app import create_app
 from recur.db.models import AuditEvent
 from recur.db.session import Database
+from recur.domain.roles import Role
 from recur.services import tokens, users
-from recur.services.roles import Role
 from recur.settings import Settings
 from tests.web.acme import ADMIN, OPERATOR, PASSWORD
 from tests.web.conftest import TODAY, csrf_of, sign_in

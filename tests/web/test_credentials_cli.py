@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 from recur.cli import app as cli
 from recur.cli.app import context
 from recur.db.session import Database
+from recur.domain.roles import Role
 from recur.services import tokens
-from recur.services.roles import Role
 from recur.settings import get_settings
 from tests.web.acme import ADMIN, OPERATOR, PASSWORD
 from tests.web.conftest import csrf_of, sign_in

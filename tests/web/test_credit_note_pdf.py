@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from recur.db.session import Database
+from recur.domain.roles import Role
 from recur.pdf import render_invoice_pdf
 from recur.services import invoicing, tokens
 from recur.services.corrections import corrected_invoices
-from recur.services.roles import Role
 from tests.web.acme import OPERATOR, seed_users
 from tests.web.beta import advance_to, back_office, seed_beta
 from tests.web.conftest import sign_in

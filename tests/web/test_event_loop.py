@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from recur.context import AppContext
-from recur.services.roles import Role
+from recur.domain.roles import Role
 from recur.services.tokens import create_token
 
 # Async callables that only await (reads on the loop, the thread pool, the body):

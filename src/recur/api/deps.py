@@ -8,8 +8,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from recur.api.errors import ApiError
 from recur.context import AppContext
-from recur.services.roles import Role
-from recur.services.tokens import Principal, authenticate_on_loop
+from recur.domain.roles import Role
+from recur.domain.users import Principal
+from recur.services.tokens import authenticate_on_loop
 
 _bearer = HTTPBearer(auto_error=False, description="An API token: `recur token create`")
 _READS = {"GET", "HEAD", "OPTIONS"}

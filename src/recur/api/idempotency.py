@@ -15,9 +15,10 @@ from recur.api.responses import ModelResponse
 from recur.api.schemas import GenerateOut
 from recur.context import AppContext
 from recur.domain.errors import DomainError
+from recur.domain.idempotency import StoredResponse
+from recur.domain.users import Principal
 from recur.services import idempotency
 from recur.services.invoicing import Generated
-from recur.services.tokens import Principal
 from recur.services.validation import MAX_KEY_LENGTH
 
 IdempotencyKey = Annotated[
@@ -61,9 +62,7 @@ def respond(
         idempotency.release(ctx.db, scope, key)
         raise
     content = json.loads(bytes(response.body)) if response.body else None
-    idempotency.complete(
-        ctx.db, scope, key, idempotency.StoredResponse(response.status_code, content)
-    )
+    idempotency.complete(ctx.db, scope, key, StoredResponse(response.status_code, content))
     return response
 
 

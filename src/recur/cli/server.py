@@ -8,10 +8,10 @@ from recur.cli.app import app, context, domain_errors
 from recur.cli.table import print_table
 from recur.db.migrate import is_current, upgrade
 from recur.db.session import is_sqlite
+from recur.domain.roles import Role
 from recur.logging_setup import configure_logging
 from recur.presentation import timestamp
 from recur.server_processes import serve_processes
-from recur.services.roles import Role
 from recur.services.tokens import create_token, list_tokens, revoke_token
 from recur.worker import worker
 

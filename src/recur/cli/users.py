@@ -4,8 +4,8 @@ import typer
 
 from recur.cli.app import app, context, domain_errors
 from recur.cli.table import print_table
+from recur.domain.roles import Role
 from recur.services import users
-from recur.services.roles import Role
 
 user_app = typer.Typer(help="Back-office users.", no_args_is_help=True)
 app.add_typer(user_app, name="user")

@@ -8,26 +8,15 @@ issuing transaction itself (services.invoicing).
 """
 
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import delete, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from recur.db.models import IdempotencyKey
+from recur.db.repositories import idempotency as store
 from recur.db.session import Database
 from recur.domain.errors import Conflict, InvalidInput
+from recur.domain.idempotency import StoredResponse
 from recur.services.validation import check_idempotency_key
-
-_PENDING: dict[str, object] = {"pending": True}
-
-
-@dataclass(frozen=True)
-class StoredResponse:
-    status: int
-    body: Any
 
 
 class _Busy:
@@ -69,55 +58,32 @@ def _attempt(
 ) -> StoredResponse | _Busy | None:
     def work(session: Session) -> StoredResponse | _Busy | None:
         now = datetime.now(UTC)
-        row = session.get(IdempotencyKey, (scope, key), with_for_update=True)
-        if row is None:
-            session.add(
-                IdempotencyKey(
-                    scope=scope, key=key, fingerprint=fingerprint, result=_PENDING, created_at=now
-                )
-            )
-            session.flush()
-            return None
-        if row.fingerprint != fingerprint:
+        kept = store.lock_key(session, scope, key)
+        if kept is None:
+            # A concurrent request may have reserved it first: then it is busy.
+            return None if store.reserve_key(session, scope, key, fingerprint, now) else _BUSY
+        if kept.fingerprint != fingerprint:
             raise InvalidInput(
                 "idempotency_key_reused", "this Idempotency-Key was used with a different request"
             )
-        if "status" in row.result:
-            return StoredResponse(int(row.result["status"]), row.result["body"])  # type: ignore[call-overload]
-        created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
-        if now - created > stale_after:  # its request died without answering: take it over
-            row.created_at = now
+        if kept.answer is not None:
+            return kept.answer
+        if now - kept.created_at > stale_after:  # its request died without answering: take it over
+            store.take_over(session, scope, key, now)
             return None
         return _BUSY
 
-    try:
-        return db.run(work)
-    except IntegrityError:  # a concurrent request inserted the key first
-        return _BUSY
+    return db.run(work)
 
 
 def complete(db: Database, scope: str, key: str, response: StoredResponse) -> None:
     """Store the answer that every retry with this key will get."""
-
-    def work(session: Session) -> None:
-        session.execute(
-            update(IdempotencyKey)
-            .where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
-            .values(result={"status": response.status, "body": response.body})
-        )
-
-    db.run(work)
+    db.run(lambda session: store.store_answer(session, scope, key, response))
 
 
 def release(db: Database, scope: str, key: str) -> None:
     """Forget a reservation whose request failed unexpectedly, so a retry can run."""
-
-    def work(session: Session) -> None:
-        session.execute(
-            delete(IdempotencyKey).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
-        )
-
-    db.run(work)
+    db.run(lambda session: store.forget_key(session, scope, key))
 
 
 KEPT_FOR = timedelta(days=7)  # at least the 24 hours clients may retry within
@@ -126,9 +92,4 @@ KEPT_FOR = timedelta(days=7)  # at least the 24 hours clients may retry within
 def purge_expired(db: Database, now: datetime | None = None) -> int:
     """Forget keys older than KEPT_FOR; returns how many went."""
     cutoff = (now or datetime.now(UTC)) - KEPT_FOR
-
-    def work(session: Session) -> int:
-        result = session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < cutoff))
-        return int(result.rowcount)  # type: ignore[attr-defined]
-
-    return db.run(work)
+    return db.run(lambda session: store.forget_keys_before(session, cutoff))

@@ -10,18 +10,15 @@ guesses at other accounts).
 """
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as postgres_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from recur.clock import as_utc, utc_now
+from recur.clock import utc_now
 from recur.db.audit import record
-from recur.db.models import SignInFailure
-from recur.db.session import Database, is_sqlite
+from recur.db.repositories import sign_in as store
+from recur.db.session import Database
 from recur.domain.backoff import Backoff
 from recur.domain.errors import Conflict, InvalidInput, TooManyAttempts
 from recur.services import sessions, users
@@ -69,7 +66,7 @@ def sign_in(db: Database, email: str, password: str, client: str, rules: Throttl
         raise Conflict("user_disabled", "This user is disabled; ask an administrator.")
 
     def work(session: Session) -> SignedIn:
-        session.execute(delete(SignInFailure).where(SignInFailure.key == account_key))
+        store.forget_failures_of(session, account_key)
         return sessions.start(session, user, client, utc_now())
 
     return db.run(work)
@@ -77,15 +74,7 @@ def sign_in(db: Database, email: str, password: str, client: str, rules: Throttl
 
 def _refuse_if_waiting(db: Database, keys: list[str], now: datetime) -> None:
     with db.read() as session:
-        until = [
-            as_utc(moment)
-            for moment in session.scalars(
-                select(SignInFailure.blocked_until).where(
-                    SignInFailure.key.in_(keys), SignInFailure.blocked_until > now
-                )
-            )
-            if moment is not None
-        ]
+        until = store.blocked_until(session, keys, now)
     if until:
         seconds = math.ceil((max(until) - now).total_seconds())
         wait = f"{seconds} seconds" if seconds < 120 else f"{math.ceil(seconds / 60)} minutes"
@@ -99,20 +88,18 @@ def _refuse_if_waiting(db: Database, keys: list[str], now: datetime) -> None:
 def _failed(
     session: Session, keys: dict[str, Backoff], email: str, client: str, now: datetime
 ) -> None:
-    insert = sqlite_insert if is_sqlite(session) else postgres_insert
-    session.execute(  # the keys in one order in every transaction: no deadlock
-        insert(SignInFailure)
-        .values([{"key": key, "failures": 0, "last_failure_at": now} for key in keys])
-        .on_conflict_do_nothing(index_elements=["key"])
-    )
-    for key, backoff in keys.items():
-        row = session.get(SignInFailure, key, with_for_update=True, populate_existing=True)
-        assert row is not None  # inserted above, or already there
-        if now - as_utc(row.last_failure_at) > FORGET_AFTER:
-            row.failures = 0
-        row.failures += 1
-        row.last_failure_at = now
-        wait = backoff.wait_after(row.failures)
-        row.blocked_until = now + wait if wait else None
-    session.execute(delete(SignInFailure).where(SignInFailure.last_failure_at < now - FORGET_AFTER))
+    # The keys in one order in every transaction: no deadlock.
+    for counted in store.lock_failures(session, list(keys), now):
+        failures = 1 if now - counted.last_failure_at > FORGET_AFTER else counted.failures + 1
+        wait = keys[counted.key].wait_after(failures)
+        store.save_failures(
+            session,
+            replace(
+                counted,
+                failures=failures,
+                last_failure_at=now,
+                blocked_until=now + wait if wait else None,
+            ),
+        )
+    store.forget_failures_before(session, now - FORGET_AFTER)
     record(session, f"client:{client}", "user.sign_in_failed", "user", None, email=email[:320])

@@ -12,26 +12,22 @@ last use is written at most once a minute per token, not on every request.
 """
 
 import hashlib
-import hmac
 import logging
 import secrets
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from anyio import to_thread
-from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from recur.clock import as_utc, utc_now
+from recur.clock import utc_now
 from recur.db import driver
 from recur.db.audit import record
 from recur.db.loop_reads import LoopReads
-from recur.db.models import ApiToken
+from recur.db.repositories import tokens as store
 from recur.db.session import Database
 from recur.domain.errors import InvalidInput, NotFound
-from recur.services.roles import Role
+from recur.domain.roles import Role
+from recur.domain.users import ApiToken, Principal
 from recur.services.validation import check_text
 
 ENV_TOKEN_NAME = "env"
@@ -39,31 +35,6 @@ ENV_TOKEN_NAME = "env"
 USED_EVERY = timedelta(minutes=1)
 
 log = logging.getLogger("recur.tokens")
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who a request acts for."""
-
-    token_id: int
-    name: str
-    role: Role
-
-    @property
-    def actor(self) -> str:
-        return f"token:{self.name}"
-
-
-@dataclass(frozen=True)
-class TokenInfo:
-    """A token as the lists show it (never its secret or hash)."""
-
-    id: int
-    name: str
-    role: Role
-    created_at: datetime
-    last_used_at: datetime | None
-    revoked_at: datetime | None
 
 
 def hash_token(token: str) -> str:
@@ -85,11 +56,9 @@ def create_token(db: Database, role: Role, name: str, actor: str) -> tuple[Princ
     secret = new_secret("rk_")
 
     def work(session: Session) -> Principal:
-        row = ApiToken(name=name, token_hash=hash_token(secret), role=role.value)
-        session.add(row)
-        session.flush()
-        record(session, actor, "api_token.created", "api_token", row.id, name=name, role=role)
-        return Principal(row.id, row.name, role)
+        token_id = store.add_token(session, name, hash_token(secret), role)
+        record(session, actor, "api_token.created", "api_token", token_id, name=name, role=role)
+        return Principal(token_id, name, role)
 
     return db.run(work), secret
 
@@ -103,23 +72,20 @@ def ensure_token(db: Database, name: str, secret: str, role: Role, actor: str) -
     digest = hash_token(secret)
 
     def work(session: Session) -> None:
-        row = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
-        if row is not None and row.revoked_at is not None:
+        same = store.token_with_hash(session, digest)
+        if same is not None and same.revoked_at is not None:
             log.warning("RECUR_API_TOKEN was revoked: it stays refused; set a new one")
             return
-        if row is None:
-            row = session.scalar(
-                select(ApiToken).where(ApiToken.name == name).order_by(ApiToken.id).limit(1)
-            )
-        if row is None:
-            row = ApiToken(name=name, token_hash=digest, role=role.value)
-            session.add(row)
-        elif row.token_hash != digest or row.role != role.value:
-            row.token_hash, row.role, row.revoked_at = digest, role.value, None
+        if same is not None and same.role == role:
+            return  # already so
+        # A new secret: the name's first token (if any) takes it.
+        known = same or store.first_token_named(session, name)
+        if known is None:
+            token_id, token_name = store.add_token(session, name, digest, role), name
         else:
-            return
-        session.flush()
-        record(session, actor, "api_token.refreshed", "api_token", row.id, name=row.name)
+            store.refresh_token(session, known.id, digest, role)
+            token_id, token_name = known.id, known.name
+        record(session, actor, "api_token.refreshed", "api_token", token_id, name=token_name)
         driver.notify(session, TOKENS_CHANNEL)  # the old secret of the name is refused
 
     db.run(work)
@@ -151,11 +117,6 @@ class TokenCache:
         await reads.listen(TOKENS_CHANNEL, self.forget, self.listen)
 
 
-_LIVE_TOKEN = select(
-    ApiToken.id, ApiToken.name, ApiToken.role, ApiToken.token_hash, ApiToken.last_used_at
-).where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))
-
-
 async def authenticate_on_loop(
     reads: LoopReads, cache: TokenCache, secret: str
 ) -> Principal | None:
@@ -164,15 +125,13 @@ async def authenticate_on_loop(
     known = cache.live.get(digest) if cache.listening else None
     generation = cache.generation
     if known is None:
-        [rows] = await reads.fetch_rows((_LIVE_TOKEN, {"token_hash": digest}))
-        found, last_used = _principal(rows, digest)
-        if found is None:
+        [rows] = await reads.fetch_rows(store.live_token_query(digest))
+        known = store.live_principal(rows, digest)
+        if known is None:
             return None
-        principal = found
-    else:
-        principal, last_used = known
+    principal, last_used = known
     now = utc_now()
-    if last_used is None or now - as_utc(last_used) >= USED_EVERY:
+    if last_used is None or now - last_used >= USED_EVERY:
         await to_thread.run_sync(_mark_used, reads.db, principal.token_id, now)
         last_used = now
     if cache.listening and generation == cache.generation:
@@ -180,48 +139,15 @@ async def authenticate_on_loop(
     return principal
 
 
-def _principal(rows: Sequence[Any], digest: str) -> tuple[Principal | None, datetime | None]:
-    # The lookup is by hash; compare again in constant time for good measure.
-    if not rows or not hmac.compare_digest(rows[0].token_hash, digest):
-        return None, None
-    row = rows[0]
-    return Principal(row.id, row.name, Role(row.role)), row.last_used_at
-
-
 def _mark_used(db: Database, token_id: int, now: datetime) -> None:
-    """Bookkeeping, not a change of state: no audit event. The condition keeps two
-    processes that both saw a stale time from writing twice."""
-
-    def work(session: Session) -> None:
-        session.execute(
-            update(ApiToken)
-            .where(
-                ApiToken.id == token_id,
-                (ApiToken.last_used_at.is_(None)) | (ApiToken.last_used_at < now - USED_EVERY),
-            )
-            .values(last_used_at=now)
-        )
-
-    db.run(work)
+    """Bookkeeping, not a change of state: no audit event."""
+    db.run(lambda session: store.mark_used(session, token_id, now, USED_EVERY))
 
 
-def list_tokens(db: Database) -> list[TokenInfo]:
+def list_tokens(db: Database) -> list[ApiToken]:
     """Every token, live ones first, newest first."""
     with db.read() as session:
-        rows = session.scalars(
-            select(ApiToken).order_by(ApiToken.revoked_at.is_not(None), ApiToken.id.desc())
-        )
-        return [
-            TokenInfo(
-                row.id,
-                row.name,
-                Role(row.role),
-                as_utc(row.created_at),
-                None if row.last_used_at is None else as_utc(row.last_used_at),
-                None if row.revoked_at is None else as_utc(row.revoked_at),
-            )
-            for row in rows
-        ]
+        return store.all_tokens(session)
 
 
 def revoke_token(db: Database, token_id: int, actor: str, cache: TokenCache | None = None) -> None:
@@ -229,13 +155,13 @@ def revoke_token(db: Database, token_id: int, actor: str, cache: TokenCache | No
     process's `cache` forgets at once, the others when they hear the NOTIFY)."""
 
     def work(session: Session) -> None:
-        row = session.get(ApiToken, token_id, with_for_update=True)
-        if row is None:
+        token = store.lock_token(session, token_id)
+        if token is None:
             raise NotFound("api_token_not_found", f"API token {token_id} does not exist")
-        if row.revoked_at is not None:
+        if token.revoked_at is not None:
             return  # already revoked: nothing changes
-        row.revoked_at = utc_now()
-        record(session, actor, "api_token.revoked", "api_token", row.id, name=row.name)
+        store.revoke_token(session, token.id, utc_now())
+        record(session, actor, "api_token.revoked", "api_token", token.id, name=token.name)
         driver.notify(session, TOKENS_CHANNEL)
 
     db.run(work)

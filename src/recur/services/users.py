@@ -1,24 +1,23 @@
 """Back-office users: who may sign in, with which role, and their passwords.
 
 Disabling a user, or changing or resetting their password, ends their sessions in
-the same transaction (`_end_sessions`): a stolen cookie dies with the old password.
+the same transaction (`_store_password`, `set_disabled`): a stolen cookie dies with the old password.
 """
 
-from dataclasses import dataclass
-from datetime import datetime
 from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from recur.clock import utc_now
 from recur.db.audit import record
-from recur.db.models import User, UserSession
+from recur.db.repositories import sessions as session_store
+from recur.db.repositories import users as store
 from recur.db.session import Database
 from recur.domain.errors import Conflict, InvalidInput, NotFound
-from recur.services.roles import Role
+from recur.domain.roles import Role
+from recur.domain.users import User
 from recur.services.tokens import hash_token
 from recur.services.validation import check_text
 
@@ -34,20 +33,6 @@ def _dummy_hash() -> str:
     return _hasher.hash("not-a-real-password")
 
 
-@dataclass(frozen=True)
-class UserInfo:
-    """A signed-in user as the doors see it (never the password hash)."""
-
-    id: int
-    email: str
-    role: Role
-    disabled: bool = False
-
-
-def user_info(user: User) -> UserInfo:
-    return UserInfo(user.id, user.email, Role(user.role), user.disabled_at is not None)
-
-
 def normalise_email(email: str) -> str:
     clean = check_text(email, "email", 320).lower()
     if "@" not in clean:
@@ -55,7 +40,7 @@ def normalise_email(email: str) -> str:
     return clean
 
 
-def create_user(db: Database, email: str, role: Role | str, password: str, actor: str) -> UserInfo:
+def create_user(db: Database, email: str, role: Role | str, password: str, actor: str) -> User:
     address = normalise_email(email)
     try:
         user_role = Role(role)
@@ -63,15 +48,12 @@ def create_user(db: Database, email: str, role: Role | str, password: str, actor
         raise InvalidInput("invalid_role", "role must be admin, operator or viewer") from error
     password_hash = _new_hash(password)
 
-    def work(session: Session) -> UserInfo:
-        taken = session.scalar(select(User.id).where(func.lower(User.email) == address))
-        if taken is not None:
+    def work(session: Session) -> User:
+        if store.email_taken(session, address):
             raise Conflict("email_taken", f"a user with e-mail {address} already exists")
-        user = User(email=address, role=user_role.value, password_hash=password_hash)
-        session.add(user)
-        session.flush()
+        user = store.add_user(session, address, user_role, password_hash)
         record(session, actor, "user.created", "user", user.id, email=address, role=user.role)
-        return user_info(user)
+        return user
 
     return db.run(work)
 
@@ -84,20 +66,21 @@ def _new_hash(password: str) -> str:
     return _hasher.hash(password)
 
 
-def authenticate(db: Database, email: str, password: str) -> UserInfo | None:
+def authenticate(db: Database, email: str, password: str) -> User | None:
     """The user whose e-mail and password these are, or None (the same for either mistake).
     A disabled user is returned too, marked so: the caller refuses them in words."""
     address = email.strip().lower()
     with db.transaction() as session:  # may re-hash the password
-        user = session.scalar(select(User).where(func.lower(User.email) == address))
-        if user is None:
+        found = store.credentials(session, address)
+        if found is None:
             _verify(_dummy_hash(), password)
             return None
-        if not _verify(user.password_hash, password):
+        user, password_hash = found
+        if not _verify(password_hash, password):
             return None
-        if _hasher.check_needs_rehash(user.password_hash):
-            user.password_hash = _hasher.hash(password)
-        return user_info(user)
+        if _hasher.check_needs_rehash(password_hash):
+            store.set_password_hash(session, user.id, _hasher.hash(password))
+        return user
 
 
 def _verify(password_hash: str, password: str) -> bool:
@@ -107,52 +90,43 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-def get_user(db: Database, user_id: int) -> UserInfo:
+def get_user(db: Database, user_id: int) -> User:
     with db.read() as session:
-        return user_info(_user(session, user_id))
+        return _found(store.find_user(session, user_id), user_id)
 
 
-def user_by_email(db: Database, email: str) -> UserInfo:
+def user_by_email(db: Database, email: str) -> User:
     address = email.strip().lower()
     with db.read() as session:
-        user = session.scalar(select(User).where(func.lower(User.email) == address))
-        if user is None:
-            raise NotFound("user_not_found", f"no user has e-mail {address}")
-        return user_info(user)
+        user = store.user_with_email(session, address)
+    if user is None:
+        raise NotFound("user_not_found", f"no user has e-mail {address}")
+    return user
 
 
-def _user(session: Session, user_id: int, lock: bool = False) -> User:
-    user = session.get(User, user_id, with_for_update=lock)
+def _found(user: User | None, user_id: int) -> User:
     if user is None:
         raise NotFound("user_not_found", f"user {user_id} does not exist")
     return user
 
 
-def set_disabled(db: Database, user_id: int, disabled: bool, actor: str) -> UserInfo:
+def set_disabled(db: Database, user_id: int, disabled: bool, actor: str) -> User:
     """Disable a user (they cannot sign in, their sessions end) or enable them again.
     The last enabled administrator cannot be disabled: someone must be able to undo it."""
 
-    def work(session: Session) -> UserInfo:
-        user = _user(session, user_id, lock=True)
-        if disabled == (user.disabled_at is not None):
-            return user_info(user)  # already so: nothing changes, nothing to record
-        if disabled and user.role == Role.ADMIN.value:
-            # Lock the enabled administrators, so two admins disabling each other at
-            # once cannot both succeed (on SQLite the write lock already serialises).
-            admins = session.scalars(
-                select(User.id)
-                .where(User.role == Role.ADMIN.value, User.disabled_at.is_(None))
-                .with_for_update()
-            ).all()
-            if len(admins) <= 1:
-                raise Conflict("last_admin", "the last enabled administrator cannot be disabled")
+    def work(session: Session) -> User:
+        user = _found(store.lock_user(session, user_id), user_id)
+        if disabled == user.disabled:
+            return user  # already so: nothing changes, nothing to record
+        if disabled and user.role is Role.ADMIN and store.lock_enabled_admins(session) <= 1:
+            raise Conflict("last_admin", "the last enabled administrator cannot be disabled")
         now = utc_now()
-        user.disabled_at = now if disabled else None
+        changed = store.set_disabled_at(session, user.id, now if disabled else None)
         if disabled:
-            _end_sessions(session, user.id, now)
+            session_store.revoke_sessions_of(session, user.id, now)
         action = "user.disabled" if disabled else "user.enabled"
         record(session, actor, action, "user", user.id, email=user.email)
-        return user_info(user)
+        return changed
 
     return db.run(work)
 
@@ -168,10 +142,13 @@ def change_password(
     """A user changes their own password, proving the current one. Their other sessions
     end; `keep_session` (the secret of the session asking) stays signed in."""
     with db.read() as session:
-        stored = _user(session, user_id).password_hash
+        stored = store.password_hash(session, user_id)
+    if stored is None:
+        raise NotFound("user_not_found", f"user {user_id} does not exist")
     if not _verify(stored, current):
         raise InvalidInput("wrong_current_password", "the current password is not correct")
-    _store_password(db, user_id, _new_hash(new), actor, "user.password_changed", keep_session)
+    keep_hash = None if keep_session is None else hash_token(keep_session)
+    _store_password(db, user_id, _new_hash(new), actor, "user.password_changed", keep_hash)
 
 
 def reset_password(db: Database, user_id: int, new: str, actor: str) -> None:
@@ -185,27 +162,20 @@ def _store_password(
     password_hash: str,
     actor: str,
     action: str,
-    keep_session: str | None,
+    keep_hash: str | None,
 ) -> None:
+    """Store the new hash and end the user's sessions, but the one hashed `keep_hash`:
+    a stolen cookie dies with the old password."""
+
     def work(session: Session) -> None:
-        user = _user(session, user_id, lock=True)
-        user.password_hash = password_hash
-        _end_sessions(session, user.id, utc_now(), keep_session)
+        user = _found(store.lock_user(session, user_id), user_id)
+        store.set_password_hash(session, user.id, password_hash)
+        session_store.revoke_sessions_of(session, user.id, utc_now(), keep_hash)
         record(session, actor, action, "user", user.id, email=user.email)
 
     db.run(work)
 
 
-def _end_sessions(
-    session: Session, user_id: int, now: datetime, keep_session: str | None = None
-) -> None:
-    """Revoke the user's live sessions, but the one whose secret is `keep_session`."""
-    live = (UserSession.user_id == user_id) & UserSession.revoked_at.is_(None)
-    if keep_session is not None:
-        live &= UserSession.token_hash != hash_token(keep_session)
-    session.execute(update(UserSession).where(live).values(revoked_at=now))
-
-
-def list_users(db: Database) -> list[UserInfo]:
+def list_users(db: Database) -> list[User]:
     with db.read() as session:
-        return [user_info(u) for u in session.scalars(select(User).order_by(User.email))]
+        return store.all_users(session)

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from fastapi import Depends, Request
 
 from recur.context import AppContext
+from recur.domain.roles import Role
+from recur.domain.users import User
 from recur.services import sessions
-from recur.services.roles import Role
 from recur.services.sessions import SignedIn
-from recur.services.users import UserInfo
 from recur.web.errors import Forbidden, SignInRequired
 
 SESSION_SECRET = "sid"
@@ -66,7 +66,7 @@ def sign_out(request: Request) -> None:
     request.session.clear()
 
 
-def current_user(request: Request) -> UserInfo:
+def current_user(request: Request) -> User:
     secret = session_secret(request)
     user = sessions.session_user(ctx(request).db, secret) if secret else None
     if user is None:
@@ -98,7 +98,7 @@ class RoleNeeded:
 
     role: Role
 
-    def __call__(self, user: UserInfo = Depends(current_user)) -> UserInfo:
+    def __call__(self, user: User = Depends(current_user)) -> User:
         if not user.role.allows(self.role):
             raise Forbidden(f"Your role ({user.role.value}) may not do this; ask an administrator.")
         return user

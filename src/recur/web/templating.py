@@ -8,8 +8,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from recur import presentation as fmt
-from recur.services.roles import Role
-from recur.services.users import UserInfo
+from recur.domain.roles import Role
+from recur.domain.users import User
 from recur.web.auth import CSRF_FIELD, csrf_token, ctx
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -32,7 +32,7 @@ templates.env.globals.update(CSRF_FIELD=CSRF_FIELD, Role=Role)
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """A page with what every layout needs: the user, today, the CSRF token."""
-    user: UserInfo | None = getattr(request.state, "user", None)
+    user: User | None = getattr(request.state, "user", None)
     base = {
         "user": user,
         "can_operate": user is not None and user.role.allows(Role.OPERATOR),

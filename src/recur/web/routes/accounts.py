@@ -13,9 +13,9 @@ from recur.db.models import Account, Invoice, Subscription
 from recur.domain.catalogue import InvoiceGrouping, PartialCharges
 from recur.domain.errors import DomainError
 from recur.domain.invoices import PendingInvoice
+from recur.domain.users import User
 from recur.services import accounts, invoicing, subscriptions
 from recur.services.invoicing import InvoiceFilter
-from recur.services.users import UserInfo
 from recur.services.validation import TAX_RATE_PLACES
 from recur.web.auth import check_csrf, ctx, operator, viewer
 from recur.web.errors import found, refusal_status
@@ -45,7 +45,7 @@ def account_list(
     request: Request,
     q: str | None = None,
     cursor: str | None = None,
-    user: UserInfo = Depends(viewer),
+    user: User = Depends(viewer),
 ) -> Response:
     db = ctx(request).db
     page = accounts.list_accounts(db, search=q or None, limit=PAGE_SIZE, cursor=cursor or None)
@@ -54,12 +54,12 @@ def account_list(
 
 
 @router.get("/accounts/new")
-def account_new(request: Request, user: UserInfo = Depends(operator)) -> Response:
+def account_new(request: Request, user: User = Depends(operator)) -> Response:
     return _account_form(request, None, _defaults())
 
 
 @router.post("/accounts", dependencies=[Depends(check_csrf)])
-def account_create(request: Request, form: Posted, user: UserInfo = Depends(operator)) -> Response:
+def account_create(request: Request, form: Posted, user: User = Depends(operator)) -> Response:
     values = _read_account(form)
     if form.ok:
         try:
@@ -73,7 +73,7 @@ def account_create(request: Request, form: Posted, user: UserInfo = Depends(oper
 
 @router.get("/accounts/{account_id}")
 def account_overview(
-    request: Request, account_id: PageId, user: UserInfo = Depends(viewer)
+    request: Request, account_id: PageId, user: User = Depends(viewer)
 ) -> Response:
     db = ctx(request).db
     account = found(accounts.get_account, db, account_id)
@@ -91,9 +91,7 @@ def account_overview(
 
 
 @router.get("/accounts/{account_id}/edit")
-def account_edit(
-    request: Request, account_id: PageId, user: UserInfo = Depends(operator)
-) -> Response:
+def account_edit(request: Request, account_id: PageId, user: User = Depends(operator)) -> Response:
     account = found(accounts.get_account, ctx(request).db, account_id)
     values = {name: getattr(account, name) for name in ACCOUNT_FIELDS}
     values["billing_day"] = "" if account.billing_day is None else account.billing_day
@@ -102,7 +100,7 @@ def account_edit(
 
 @router.post("/accounts/{account_id}/edit", dependencies=[Depends(check_csrf)])
 def account_update(
-    request: Request, form: Posted, account_id: PageId, user: UserInfo = Depends(operator)
+    request: Request, form: Posted, account_id: PageId, user: User = Depends(operator)
 ) -> Response:
     db = ctx(request).db
     account = found(accounts.get_account, db, account_id)
@@ -122,7 +120,7 @@ def account_subscriptions(
     request: Request,
     account_id: PageId,
     cursor: str | None = None,
-    user: UserInfo = Depends(viewer),
+    user: User = Depends(viewer),
 ) -> Response:
     db = ctx(request).db
     account = found(accounts.get_account, db, account_id)
@@ -144,7 +142,7 @@ def account_pending(
     request: Request,
     account_id: PageId,
     generated: str | None = None,
-    user: UserInfo = Depends(viewer),
+    user: User = Depends(viewer),
 ) -> Response:
     created = _created_invoices(request, account_id, generated)
     return _pending_page(request, account_id, created=created)
@@ -152,14 +150,14 @@ def account_pending(
 
 @router.get("/accounts/{account_id}/generate")
 def account_generate_form(
-    request: Request, account_id: PageId, user: UserInfo = Depends(operator)
+    request: Request, account_id: PageId, user: User = Depends(operator)
 ) -> Response:
     return _pending_page(request, account_id, dialog=GenerateDialog(key=str(uuid.uuid4())))
 
 
 @router.post("/accounts/{account_id}/generate", dependencies=[Depends(check_csrf)])
 def account_generate(
-    request: Request, form: Posted, account_id: PageId, user: UserInfo = Depends(operator)
+    request: Request, form: Posted, account_id: PageId, user: User = Depends(operator)
 ) -> Response:
     dialog = GenerateDialog(
         key=form.text("idempotency_key") or str(uuid.uuid4()),
@@ -198,7 +196,7 @@ def account_invoices(
     request: Request,
     account_id: PageId,
     cursor: str | None = None,
-    user: UserInfo = Depends(viewer),
+    user: User = Depends(viewer),
 ) -> Response:
     db = ctx(request).db
     account = found(accounts.get_account, db, account_id)

@@ -7,11 +7,11 @@ from fastapi.responses import RedirectResponse, Response
 
 from recur.domain.catalogue import InvoiceSource, InvoiceStatus, InvoiceType
 from recur.domain.errors import DomainError
+from recur.domain.users import User
 from recur.pdf import render_invoice_pdf
 from recur.services import accounts, invoicing
 from recur.services.corrections import corrected_invoices
 from recur.services.invoicing import InvoiceFilter
-from recur.services.users import UserInfo
 from recur.web.auth import check_csrf, ctx, operator, viewer
 from recur.web.errors import found
 from recur.web.forms import sentence
@@ -41,7 +41,7 @@ def invoice_list(
     issued_from: str | None = None,
     issued_to: str | None = None,
     cursor: str | None = None,
-    user: UserInfo = Depends(viewer),
+    user: User = Depends(viewer),
 ) -> Response:
     db = ctx(request).db
     where = InvoiceFilter(
@@ -67,9 +67,7 @@ def invoice_list(
 
 
 @router.get("/invoices/{invoice_id}")
-def invoice_page(
-    request: Request, invoice_id: PageId, user: UserInfo = Depends(viewer)
-) -> Response:
+def invoice_page(request: Request, invoice_id: PageId, user: User = Depends(viewer)) -> Response:
     db = ctx(request).db
     invoice = found(invoicing.get_invoice, db, invoice_id)
     return render(
@@ -82,7 +80,7 @@ def invoice_page(
 
 
 @router.get("/invoices/{invoice_id}/pdf")
-def invoice_pdf(request: Request, invoice_id: PageId, user: UserInfo = Depends(viewer)) -> Response:
+def invoice_pdf(request: Request, invoice_id: PageId, user: User = Depends(viewer)) -> Response:
     context = ctx(request)
     invoice = found(invoicing.get_invoice, context.db, invoice_id)
     pdf = render_invoice_pdf(
@@ -98,9 +96,7 @@ def invoice_pdf(request: Request, invoice_id: PageId, user: UserInfo = Depends(v
 
 
 @router.post("/invoices/{invoice_id}/pay", dependencies=[Depends(check_csrf)])
-def invoice_pay(
-    request: Request, invoice_id: PageId, user: UserInfo = Depends(operator)
-) -> Response:
+def invoice_pay(request: Request, invoice_id: PageId, user: User = Depends(operator)) -> Response:
     db = ctx(request).db
     try:
         invoice = invoicing.mark_paid(db, invoice_id, actor=f"user:{user.email}")

@@ -8,9 +8,9 @@ from fastapi.responses import RedirectResponse, Response
 
 from recur.domain.catalogue import BillingCycle, BillingType
 from recur.domain.errors import DomainError
+from recur.domain.users import User
 from recur.services import catalogue
 from recur.services.catalogue import PricingOptionSpec, ProductSpec
-from recur.services.users import UserInfo
 from recur.services.validation import PRICE_PLACES
 from recur.web.auth import admin, check_csrf, ctx, viewer
 from recur.web.forms import Form
@@ -36,14 +36,14 @@ PRODUCT_FIELDS = {
 
 @router.get("/products")
 def product_list(
-    request: Request, cursor: str | None = None, user: UserInfo = Depends(viewer)
+    request: Request, cursor: str | None = None, user: User = Depends(viewer)
 ) -> Response:
     page = catalogue.list_products(ctx(request).db, limit=50, cursor=cursor or None)
     return render(request, "products/list.html", page=page)
 
 
 @router.get("/products/new")
-def product_new(request: Request, user: UserInfo = Depends(admin)) -> Response:
+def product_new(request: Request, user: User = Depends(admin)) -> Response:
     values = {
         "taxable": "on",
         "code": "monthly",
@@ -57,7 +57,7 @@ def product_new(request: Request, user: UserInfo = Depends(admin)) -> Response:
 
 
 @router.post("/products", dependencies=[Depends(check_csrf)])
-def product_create(request: Request, form: Posted, user: UserInfo = Depends(admin)) -> Response:
+def product_create(request: Request, form: Posted, user: User = Depends(admin)) -> Response:
     spec = _read_product(form)
     if form.ok and spec is not None:
         try:

@@ -7,9 +7,9 @@ from fastapi.responses import RedirectResponse, Response
 
 from recur import presentation as fmt
 from recur.domain.errors import DomainError
+from recur.domain.users import User
 from recur.services import billing_run
 from recur.services.run_heartbeat import shown_status
-from recur.services.users import UserInfo
 from recur.web.auth import check_csrf, ctx, operator, viewer
 from recur.web.forms import sentence
 from recur.web.templating import flash, render
@@ -18,9 +18,7 @@ router = APIRouter()
 
 
 @router.get("/billing-runs")
-def run_list(
-    request: Request, cursor: str | None = None, user: UserInfo = Depends(viewer)
-) -> Response:
+def run_list(request: Request, cursor: str | None = None, user: User = Depends(viewer)) -> Response:
     page = billing_run.list_billing_runs(ctx(request).db, limit=25, cursor=cursor or None)
     now = datetime.now(UTC)
     statuses = {run.id: shown_status(run, now) for run in page.items}
@@ -28,7 +26,7 @@ def run_list(
 
 
 @router.post("/billing-runs", dependencies=[Depends(check_csrf)])
-def run_now(request: Request, user: UserInfo = Depends(operator)) -> Response:
+def run_now(request: Request, user: User = Depends(operator)) -> Response:
     context = ctx(request)
     today = context.clock.today()
     try:

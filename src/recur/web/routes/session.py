@@ -10,10 +10,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from recur.domain.errors import Conflict, DomainError, InvalidInput, TooManyAttempts
+from recur.domain.users import User
 from recur.services import users
 from recur.services.sign_in import sign_in as check_sign_in
 from recur.services.sign_in import throttle
-from recur.services.users import UserInfo
 from recur.web.auth import (
     check_csrf,
     client_address,
@@ -89,7 +89,7 @@ def logout(request: Request) -> Response:
 
 
 @router.get("/password")
-def password_form(request: Request, user: UserInfo = Depends(viewer)) -> Response:
+def password_form(request: Request, user: User = Depends(viewer)) -> Response:
     return render(request, "password.html", errors={})
 
 
@@ -98,7 +98,7 @@ def password_change(
     request: Request,
     current_password: FormText = "",
     new_password: FormText = "",
-    user: UserInfo = Depends(viewer),
+    user: User = Depends(viewer),
 ) -> Response:
     """Any signed-in user changes their own password; their other sessions end."""
     try:

@@ -15,12 +15,13 @@ from recur.db.models import Invoice
 from recur.db.session import Database
 from recur.domain.catalogue import CancelAt, SubscriptionStatus
 from recur.domain.errors import DomainError
+from recur.domain.idempotency import StoredResponse
 from recur.domain.invoices import PendingInvoice
+from recur.domain.users import User
 from recur.services import accounts, catalogue, changes, idempotency, invoicing, subscriptions
 from recur.services.change_options import ChangeChoices, change_choices
 from recur.services.changes import ChangeSpec
 from recur.services.subscriptions import SubscriptionSpec
-from recur.services.users import UserInfo
 from recur.web.auth import check_csrf, ctx, operator, viewer
 from recur.web.errors import found, refusal_status
 from recur.web.forms import Form, sentence
@@ -46,7 +47,7 @@ def subscription_list(
     product_id: str | None = None,
     status: str | None = None,
     cursor: str | None = None,
-    user: UserInfo = Depends(viewer),
+    user: User = Depends(viewer),
 ) -> Response:
     db = ctx(request).db
     account, product = id_filter(account_id), id_filter(product_id)
@@ -75,7 +76,7 @@ def subscription_list(
 
 @router.get("/subscriptions/new")
 def subscription_new(
-    request: Request, account_id: int | None = None, user: UserInfo = Depends(operator)
+    request: Request, account_id: int | None = None, user: User = Depends(operator)
 ) -> Response:
     today = ctx(request).clock.today()
     values = {"account_id": account_id or "", "quantity": 1, "start_date": today.isoformat()}
@@ -83,9 +84,7 @@ def subscription_new(
 
 
 @router.post("/subscriptions", dependencies=[Depends(check_csrf)])
-def subscription_create(
-    request: Request, form: Posted, user: UserInfo = Depends(operator)
-) -> Response:
+def subscription_create(request: Request, form: Posted, user: User = Depends(operator)) -> Response:
     account_id = form.id("account_id")
     option_id = form.id("pricing_option_id")
     quantity = form.integer("quantity")
@@ -105,7 +104,7 @@ def subscription_create(
 
 @router.get("/subscriptions/{subscription_id}")
 def subscription_overview(
-    request: Request, subscription_id: PageId, user: UserInfo = Depends(viewer)
+    request: Request, subscription_id: PageId, user: User = Depends(viewer)
 ) -> Response:
     return _subscription_page(request, subscription_id, "overview")
 
@@ -115,7 +114,7 @@ def subscription_pending(
     request: Request,
     subscription_id: PageId,
     generated: str | None = None,
-    user: UserInfo = Depends(viewer),
+    user: User = Depends(viewer),
 ) -> Response:
     created: list[Invoice] = []
     if generated:
@@ -127,14 +126,14 @@ def subscription_pending(
 
 @router.get("/subscriptions/{subscription_id}/generate")
 def subscription_generate_form(
-    request: Request, subscription_id: PageId, user: UserInfo = Depends(operator)
+    request: Request, subscription_id: PageId, user: User = Depends(operator)
 ) -> Response:
     return _subscription_page(request, subscription_id, "generate", key=str(uuid.uuid4()))
 
 
 @router.post("/subscriptions/{subscription_id}/generate", dependencies=[Depends(check_csrf)])
 def subscription_generate(
-    request: Request, form: Posted, subscription_id: PageId, user: UserInfo = Depends(operator)
+    request: Request, form: Posted, subscription_id: PageId, user: User = Depends(operator)
 ) -> Response:
     key = form.text("idempotency_key") or str(uuid.uuid4())
     try:
@@ -162,7 +161,7 @@ def subscription_generate(
 
 @router.post("/subscriptions/{subscription_id}/change", dependencies=[Depends(check_csrf)])
 def subscription_change(
-    request: Request, form: Posted, subscription_id: PageId, user: UserInfo = Depends(operator)
+    request: Request, form: Posted, subscription_id: PageId, user: User = Depends(operator)
 ) -> Response:
     """First the documents the change will issue (nothing stored), then, confirmed, the change."""
     db, today = ctx(request).db, ctx(request).clock.today()
@@ -202,7 +201,7 @@ def subscription_change(
     dependencies=[Depends(check_csrf)],
 )
 def change_withdraw(
-    request: Request, subscription_id: PageId, change_id: PageId, user: UserInfo = Depends(operator)
+    request: Request, subscription_id: PageId, change_id: PageId, user: User = Depends(operator)
 ) -> Response:
     context = ctx(request)
     try:
@@ -228,7 +227,7 @@ def change_withdraw(
 
 @router.post("/subscriptions/{subscription_id}/cancel", dependencies=[Depends(check_csrf)])
 def subscription_cancel(
-    request: Request, form: Posted, subscription_id: PageId, user: UserInfo = Depends(operator)
+    request: Request, form: Posted, subscription_id: PageId, user: User = Depends(operator)
 ) -> Response:
     """First the documents the cancellation will issue (its credit note), then, confirmed, it."""
     db, today = ctx(request).db, ctx(request).clock.today()
@@ -278,7 +277,7 @@ class _Once:
         except BaseException:
             idempotency.release(self.db, self.scope, self.key)
             raise
-        idempotency.complete(self.db, self.scope, self.key, idempotency.StoredResponse(303, None))
+        idempotency.complete(self.db, self.scope, self.key, StoredResponse(303, None))
 
 
 @dataclass(frozen=True)

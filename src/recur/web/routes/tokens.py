@@ -3,8 +3,8 @@
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
+from recur.domain.users import User
 from recur.services import tokens
-from recur.services.users import UserInfo
 from recur.web.auth import admin, check_csrf, ctx
 from recur.web.templating import flash, render
 
@@ -12,12 +12,12 @@ router = APIRouter()
 
 
 @router.get("/tokens")
-def token_list(request: Request, user: UserInfo = Depends(admin)) -> Response:
+def token_list(request: Request, user: User = Depends(admin)) -> Response:
     return render(request, "tokens.html", tokens=tokens.list_tokens(ctx(request).db))
 
 
 @router.post("/tokens/{token_id}/revoke", dependencies=[Depends(check_csrf)])
-def token_revoke(request: Request, token_id: int, user: UserInfo = Depends(admin)) -> Response:
+def token_revoke(request: Request, token_id: int, user: User = Depends(admin)) -> Response:
     context = ctx(request)
     tokens.revoke_token(context.db, token_id, f"user:{user.email}", context.tokens)
     flash(request, f"API token #{token_id} is revoked: its next request is refused.")

@@ -7,9 +7,9 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from recur.domain.errors import DomainError, InvalidInput
+from recur.domain.roles import Role
+from recur.domain.users import User
 from recur.services import users
-from recur.services.roles import Role
-from recur.services.users import UserInfo
 from recur.web.auth import admin, check_csrf, ctx
 from recur.web.forms import Form as SubmittedForm
 from recur.web.forms import sentence
@@ -21,7 +21,7 @@ FormText = Annotated[str, Form()]
 
 
 @router.get("/users")
-def user_list(request: Request, user: UserInfo = Depends(admin)) -> Response:
+def user_list(request: Request, user: User = Depends(admin)) -> Response:
     return _page(request, {"role": Role.OPERATOR.value})
 
 
@@ -31,7 +31,7 @@ def user_create(
     email: FormText = "",
     role: FormText = "",
     password: FormText = "",
-    user: UserInfo = Depends(admin),
+    user: User = Depends(admin),
 ) -> Response:
     """A plain `def` route: hashing the password runs in the thread pool, not on the loop."""
     form = SubmittedForm(FormData(email=email, role=role, password=password))
@@ -50,16 +50,16 @@ def user_create(
 
 
 @router.post("/users/{user_id}/disable", dependencies=[Depends(check_csrf)])
-def user_disable(request: Request, user_id: int, user: UserInfo = Depends(admin)) -> Response:
+def user_disable(request: Request, user_id: int, user: User = Depends(admin)) -> Response:
     return _set_disabled(request, user_id, True, user)
 
 
 @router.post("/users/{user_id}/enable", dependencies=[Depends(check_csrf)])
-def user_enable(request: Request, user_id: int, user: UserInfo = Depends(admin)) -> Response:
+def user_enable(request: Request, user_id: int, user: User = Depends(admin)) -> Response:
     return _set_disabled(request, user_id, False, user)
 
 
-def _set_disabled(request: Request, user_id: int, disabled: bool, user: UserInfo) -> Response:
+def _set_disabled(request: Request, user_id: int, disabled: bool, user: User) -> Response:
     changed = users.set_disabled(ctx(request).db, user_id, disabled, actor=f"user:{user.email}")
     if disabled:
         flash(request, f"{changed.email} is disabled: signed out, and cannot sign in.")
@@ -69,7 +69,7 @@ def _set_disabled(request: Request, user_id: int, disabled: bool, user: UserInfo
 
 
 @router.get("/users/{user_id}/password")
-def reset_form(request: Request, user_id: int, user: UserInfo = Depends(admin)) -> Response:
+def reset_form(request: Request, user_id: int, user: User = Depends(admin)) -> Response:
     subject = users.get_user(ctx(request).db, user_id)
     return render(request, "users/password.html", subject=subject, errors={})
 
@@ -79,7 +79,7 @@ def reset_password(
     request: Request,
     user_id: int,
     password: FormText = "",
-    user: UserInfo = Depends(admin),
+    user: User = Depends(admin),
 ) -> Response:
     """A plain `def` route: hashing the new password runs in the thread pool."""
     db = ctx(request).db
