@@ -7,10 +7,10 @@ from fastapi.responses import RedirectResponse, Response
 
 from recur.domain.catalogue import InvoiceSource, InvoiceStatus, InvoiceType
 from recur.domain.errors import DomainError
+from recur.domain.issued import InvoiceFilter
 from recur.pdf import render_invoice_pdf
 from recur.services import accounts, invoicing
 from recur.services.corrections import corrected_invoices
-from recur.services.invoicing import InvoiceFilter
 from recur.services.users import UserInfo
 from recur.web.auth import check_csrf, ctx, operator, viewer
 from recur.web.errors import found
@@ -89,6 +89,7 @@ def invoice_pdf(request: Request, invoice_id: PageId, user: UserInfo = Depends(v
         invoice,
         seller_name=context.settings.seller_name,
         corrects=list(corrected_invoices(context.db, invoice).values()),
+        bill_to=accounts.get_account(context.db, invoice.account.id),
     )
     return Response(
         pdf,
