@@ -12,8 +12,8 @@ from collections.abc import Callable
 from datetime import date
 
 from recur.clock import Clock
-from recur.db.models import BillingRun
 from recur.db.session import Database
+from recur.domain.billing_runs import BillingRun
 from recur.services import idempotency
 from recur.services.billing_run import BATCH_SIZE, run_billing
 

@@ -18,10 +18,9 @@ import pytest
 
 import recur.services.billing_run as billing_run
 from recur.db.final_writes import FinalWrites
-from recur.db.models import Account
 from recur.db.session import Database
 from recur.domain.catalogue import BillingCycle
-from recur.domain.invoices import PendingInvoice, SubscriptionState
+from recur.domain.invoices import AccountTerms, PendingInvoice, SubscriptionState
 from recur.services.billing_run import get_billing_run, run_billing
 
 from .books import assert_books_balanced
@@ -60,9 +59,9 @@ def test_an_account_the_engine_fails_on_is_recorded_and_the_others_billed(
     plan = billing_run.plan_account
 
     def fail_for_one(
-        acct: Account, states: list[SubscriptionState], as_of: date
+        acct: AccountTerms, states: list[SubscriptionState], as_of: date
     ) -> list[PendingInvoice]:
-        if acct.id == doomed:
+        if acct.account_id == doomed:
             raise RuntimeError("engine exploded")
         return plan(acct, states, as_of)
 

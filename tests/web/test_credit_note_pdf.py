@@ -10,7 +10,7 @@ import pytest
 from recur.db.session import Database
 from recur.domain.roles import Role
 from recur.pdf import render_invoice_pdf
-from recur.services import invoicing, tokens
+from recur.services import accounts, invoicing, tokens
 from recur.services.corrections import corrected_invoices
 from tests.web.acme import OPERATOR, seed_users
 from tests.web.beta import advance_to, back_office, seed_beta
@@ -30,7 +30,10 @@ def test_the_credit_note_pdf(database: Database, tmp_path: Path) -> None:
     credit = invoicing.get_invoice_by_number(database, "CN-2027-000001")
     corrects = list(corrected_invoices(database, credit).values())
     assert corrects == ["INV-2027-000001"]
-    text = _text(render_invoice_pdf(credit, "Recur Cloud Services", corrects), tmp_path)
+    bill_to = accounts.get_account(database, credit.account.id)
+    text = _text(
+        render_invoice_pdf(credit, "Recur Cloud Services", corrects, bill_to=bill_to), tmp_path
+    )
     lines = [" ".join(line.split()) for line in text.splitlines()]
     assert any(line.endswith("Credit note") for line in lines[:3])  # its title
     assert "Invoice" not in text
@@ -49,7 +52,10 @@ def test_an_invoice_pdf_shows_its_explanations_and_stays_an_invoice(
 ) -> None:
     invoice = invoicing.get_invoice_by_number(database, "INV-2027-000003")
     corrects = list(corrected_invoices(database, invoice).values())
-    text = _text(render_invoice_pdf(invoice, "Recur Cloud Services", corrects), tmp_path)
+    bill_to = accounts.get_account(database, invoice.account.id)
+    text = _text(
+        render_invoice_pdf(invoice, "Recur Cloud Services", corrects, bill_to=bill_to), tmp_path
+    )
     assert "Credit note" not in text
     assert "Payment due by" in text
     assert "€348.38" in text

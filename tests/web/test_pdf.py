@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from recur.db.session import Database
 from recur.pdf import render_invoice_pdf
-from recur.services import invoicing
+from recur.services import accounts, invoicing
 from tests.web.acme import Acme
 from tests.web.conftest import TODAY
 
@@ -32,11 +32,14 @@ def test_the_pdf_carries_the_invoice(database: Database, acme: Acme, tmp_path: P
         database, acme.account_id, [acme.s1, acme.s3], TODAY, actor="user:test"
     ).invoices
     invoice = invoicing.get_invoice(database, issued.id)
-    text = _text(render_invoice_pdf(invoice, "Recur Cloud Services", corrects=[]), tmp_path)
+    bill_to = accounts.get_account(database, invoice.account.id)
+    pdf = render_invoice_pdf(invoice, "Recur Cloud Services", corrects=[], bill_to=bill_to)
+    text = _text(pdf, tmp_path)
     for expected in (
         issued.number,
         "Recur Cloud Services",
         "Acme Ltd",
+        "billing@acme.example",
         "15 Jan 2027",
         "14 Feb 2027",
         "Office 365 E3 (monthly)",

@@ -14,7 +14,8 @@ from recur.api.idempotency import IdempotencyKey, respond
 from recur.api.params import Cursor, IdPath, IdQuery, Limit
 from recur.api.schemas import InvoiceOut, ListOut
 from recur.domain.catalogue import InvoiceSource, InvoiceStatus, InvoiceType
-from recur.services import invoicing
+from recur.domain.issued import InvoiceFilter
+from recur.services import accounts, invoicing
 from recur.services.corrections import corrected_invoices
 
 router = APIRouter(prefix="/invoices", tags=["invoices"], route_class=ApiRoute)
@@ -38,7 +39,7 @@ def list_invoices(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
-    where = invoicing.InvoiceFilter(
+    where = InvoiceFilter(
         account_id=account_id,
         status=status,
         source=source,
@@ -68,8 +69,11 @@ async def invoice_pdf(invoice_id: IdPath, ctx: Ctx) -> Response:
 
     invoice = await run_in_threadpool(invoicing.get_invoice, ctx.db, invoice_id)
     corrects = await run_in_threadpool(corrected_invoices, ctx.db, invoice)
+    bill_to = await run_in_threadpool(accounts.get_account, ctx.db, invoice.account.id)
     pdf = await run_in_threadpool(
-        render_invoice_pdf, invoice, ctx.settings.seller_name, list(corrects.values())
+        lambda: render_invoice_pdf(
+            invoice, ctx.settings.seller_name, list(corrects.values()), bill_to=bill_to
+        )
     )
     headers = {"Content-Disposition": f'inline; filename="{invoice.number}.pdf"'}
     return Response(pdf, media_type="application/pdf", headers=headers)

@@ -7,13 +7,11 @@ from typing import Any, TypeVar
 from recur.api import schemas as s
 from recur.db.models import (
     Account,
-    BillingRun,
-    Invoice,
-    InvoiceItem,
     PricingOption,
     Product,
     Subscription,
 )
+from recur.domain.billing_runs import BillingRun
 from recur.domain.catalogue import ChargeKind
 from recur.domain.charges import PRORATION_PLACES, Charge
 from recur.domain.invoices import PendingInvoice
@@ -164,7 +162,7 @@ def preview(documents: list[PendingInvoice]) -> s.PreviewOut:
     return s.PreviewOut(data=[pending_invoice(p) for p in documents])
 
 
-def invoice_item(item: InvoiceItem | IssuedItem, currency: str) -> s.ItemOut:
+def invoice_item(item: IssuedItem, currency: str) -> s.ItemOut:
     return s.ItemOut(
         subscription_id=item.subscription_id,
         kind=ChargeKind(item.kind),
@@ -180,8 +178,9 @@ def invoice_item(item: InvoiceItem | IssuedItem, currency: str) -> s.ItemOut:
     )
 
 
-def invoice(item: Invoice | IssuedInvoice) -> s.InvoiceOut:
-    """A stored invoice, or one as its generation issued it: the same body either way."""
+def invoice(item: IssuedInvoice) -> s.InvoiceOut:
+    """A stored invoice (domain.issued.Invoice), or one as its generation issued it:
+    the same body either way."""
     currency = item.currency
     return s.InvoiceOut(
         id=item.id,
@@ -199,7 +198,7 @@ def invoice(item: Invoice | IssuedInvoice) -> s.InvoiceOut:
         tax=money(item.tax, currency),
         total=money(item.total, currency),
         tax_rate=rate(item.tax_rate),
-        paid_at=instant(item.paid_at),
+        paid_at=item.paid_at,
         items=[invoice_item(i, currency) for i in item.items],
     )
 
@@ -211,9 +210,9 @@ def billing_run(run: BillingRun) -> s.BillingRunOut:
         worker=run.worker,
         triggered_by=run.triggered_by,
         status=shown_status(run, datetime.now(UTC)),
-        started_at=instant(run.started_at),
-        finished_at=instant(run.finished_at),
-        heartbeat_at=instant(run.heartbeat_at),
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        heartbeat_at=run.heartbeat_at,
         accounts_processed=run.accounts_processed,
         invoices_issued=run.invoices_issued,
         charges_issued=run.charges_issued,
@@ -223,7 +222,7 @@ def billing_run(run: BillingRun) -> s.BillingRunOut:
                 account_id=e.account_id,
                 code=e.code,
                 message=e.message,
-                occurred_at=instant(e.occurred_at),
+                occurred_at=e.occurred_at,
             )
             for e in run.errors
         ],

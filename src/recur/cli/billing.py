@@ -10,8 +10,8 @@ from recur.cli.app import app, context, domain_errors
 from recur.cli.documents import print_items, totals, type_name
 from recur.cli.table import print_table, say
 from recur.db.migrate import upgrade
-from recur.db.models import Invoice
 from recur.demo import check_demo_target, create_demo_users, has_data, invoice_count, load_demo
+from recur.domain.issued import Invoice, InvoiceFilter
 from recur.presentation import day, money, period, price, ratio
 from recur.services import accounts, billing_run, invoicing
 from recur.services.corrections import corrected_invoices
@@ -143,9 +143,7 @@ def invoices(
 ) -> None:
     """List issued invoices, newest first."""
     ctx = context()
-    where = invoicing.InvoiceFilter(
-        account_id=accounts.find_account(ctx.db, account).id if account else None
-    )
+    where = InvoiceFilter(account_id=accounts.find_account(ctx.db, account).id if account else None)
     page = invoicing.list_invoices(ctx.db, where, limit)
     print_table(
         ["Number", "Account", "Issue date", "Due date", "Total", "Status", "Source"],

@@ -5,6 +5,9 @@ source; its items are the charges as printed (inclusive period end, proration
 to six places). The persistence layer writes exactly these values, so a
 generation can answer with them without reading its invoices back, and an
 idempotent retry can answer with the same values from a stored record.
+
+A stored invoice (`Invoice`) is an issued one as the doors show it: with its
+account's name and the time it was written. `InvoiceFilter` selects them.
 """
 
 from dataclasses import dataclass, fields, replace
@@ -12,6 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from recur.domain.accounts import AccountRef
 from recur.domain.catalogue import InvoiceSource, InvoiceStatus, InvoiceType
 from recur.domain.charges import Charge
 from recur.domain.invoices import PendingInvoice
@@ -58,6 +62,28 @@ class IssuedInvoice:
 
     def numbered(self, number: str) -> "IssuedInvoice":
         return replace(self, number=number)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Invoice(IssuedInvoice):
+    """An invoice (or credit note) as stored: as issued, with its account and the time
+    it was written (aware, UTC). `account.id` is `account_id`."""
+
+    account: AccountRef
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class InvoiceFilter:
+    """Which stored invoices a list shows (every field optional)."""
+
+    account_id: int | None = None
+    status: InvoiceStatus | None = None
+    source: InvoiceSource | None = None
+    issued_from: date | None = None
+    issued_to: date | None = None
+    number: str | None = None
+    type: InvoiceType | None = None  # invoices or credit notes
 
 
 def issued_item(charge: Charge) -> IssuedItem:

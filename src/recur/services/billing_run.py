@@ -13,23 +13,16 @@ import socket
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
-from typing import Any
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from recur.db.billing_store import (
-    account_terms,
-    claim_due_accounts,
-    issue_invoices,
-    subscription_states,
-)
-from recur.db.models import Account, BillingRun, BillingRunError
-from recur.db.repositories.pages import paginate
+from recur.db.billing_store import claim_due_accounts, issue_invoices, subscription_states
+from recur.db.repositories import billing_runs
 from recur.db.session import Database
+from recur.domain.billing_runs import BillingRun
 from recur.domain.catalogue import InvoiceSource
 from recur.domain.errors import DomainError, InvalidInput, NotFound
-from recur.domain.invoices import PendingInvoice, SubscriptionState, due_invoices
+from recur.domain.invoices import AccountTerms, PendingInvoice, SubscriptionState, due_invoices
 from recur.domain.pages import Page
 from recur.services.run_heartbeat import SILENT_AFTER, beating
 from recur.services.validation import check_day
@@ -151,35 +144,28 @@ def _issue_due(
     session: Session, run_id: int, account_ids: Sequence[int], as_of: date, failed: set[int]
 ) -> None:
     states = subscription_states(session, account_ids, due_by=as_of)
-    accounts = session.scalars(select(Account).where(Account.id.in_(account_ids)))
     drafts: list[PendingInvoice] = []
-    for account in accounts:
+    for account in billing_runs.terms_of_accounts(session, account_ids):
         try:
-            drafts.extend(plan_account(account, states.get(account.id, []), as_of))
+            drafts.extend(plan_account(account, states.get(account.account_id, []), as_of))
         except Exception as error:  # an engine failure is this account's alone
-            _record_failure_in(session, run_id, account.id, error, failed)
+            _record_failure_in(session, run_id, account.account_id, error, failed)
     by_sub = {
         terms.subscription_id: (terms, billed) for subs in states.values() for terms, billed in subs
     }
-    session.execute(
-        update(BillingRun)
-        .where(BillingRun.id == run_id)
-        .values(
-            accounts_processed=BillingRun.accounts_processed + len(account_ids),
-            invoices_issued=BillingRun.invoices_issued + len(drafts),
-            charges_issued=BillingRun.charges_issued + sum(len(d.items) for d in drafts),
-            heartbeat_at=datetime.now(UTC),
-        )
+    charges = sum(len(d.items) for d in drafts)
+    billing_runs.count_batch(
+        session, run_id, len(account_ids), len(drafts), charges, datetime.now(UTC)
     )
     # Its writes go with the COMMIT, numbers last (db/final_writes.py).
     issue_invoices(session, drafts, by_sub, InvoiceSource.AUTOMATIC, billing_run_id=run_id)
 
 
 def plan_account(
-    account: Account, states: list[SubscriptionState], as_of: date
+    account: AccountTerms, states: list[SubscriptionState], as_of: date
 ) -> list[PendingInvoice]:
     """The invoices a run issues for one account (a seam for tests to inject failures)."""
-    return due_invoices(account_terms(account), states, as_of)
+    return due_invoices(account, states, as_of)
 
 
 def _record_failure(
@@ -197,88 +183,34 @@ def _record_failure_in(
         "billing failed for an account",
         extra={"run_id": run_id, "account_id": account_id, "error": str(error)},
     )
-    session.add(
-        BillingRunError(
-            billing_run_id=run_id,
-            account_id=account_id,
-            code=code,
-            message=str(error)[:2000],
-            occurred_at=datetime.now(UTC),
-        )
-    )
-    session.execute(
-        update(BillingRun)
-        .where(BillingRun.id == run_id)
-        .values(errors_count=BillingRun.errors_count + 1)
-    )
+    billing_runs.add_error(session, run_id, account_id, code, str(error)[:2000], datetime.now(UTC))
 
 
 def _start_run(db: Database, as_of: date, triggered_by: str) -> int:
     def work(session: Session) -> int:
         now = datetime.now(UTC)
-        _close_abandoned_runs(session, now)
-        run = BillingRun(
-            as_of=as_of,
-            worker=worker_name(),
-            triggered_by=triggered_by,
-            status="running",
-            started_at=now,
-            heartbeat_at=now,
-            accounts_processed=0,
-            invoices_issued=0,
-            charges_issued=0,
-            errors_count=0,
-        )
-        session.add(run)
-        session.flush()
-        return run.id
+        # Runs whose worker was killed or cut off stay "running" with a silent heart
+        # (services/run_heartbeat.py): they are marked interrupted, ended at their last
+        # beat. Their whole batches stand; this run bills whatever they left.
+        billing_runs.close_silent(session, now, SILENT_AFTER)
+        return billing_runs.start(session, as_of, worker_name(), triggered_by, now)
 
     return db.run(work)
 
 
-def _close_abandoned_runs(session: Session, now: datetime) -> None:
-    """Runs whose worker was killed or cut off stay "running" with a silent heart
-    (services/run_heartbeat.py): mark them interrupted, ended at their last beat. Their
-    whole batches stand; this run bills whatever they left."""
-    last_beat = func.coalesce(BillingRun.heartbeat_at, BillingRun.started_at)
-    session.execute(
-        update(BillingRun)
-        .where(BillingRun.status == "running", last_beat < now - SILENT_AFTER)
-        .values(status="interrupted", finished_at=last_beat)
-    )
-
-
 def _finish_run(db: Database, run_id: int, status: str) -> BillingRun:
-    def work(session: Session) -> None:
-        session.execute(
-            update(BillingRun)
-            .where(BillingRun.id == run_id)
-            .values(status=status, finished_at=datetime.now(UTC))
-        )
-
-    db.run(work)
+    db.run(lambda session: billing_runs.finish(session, run_id, status, datetime.now(UTC)))
     return get_billing_run(db, run_id)
 
 
 def get_billing_run(db: Database, run_id: int) -> BillingRun:
     with db.read() as session:
-        run = session.scalar(
-            select(BillingRun)
-            .where(BillingRun.id == run_id)
-            .options(selectinload(BillingRun.errors))
-        )
-        if run is None:
-            raise NotFound("billing_run_not_found", f"billing run {run_id} does not exist")
-        return run
+        run = billing_runs.by_id(session, run_id)
+    if run is None:
+        raise NotFound("billing_run_not_found", f"billing run {run_id} does not exist")
+    return run
 
 
 def list_billing_runs(db: Database, limit: int = 50, cursor: str | None = None) -> Page[BillingRun]:
-    query = (
-        select(BillingRun).options(selectinload(BillingRun.errors)).order_by(BillingRun.id.desc())
-    )
     with db.read() as session:
-        return paginate(session, query, limit, cursor, _as_row)
-
-
-def _as_row(row: Any) -> Any:  # temporary: the repository refactor replaces it
-    return row
+        return billing_runs.page(session, limit, cursor)

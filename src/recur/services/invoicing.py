@@ -6,49 +6,44 @@ inputs, so what an operator sees is what gets issued.
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
 from anyio import to_thread
-from sqlalchemy import ColumnElement, Select, and_, bindparam, func, insert, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from recur.db.audit import event_row, record
+from recur.db.audit import record
 from recur.db.billing_store import (
-    TERMS_COLUMNS,
     Issuing,
-    account_terms,
     facts_for,
     facts_query,
     issue_invoices,
     preview_inputs,
     preview_queries,
-    states_by_id_queries,
-    states_of,
     subscription_states,
 )
-from recur.db.final_writes import writes_of
 from recur.db.loop_reads import LoopReads
-from recur.db.models import Account, AuditEvent, IdempotencyKey, Invoice, Subscription
-from recur.db.repositories.pages import paginate
+from recur.db.repositories import invoices as stored
+from recur.db.repositories.invoices import KeptAnswer
 from recur.db.rows import fetch_rows
 from recur.db.session import Database
 from recur.domain.calendar import add_months
-from recur.domain.catalogue import InvoiceSource, InvoiceStatus, InvoiceType
+from recur.domain.catalogue import InvoiceSource, InvoiceStatus
 from recur.domain.charges import next_planned_issue_date
 from recur.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from recur.domain.invoices import (
     PREVIEW_CHARGE_LIMIT,
+    AccountTerms,
     PendingInvoice,
     SubscriptionState,
     TooManyCharges,
     manual_invoices,
     pending_invoices,
 )
-from recur.domain.issued import IssuedInvoice, from_record, to_record
+from recur.domain.issued import Invoice, IssuedInvoice, from_record, to_record
+from recur.domain.issued import InvoiceFilter as InvoiceFilter  # the doors' name for it
 from recur.domain.pages import Page
 from recur.domain.timeline import InForce, in_force_on
 from recur.services.subscriptions import SubscriptionFacts
@@ -180,10 +175,9 @@ def subscription_pending(
 ) -> list[PendingInvoice]:
     """One subscription's pending documents as of `as_of`, as `session` sees it (also in
     a dry run of a change: services/changes.py)."""
-    sub = _subscription(session, subscription_id)
-    account = session.get_one(Account, sub.account_id)
-    states = subscription_states(session, [account.id], [sub.id]).get(account.id, [])
-    return pending_invoices(account_terms(account), states, as_of)
+    terms = _account_of_subscription(session, subscription_id)
+    states = subscription_states(session, [terms.account_id], [subscription_id])
+    return pending_invoices(terms, states.get(terms.account_id, []), as_of)
 
 
 @dataclass(frozen=True)
@@ -216,33 +210,17 @@ def generate_for_subscription(
     db: Database, subscription_id: int, today: date, actor: str, idempotency_key: str | None = None
 ) -> Generated:
     with db.read() as session:
-        account_id = _subscription(session, subscription_id).account_id
+        account_id = _account_of_subscription(session, subscription_id).account_id
     target = f"subscription:{subscription_id}"
     return _generate(db, account_id, [subscription_id], today, actor, target, idempotency_key)
 
 
-# Every manual generation shares one key space: a key reused for another target
-# or selection is refused rather than silently answered with another result.
-_KEY_SCOPE = "generate"
+# Every manual generation shares one key space (stored.GENERATION_SCOPE): a key reused
+# for another target or selection is refused rather than silently answered with another result.
 _KEY_REUSED = "idempotency_key_reused"
 _REFUSALS: dict[str, type[DomainError]] = {
     c.__name__: c for c in (NotFound, Conflict, InvalidInput)
 }
-
-
-# The account's lock (taken first, as by every writer: see db/billing_store.py), its
-# terms and the key's first answer if it has one, in one round trip.
-_LOCK_WITH_FIRST_ANSWER = (
-    select(*TERMS_COLUMNS, IdempotencyKey.fingerprint, IdempotencyKey.result)
-    .select_from(Account)
-    .outerjoin(
-        IdempotencyKey,
-        and_(IdempotencyKey.scope == _KEY_SCOPE, IdempotencyKey.key == bindparam("key")),
-    )
-    .where(Account.id == bindparam("account_id"))
-    .with_for_update(of=Account)
-)
-_KEEP_ANSWER = insert(IdempotencyKey)
 
 
 def _generate(
@@ -262,43 +240,37 @@ def _generate(
     fingerprint = hashlib.sha256(request.encode()).hexdigest()
 
     def work(session: Session) -> Generated | Issuing:
-        # The account's lock first, then the selection's inputs: one round trip.
-        lock = (_LOCK_WITH_FIRST_ANSWER, {"account_id": account_id, "key": key})
-        locked, rows, changes = fetch_rows(session, lock, *states_by_id_queries(session, selection))
-        if not locked:
+        # The account's lock first, with the selection's inputs: one round trip.
+        inputs = stored.lock_for_generation(session, account_id, key, selection)
+        if inputs is None:
             raise NotFound("account_not_found", f"account {account_id} does not exist")
-        account = locked[0]
-        if account.fingerprint is not None:
-            return _replay(session, account.fingerprint, account.result, fingerprint)
-        terms = account_terms(account)
-        states = _selected_states(
-            account_id, selection, states_of(rows, changes, facts_for(session, rows))
-        )
-        drafts = manual_invoices(terms, states, today)
+        if inputs.first_answer is not None:
+            return _replay(session, inputs.first_answer, fingerprint)
+        states = _selected_states(account_id, selection, inputs.states)
+        drafts = manual_invoices(inputs.terms, states, today)
         by_sub = {terms.subscription_id: (terms, billed) for terms, billed in states}
 
         issuing = issue_invoices(session, drafts, by_sub, InvoiceSource.MANUAL, actor)
         # With the issue's own final writes: the audit event and the key's answer.
-        writes = writes_of(session)
         ids = [invoice.id for invoice in issuing.invoices]
-        event = event_row(actor, "invoices.generated", "account", account_id, invoices=ids)
-        writes.insert(AuditEvent, [event])
+        kept = None
         if key:
             answer = {"invoices": [to_record(invoice) for invoice in issuing.invoices]}
-            writes.insert(IdempotencyKey, [_key_row(key, fingerprint, answer)])
+            kept = (key, KeptAnswer(fingerprint, answer))
+        stored.keep_generation(session, actor, account_id, ids, kept)
         return issuing
 
     try:
-        return _answer(db.run(work))
-    except IntegrityError:
-        if not key:
-            raise
-        # Another request with this key, on another account's lock, answered first.
         return _answer(db.run(work))
     except DomainError as refusal:
         if not key or refusal.code == _KEY_REUSED or _keep_refusal(db, key, fingerprint, refusal):
             raise
         # Another request with this key answered between this refusal and its record.
+        return _answer(db.run(work))
+    except Exception as error:
+        if not key or not stored.is_taken(error):
+            raise
+        # Another request with this key, on another account's lock, answered first.
         return _answer(db.run(work))
 
 
@@ -310,29 +282,20 @@ def _answer(outcome: "Generated | Issuing") -> Generated:
 def _keep_refusal(db: Database, key: str, fingerprint: str, refusal: DomainError) -> bool:
     """Keep the refusal as the key's first answer; False if the key already has one."""
     refused = {"type": type(refusal).__name__, "code": refusal.code, "message": refusal.message}
+    kept = KeptAnswer(fingerprint, {"refused": refused})
     try:
-        row = _key_row(key, fingerprint, {"refused": refused})
-        db.run(lambda session: session.connection().execute(_KEEP_ANSWER, row))
-    except IntegrityError:
-        return False
+        db.run(lambda session: stored.keep_answer(session, key, kept))
+    except Exception as error:
+        if stored.is_taken(error):
+            return False
+        raise
     return True
 
 
-def _key_row(key: str, fingerprint: str, answer: dict[str, Any]) -> dict[str, object]:
-    return {
-        "scope": _KEY_SCOPE,
-        "key": key,
-        "fingerprint": fingerprint,
-        "result": answer,
-        "created_at": datetime.now(UTC),
-    }
-
-
-def _replay(
-    session: Session, first_fingerprint: str, answer: dict[str, Any], fingerprint: str
-) -> Generated:
+def _replay(session: Session, first: KeptAnswer, fingerprint: str) -> Generated:
     """The first answer given with this key: its invoices as issued, or its refusal."""
-    if first_fingerprint != fingerprint:
+    answer = first.answer
+    if first.fingerprint != fingerprint:
         raise InvalidInput(_KEY_REUSED, "this Idempotency-Key was used with a different request")
     if "refused" in answer:
         refused = answer["refused"]
@@ -341,10 +304,7 @@ def _replay(
     assert isinstance(answer["invoices"], list)
     issued = [from_record(r) for r in answer["invoices"]]
     # Recorded before its numbers were taken (numbering is the last write): read them.
-    rows = session.execute(
-        select(Invoice.id, Invoice.number).where(Invoice.id.in_([i.id for i in issued]))
-    )
-    numbers = dict(rows.tuples().all())
+    numbers = stored.numbers(session, [invoice.id for invoice in issued])
     return Generated([invoice.numbered(numbers[invoice.id]) for invoice in issued], replayed=True)
 
 
@@ -375,92 +335,69 @@ def _ids(ids: list[int]) -> str:
     return ", ".join(str(i) for i in ids)
 
 
-def _with_items(query: Select[tuple[Invoice]]) -> Select[tuple[Invoice]]:
-    return query.options(selectinload(Invoice.items), selectinload(Invoice.account))
-
-
-def _subscription(session: Session, subscription_id: int) -> Subscription:
-    sub = session.get(Subscription, subscription_id)
-    if sub is None:
+def _account_of_subscription(session: Session, subscription_id: int) -> AccountTerms:
+    terms = stored.terms_of_subscription_account(session, subscription_id)
+    if terms is None:
         raise NotFound("subscription_not_found", f"subscription {subscription_id} does not exist")
-    return sub
-
-
-@dataclass(frozen=True)
-class InvoiceFilter:
-    account_id: int | None = None
-    status: InvoiceStatus | None = None
-    source: InvoiceSource | None = None
-    issued_from: date | None = None
-    issued_to: date | None = None
-    number: str | None = None
-    type: InvoiceType | None = None  # invoices or credit notes
+    return terms
 
 
 def list_invoices(
     db: Database, where: InvoiceFilter = InvoiceFilter(), limit: int = 50, cursor: str | None = None
 ) -> Page[Invoice]:
-    query = _with_items(_filtered(where))
+    """A page of the invoices `where` selects, newest first, each with its items."""
+    checked = _checked(where)
     with db.read() as session:
-        return paginate(session, query, limit, cursor, _as_row)
+        return stored.page(session, checked, limit, cursor, with_items=True)
 
 
 def list_invoice_rows(
     db: Database, where: InvoiceFilter = InvoiceFilter(), limit: int = 50, cursor: str | None = None
 ) -> Page[Invoice]:
     """`list_invoices` for a table of invoices: each with its account, without its items
-    (an invoice of a 1,000-subscription account has 1,000)."""
-    query = _filtered(where).options(selectinload(Invoice.account))
+    (`items` empty: an invoice of a 1,000-subscription account has 1,000)."""
+    checked = _checked(where)
     with db.read() as session:
-        return paginate(session, query, limit, cursor, _as_row)
+        return stored.page(session, checked, limit, cursor, with_items=False)
 
 
-def _filtered(where: InvoiceFilter) -> Select[tuple[Invoice]]:
-    """The invoices `where` selects, newest first (index ix_invoices_issue_date_id)."""
-    query = select(Invoice).order_by(Invoice.issue_date.desc(), Invoice.id.desc())
-    if where.account_id is not None:
-        query = query.where(Invoice.account_id == where.account_id)
-    if where.status is not None:
-        query = query.where(Invoice.status == InvoiceStatus(where.status).value)
-    if where.source is not None:
-        query = query.where(Invoice.source == InvoiceSource(where.source).value)
-    if where.type is not None:
-        query = query.where(Invoice.type == InvoiceType(where.type).value)
+def _checked(where: InvoiceFilter) -> InvoiceFilter:
+    """`where` with its dates checked and its number as searched (every door's rules)."""
     if where.issued_from is not None:
-        query = query.where(Invoice.issue_date >= check_day(where.issued_from, "issued_from"))
+        check_day(where.issued_from, "issued_from")
     if where.issued_to is not None:
-        query = query.where(Invoice.issue_date <= check_day(where.issued_to, "issued_to"))
-    if where.number:
-        query = query.where(Invoice.number.ilike(f"%{searched(where.number)}%"))
-    return query
+        check_day(where.issued_to, "issued_to")
+    return replace(where, number=searched(where.number) if where.number else None)
 
 
 def get_invoice(db: Database, invoice_id: int) -> Invoice:
-    return _one_invoice(db, Invoice.id == invoice_id, str(invoice_id))
+    with db.read() as session:
+        invoice = stored.by_id(session, invoice_id)
+    return _found(invoice, str(invoice_id))
 
 
 def get_invoice_by_number(db: Database, number: str) -> Invoice:
-    return _one_invoice(db, Invoice.number == number, number)
-
-
-def _one_invoice(db: Database, condition: ColumnElement[bool], named: str) -> Invoice:
     with db.read() as session:
-        invoice = session.scalar(_with_items(select(Invoice).where(condition)))
-        if invoice is None:
-            raise NotFound("invoice_not_found", f"invoice {named} does not exist")
-        return invoice
+        invoice = stored.by_number(session, number)
+    return _found(invoice, number)
+
+
+def _found(invoice: Invoice | None, named: str) -> Invoice:
+    if invoice is None:
+        raise NotFound("invoice_not_found", f"invoice {named} does not exist")
+    return invoice
 
 
 def mark_paid(db: Database, invoice_id: int, actor: str) -> Invoice:
     def work(session: Session) -> None:
-        invoice = session.scalar(select(Invoice).where(Invoice.id == invoice_id).with_for_update())
-        if invoice is None:
+        locked = stored.lock_for_payment(session, invoice_id)
+        if locked is None:
             raise NotFound("invoice_not_found", f"invoice {invoice_id} does not exist")
-        if invoice.status != InvoiceStatus.UNPAID:
-            raise Conflict("invoice_not_unpaid", f"invoice {invoice.number} is {invoice.status}")
-        invoice.status = InvoiceStatus.PAID.value
-        invoice.paid_at = datetime.now(UTC)
-        record(session, actor, "invoice.paid", "invoice", invoice.id, number=invoice.number)
+        number, status = locked
+        if status != InvoiceStatus.UNPAID:
+            raise Conflict("invoice_not_unpaid", f"invoice {number} is {status}")
+        stored.set_paid(session, invoice_id, datetime.now(UTC))
+        record(session, actor, "invoice.paid", "invoice", invoice_id, number=number)
 
     db.run(work)
     return get_invoice(db, invoice_id)
@@ -468,13 +405,4 @@ def mark_paid(db: Database, invoice_id: int, actor: str) -> Invoice:
 
 def open_balance(db: Database, account_id: int) -> Decimal:
     with db.read() as session:
-        total = session.scalar(
-            select(func.coalesce(func.sum(Invoice.total), 0)).where(
-                Invoice.account_id == account_id, Invoice.status == InvoiceStatus.UNPAID
-            )
-        )
-        return Decimal(total or 0)
-
-
-def _as_row(row: Any) -> Any:  # temporary: the repository refactor replaces it
-    return row
+        return stored.open_balance(session, account_id)

@@ -15,11 +15,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from recur.db.models import BillingRun
+from recur.db.repositories import billing_runs
 from recur.db.session import Database
+from recur.domain.billing_runs import BillingRun
 
 log = logging.getLogger("recur.billing")
 
@@ -35,8 +35,7 @@ def shown_status(run: BillingRun, now: datetime) -> str:
 
 
 def last_beat(run: BillingRun) -> datetime:
-    beat = run.heartbeat_at or run.started_at
-    return beat if beat.tzinfo is not None else beat.replace(tzinfo=UTC)  # SQLite: naive UTC
+    return run.heartbeat_at or run.started_at
 
 
 @contextmanager
@@ -57,11 +56,7 @@ def beating(db: Database, run_id: int) -> Iterator[None]:
 
 def _beat(db: Database, run_id: int, stop: threading.Event) -> None:
     def work(session: Session) -> None:
-        session.execute(
-            update(BillingRun)
-            .where(BillingRun.id == run_id, BillingRun.status == "running")
-            .values(heartbeat_at=datetime.now(UTC))
-        )
+        billing_runs.beat(session, run_id, datetime.now(UTC))
 
     while not stop.wait(HEARTBEAT_EVERY.total_seconds()):
         try:

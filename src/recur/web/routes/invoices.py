@@ -7,11 +7,11 @@ from fastapi.responses import RedirectResponse, Response
 
 from recur.domain.catalogue import InvoiceSource, InvoiceStatus, InvoiceType
 from recur.domain.errors import DomainError
+from recur.domain.issued import InvoiceFilter
 from recur.domain.users import User
 from recur.pdf import render_invoice_pdf
 from recur.services import accounts, invoicing
 from recur.services.corrections import corrected_invoices
-from recur.services.invoicing import InvoiceFilter
 from recur.web.auth import check_csrf, ctx, operator, viewer
 from recur.web.errors import found
 from recur.web.forms import sentence
@@ -87,6 +87,7 @@ def invoice_pdf(request: Request, invoice_id: PageId, user: User = Depends(viewe
         invoice,
         seller_name=context.settings.seller_name,
         corrects=list(corrected_invoices(context.db, invoice).values()),
+        bill_to=accounts.get_account(context.db, invoice.account.id),
     )
     return Response(
         pdf,

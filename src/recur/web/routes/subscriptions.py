@@ -11,12 +11,12 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from recur import presentation as fmt
-from recur.db.models import Invoice
 from recur.db.session import Database
 from recur.domain.catalogue import CancelAt, SubscriptionStatus
 from recur.domain.errors import DomainError
 from recur.domain.idempotency import StoredResponse
 from recur.domain.invoices import PendingInvoice
+from recur.domain.issued import Invoice
 from recur.domain.users import User
 from recur.services import accounts, catalogue, changes, idempotency, invoicing, subscriptions
 from recur.services.change_options import ChangeChoices, change_choices
