@@ -12,7 +12,6 @@ from recur.db.models import (
     InvoiceItem,
     PricingOption,
     Product,
-    Subscription,
 )
 from recur.domain.catalogue import ChargeKind
 from recur.domain.charges import PRORATION_PLACES, Charge
@@ -20,7 +19,7 @@ from recur.domain.invoices import PendingInvoice
 from recur.domain.issued import IssuedInvoice, IssuedItem
 from recur.domain.money import to_money, to_price
 from recur.domain.pages import Page
-from recur.services.changes import SubscriptionChange
+from recur.domain.subscriptions import Subscription, SubscriptionChange
 from recur.services.run_heartbeat import shown_status
 from recur.services.subscriptions import SubscriptionFacts, effective_status, term_end
 
@@ -123,7 +122,7 @@ def change(item: SubscriptionChange) -> s.ChangeOut:
         effective_date=item.effective_date,
         quantity=item.quantity,
         pricing_option_id=item.pricing_option_id,
-        created_at=instant(item.created_at),
+        created_at=item.created_at,
         created_by=item.created_by,
         withdrawable=item.withdrawable,
     )

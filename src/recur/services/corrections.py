@@ -1,19 +1,26 @@
 """Which invoices a document corrects: the invoices its adjustment items name (SPEC §11)."""
 
-from sqlalchemy import select
+from collections.abc import Sequence
+from typing import Protocol
 
-from recur.db.models import Invoice
+from recur.db.repositories.corrections import invoice_numbers
 from recur.db.session import Database
 
 
-def corrected_invoices(db: Database, invoice: Invoice) -> dict[int, str]:
+class _Item(Protocol):
+    @property
+    def corrects_invoice_id(self) -> int | None: ...
+
+
+class _Document(Protocol):
+    @property
+    def items(self) -> Sequence[_Item]: ...
+
+
+def corrected_invoices(db: Database, invoice: _Document) -> dict[int, str]:
     """The number of each invoice that `invoice`'s items correct, by id (its items loaded)."""
-    ids = {item.corrects_invoice_id for item in invoice.items}
-    ids.discard(None)
+    ids = {i for item in invoice.items if (i := item.corrects_invoice_id) is not None}
     if not ids:
         return {}
     with db.read() as session:
-        rows = session.execute(
-            select(Invoice.id, Invoice.number).where(Invoice.id.in_(ids)).order_by(Invoice.id)
-        )
-        return dict(rows.tuples().all())
+        return invoice_numbers(session, ids)

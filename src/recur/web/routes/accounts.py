@@ -9,10 +9,11 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from recur.db.models import Account, Invoice, Subscription
+from recur.db.models import Account, Invoice
 from recur.domain.catalogue import InvoiceGrouping, PartialCharges
 from recur.domain.errors import DomainError
 from recur.domain.invoices import PendingInvoice
+from recur.domain.subscriptions import Subscription
 from recur.services import accounts, invoicing, subscriptions
 from recur.services.invoicing import InvoiceFilter
 from recur.services.users import UserInfo

@@ -11,7 +11,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from recur import presentation as fmt
-from recur.db.models import Invoice
 from recur.db.session import Database
 from recur.domain.catalogue import CancelAt, SubscriptionStatus
 from recur.domain.errors import DomainError
@@ -117,11 +116,9 @@ def subscription_pending(
     generated: str | None = None,
     user: UserInfo = Depends(viewer),
 ) -> Response:
-    created: list[Invoice] = []
-    if generated:
-        db = ctx(request).db
-        ids = ids_named_by(generated.split(","))
-        created = [found(invoicing.get_invoice, db, i) for i in ids]
+    db = ctx(request).db
+    ids = ids_named_by(generated.split(",")) if generated else []
+    created = [found(invoicing.get_invoice, db, i) for i in ids]
     return _subscription_page(request, subscription_id, "pending", created=created)
 
 
