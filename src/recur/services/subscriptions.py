@@ -1,6 +1,6 @@
 """Subscriptions: ordering, cancelling, and what the engine needs of them."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import NamedTuple
 
@@ -146,7 +146,8 @@ def cancel_in(
     end = _cancellation_date(session, sub, CancelAt(at), today)
     end = end if sub.end_date is None else min(end, sub.end_date)
     stored.end_service(session, sub.id, end)
-    sub = reschedule(session, sub, touched=end)
+    cancelled = replace(sub, end_date=end, status=SubscriptionStatus.CANCELLED.value)
+    sub = reschedule(session, cancelled, touched=end)
     record(
         session,
         actor,
@@ -196,18 +197,19 @@ def _terms(session: Session, sub: Subscription) -> SubscriptionTerms:
 def reschedule(session: Session, sub: Subscription, touched: date | None = None) -> Subscription:
     """After what is in force changed from `touched` on: the billed periods from the one
     containing it are read for corrections from now on, and the subscription is next due
-    when the engine says (its first charge, adjustment or credit). Returns it as stored."""
+    when the engine says (its first charge, adjustment or credit). Returns `sub` so."""
     if touched is not None:
         start = period_start_of(_terms(session, sub), touched)
         if sub.reconcile_from is None or start < sub.reconcile_from:
             stored.correct_from(session, sub.id, start)
     terms, billed = subscription_state(session, sub.id)
-    return stored.schedule(
-        session,
-        sub.id,
+    scheduled = replace(
+        sub,
         reconcile_from=first_period_to_correct(terms, billed),
         next_charge_date=next_planned_issue_date(terms, billed),
     )
+    stored.schedule(session, sub.id, scheduled.reconcile_from, scheduled.next_charge_date)
+    return scheduled
 
 
 def in_force(db: Database, subscription_id: int, today: date) -> tuple[int, int]:

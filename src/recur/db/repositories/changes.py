@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 
+from sqlalchemy import delete as sql_delete
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -70,5 +71,4 @@ def add(
 
 
 def delete(session: Session, change_id: int) -> None:
-    session.delete(session.get_one(_Row, change_id))
-    session.flush()
+    session.execute(sql_delete(_Row).where(_Row.id == change_id))

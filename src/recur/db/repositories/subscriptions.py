@@ -1,14 +1,13 @@
 """Subscriptions: read as records with their account and pricing option, locked, written.
 
-Writes go through the subscription's ORM row, which `locked` or `add` put in the
-session: each flushes at once, because the engine's inputs (db/billing_store.py) are
-read with Core statements that must see them.
+Each write is sent at once: the engine's inputs (db/billing_store.py) are read with
+statements that must see it.
 """
 
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, select
+from sqlalchemy import ColumnElement, Select, and_, select, update
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from recur.db import models
@@ -215,24 +214,32 @@ def add(
         end_date=end_date,
     )
     session.add(row)
-    session.flush()
-    return _record(row)  # its account and option are in the session: no query
+    session.flush()  # its id and created_at come back with the INSERT
+    return Subscription(
+        id=row.id,
+        account=account.ref,
+        pricing_option=option,
+        quantity=quantity,
+        start_date=start_date,
+        status=row.status,
+        auto_renew=auto_renew,
+        term_months=row.term_months,
+        end_date=end_date,
+        next_charge_date=None,
+        reconcile_from=None,
+        created_at=aware(row.created_at),
+    )
 
 
 def end_service(session: Session, subscription_id: int, end_date: date) -> None:
     """Cancel the subscription: service ends on `end_date`."""
-    row = session.get_one(_Row, subscription_id)
-    row.end_date = end_date
-    row.status = SubscriptionStatus.CANCELLED.value
-    session.flush()
+    _update(session, subscription_id, end_date=end_date, status=SubscriptionStatus.CANCELLED.value)
 
 
 def correct_from(session: Session, subscription_id: int, start: date) -> None:
     """Have the engine read the billed periods from the one starting on `start`, for
     corrections (the ledger's facts before it are not read: db/billing_store.py)."""
-    row = session.get_one(_Row, subscription_id)
-    row.reconcile_from = start
-    session.flush()
+    _update(session, subscription_id, reconcile_from=start)
 
 
 def schedule(
@@ -240,10 +247,12 @@ def schedule(
     subscription_id: int,
     reconcile_from: date | None,
     next_charge_date: date | None,
-) -> Subscription:
-    """Store what the engine said of the subscription; returns it as now stored."""
-    row = session.get_one(_Row, subscription_id)
-    row.reconcile_from = reconcile_from
-    row.next_charge_date = next_charge_date
-    session.flush()
-    return _record(row)
+) -> None:
+    """Store what the engine said of the subscription."""
+    _update(
+        session, subscription_id, reconcile_from=reconcile_from, next_charge_date=next_charge_date
+    )
+
+
+def _update(session: Session, subscription_id: int, **values: object) -> None:
+    session.execute(update(_Row).where(_Row.id == subscription_id).values(**values))
