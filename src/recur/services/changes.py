@@ -25,6 +25,7 @@ from recur.services.subscriptions import (
     locked_subscription,
     period_end_containing,
     reschedule,
+    subscription_not_found,
 )
 from recur.services.validation import check_day, check_quantity
 
@@ -70,9 +71,7 @@ def list_changes(db: Database, subscription_id: int, today: date) -> list[Subscr
     """The subscription's changes in the order they apply."""
     with db.read() as session:
         if stored_subscriptions.account_of(session, subscription_id) is None:
-            raise NotFound(
-                "subscription_not_found", f"subscription {subscription_id} does not exist"
-            )
+            raise subscription_not_found(subscription_id)
         return stored.of_subscription(session, subscription_id, today)
 
 

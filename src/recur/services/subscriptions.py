@@ -182,11 +182,12 @@ def locked_subscription(session: Session, subscription_id: int) -> Subscription:
     """The subscription, its account's lock taken first (as by every writer)."""
     sub = stored.locked(session, subscription_id)
     if sub is None:
-        raise _not_found(subscription_id)
+        raise subscription_not_found(subscription_id)
     return sub
 
 
-def _not_found(subscription_id: int) -> NotFound:
+def subscription_not_found(subscription_id: int) -> NotFound:
+    """The refusal of every use case given a subscription that does not exist."""
     return NotFound("subscription_not_found", f"subscription {subscription_id} does not exist")
 
 
@@ -218,7 +219,7 @@ def in_force(db: Database, subscription_id: int, today: date) -> tuple[int, int]
     with db.read() as session:
         state = states_by_id(session, [subscription_id]).get(subscription_id)
     if state is None:
-        raise _not_found(subscription_id)
+        raise subscription_not_found(subscription_id)
     segment = in_force_on(state[0].timeline, today)
     return segment.quantity, segment.plan.option_id
 
@@ -227,7 +228,7 @@ def get_subscription(db: Database, subscription_id: int) -> Subscription:
     with db.read() as session:
         sub = stored.get(session, subscription_id)
     if sub is None:
-        raise _not_found(subscription_id)
+        raise subscription_not_found(subscription_id)
     return sub
 
 
