@@ -9,7 +9,6 @@ from recur.db.models import (
     Account,
     PricingOption,
     Product,
-    Subscription,
 )
 from recur.domain.billing_runs import BillingRun
 from recur.domain.catalogue import ChargeKind
@@ -18,7 +17,7 @@ from recur.domain.invoices import PendingInvoice
 from recur.domain.issued import IssuedInvoice, IssuedItem
 from recur.domain.money import to_money, to_price
 from recur.domain.pages import Page
-from recur.services.changes import SubscriptionChange
+from recur.domain.subscriptions import Subscription, SubscriptionChange
 from recur.services.run_heartbeat import shown_status
 from recur.services.subscriptions import SubscriptionFacts, effective_status, term_end
 
@@ -121,7 +120,7 @@ def change(item: SubscriptionChange) -> s.ChangeOut:
         effective_date=item.effective_date,
         quantity=item.quantity,
         pricing_option_id=item.pricing_option_id,
-        created_at=instant(item.created_at),
+        created_at=item.created_at,
         created_by=item.created_by,
         withdrawable=item.withdrawable,
     )

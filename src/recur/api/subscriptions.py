@@ -22,8 +22,8 @@ from recur.api.schemas import (
     SubscriptionOut,
 )
 from recur.context import AppContext
-from recur.db.models import Subscription
 from recur.domain.catalogue import SubscriptionStatus
+from recur.domain.subscriptions import Subscription
 from recur.services import changes, invoicing, subscriptions
 from recur.services.in_force import in_force_of
 

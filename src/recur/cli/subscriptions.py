@@ -12,6 +12,7 @@ from recur.cli.app import app, context, domain_errors
 from recur.cli.documents import print_documents
 from recur.cli.table import print_table, say
 from recur.domain.catalogue import CancelAt
+from recur.domain.subscriptions import SubscriptionChange
 from recur.presentation import day, timestamp
 from recur.services import changes, subscriptions
 from recur.services.validation import MAX_ID
@@ -117,7 +118,7 @@ def list_changes(subscription_id: SubscriptionId) -> None:
     )
 
 
-def _what(made: changes.SubscriptionChange) -> str:
+def _what(made: SubscriptionChange) -> str:
     parts = []
     if made.quantity is not None:
         parts.append(f"quantity {made.quantity}")

@@ -8,16 +8,11 @@ move; `changes.change_subscription` refuses any other. This module only lists th
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
-
-from recur.db.models import PricingOption
+from recur.db.repositories import subscriptions as stored
 from recur.db.session import Database
 from recur.domain.catalogue import BillingCycle, BillingType
+from recur.domain.products import PricingOption
 from recur.services.subscriptions import in_force
-
-# What a plan switch keeps of the subscription's option (SPEC §10).
-SWITCH_KEEPS = ("currency", "billing_period", "billing_type", "billing_day", "anniversary_billing")
 
 
 @dataclass(frozen=True)
@@ -44,18 +39,6 @@ def change_choices(db: Database, subscription_id: int, today: date) -> ChangeCho
     """Raises NotFound (`subscription_not_found`) as `in_force` does."""
     quantity, option_id = in_force(db, subscription_id, today)
     with db.read() as session:
-        own = session.scalars(
-            select(PricingOption)
-            .where(PricingOption.id == option_id)
-            .options(joinedload(PricingOption.product))
-        ).one()
-        # A column compared with None reads IS NULL: an option without a billing day
-        # matches those without one.
-        kept = [getattr(PricingOption, name) == getattr(own, name) for name in SWITCH_KEEPS]
-        options = session.scalars(
-            select(PricingOption)
-            .where(*kept)
-            .options(joinedload(PricingOption.product))
-            .order_by(PricingOption.product_id, PricingOption.id)
-        ).all()
-        return ChangeChoices(quantity, own, list(options))
+        options = stored.switch_options(session, option_id)
+    own = next(o for o in options if o.id == option_id)  # it keeps what it has
+    return ChangeChoices(quantity, own, options)

@@ -8,22 +8,24 @@ period owes from that, and corrects billed periods by adjustments and credit not
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recur.db.audit import record
-from recur.db.models import PricingOption, Subscription
-from recur.db.models import SubscriptionChange as ChangeRow
+from recur.db.repositories import changes as stored
+from recur.db.repositories import subscriptions as stored_subscriptions
 from recur.db.session import Database
 from recur.domain.catalogue import BillingCycle, CancelAt
 from recur.domain.errors import Conflict, InvalidInput, NotFound
 from recur.domain.invoices import PendingInvoice
+from recur.domain.products import PricingOption
+from recur.domain.subscriptions import SWITCH_KEEPS, Subscription, SubscriptionChange
 from recur.services.invoicing import subscription_pending
 from recur.services.subscriptions import (
     cancel_in,
     locked_subscription,
     period_end_containing,
     reschedule,
+    subscription_not_found,
 )
 from recur.services.validation import check_day, check_quantity
 
@@ -36,20 +38,6 @@ class ChangeSpec:
     quantity: int | None = None
     pricing_option_id: int | None = None
     effective: str = NOW  # "now" | "end_of_period" | "YYYY-MM-DD"
-
-
-@dataclass(frozen=True)
-class SubscriptionChange:
-    """A change as the doors show it."""
-
-    id: int
-    subscription_id: int
-    effective_date: date
-    quantity: int | None
-    pricing_option_id: int | None
-    created_at: datetime
-    created_by: str
-    withdrawable: bool  # its date is still in the future
 
 
 def change_subscription(
@@ -82,16 +70,9 @@ def preview_cancellation(
 def list_changes(db: Database, subscription_id: int, today: date) -> list[SubscriptionChange]:
     """The subscription's changes in the order they apply."""
     with db.read() as session:
-        if session.get(Subscription, subscription_id) is None:
-            raise NotFound(
-                "subscription_not_found", f"subscription {subscription_id} does not exist"
-            )
-        rows = session.scalars(
-            select(ChangeRow)
-            .where(ChangeRow.subscription_id == subscription_id)
-            .order_by(ChangeRow.effective_date, ChangeRow.id)
-        )
-        return [_info(row, today) for row in rows]
+        if stored_subscriptions.account_of(session, subscription_id) is None:
+            raise subscription_not_found(subscription_id)
+        return stored.of_subscription(session, subscription_id, today)
 
 
 def withdraw_change(
@@ -101,20 +82,20 @@ def withdraw_change(
 
     def work(session: Session) -> None:
         sub = locked_subscription(session, subscription_id)
-        change = session.get(ChangeRow, change_id)
-        if change is None or change.subscription_id != sub.id:
+        change = stored.get(session, sub.id, change_id, today)
+        if change is None:
             raise NotFound(
                 "change_not_found",
                 f"subscription {sub.id} has no change {change_id}",
             )
-        if change.effective_date <= today:
+        if not change.withdrawable:
             raise Conflict(
                 "change_in_effect",
                 f"change {change.id} took effect on {change.effective_date.isoformat()}; "
                 "make a new change instead",
             )
         effective = change.effective_date
-        session.delete(change)
+        stored.delete(session, change.id)
         reschedule(session, sub, touched=effective)
         record(
             session,
@@ -137,7 +118,7 @@ def _change_in(
     if spec.quantity is not None:
         check_quantity(spec.quantity)
     sub = locked_subscription(session, subscription_id)
-    option = session.get_one(PricingOption, sub.pricing_option_id)
+    option = sub.pricing_option
     if option.billing_period == BillingCycle.ONE_TIME:
         raise InvalidInput(
             "unchangeable_subscription",
@@ -152,16 +133,16 @@ def _change_in(
         )
     if spec.pricing_option_id is not None:
         _check_switch(session, option, spec.pricing_option_id)
-    change = ChangeRow(
-        subscription_id=sub.id,
-        effective_date=effective,
-        quantity=spec.quantity,
-        pricing_option_id=spec.pricing_option_id,
+    change = stored.add(
+        session,
+        sub.id,
+        effective,
+        spec.quantity,
+        spec.pricing_option_id,
         created_at=datetime.now(UTC),
         created_by=actor,
+        today=today,
     )
-    session.add(change)
-    session.flush()
     reschedule(session, sub, touched=effective)
     record(
         session,
@@ -174,7 +155,7 @@ def _change_in(
         quantity=spec.quantity,
         pricing_option_id=spec.pricing_option_id,
     )
-    return _info(change, today)
+    return change
 
 
 def _effective_date(session: Session, sub: Subscription, effective: str, today: date) -> date:
@@ -205,38 +186,15 @@ def _effective_date(session: Session, sub: Subscription, effective: str, today: 
 def _check_switch(session: Session, current: PricingOption, option_id: int) -> None:
     """A plan switch keeps every period boundary: same currency, billing period, billing
     type, billing day and alignment (SPEC §10)."""
-    target = session.get(PricingOption, option_id)
+    target = stored_subscriptions.pricing_option(session, option_id)
     if target is None:
         raise NotFound("pricing_option_not_found", f"pricing option {option_id} does not exist")
     if not target.active:
         raise Conflict("pricing_option_inactive", f"pricing option {target.id} is no longer sold")
-    differs = [
-        name
-        for name in (
-            "currency",
-            "billing_period",
-            "billing_type",
-            "billing_day",
-            "anniversary_billing",
-        )
-        if getattr(target, name) != getattr(current, name)
-    ]
+    differs = [name for name in SWITCH_KEEPS if getattr(target, name) != getattr(current, name)]
     if differs:
         raise InvalidInput(
             "incompatible_pricing_option",
             f"pricing option {target.id} differs in {', '.join(differs)}: "
             "a switch keeps the same billing periods",
         )
-
-
-def _info(change: ChangeRow, today: date) -> SubscriptionChange:
-    return SubscriptionChange(
-        id=change.id,
-        subscription_id=change.subscription_id,
-        effective_date=change.effective_date,
-        quantity=change.quantity,
-        pricing_option_id=change.pricing_option_id,
-        created_at=change.created_at,
-        created_by=change.created_by,
-        withdrawable=change.effective_date > today,
-    )

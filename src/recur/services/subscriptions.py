@@ -1,19 +1,14 @@
 """Subscriptions: ordering, cancelling, and what the engine needs of them."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any, NamedTuple, TypeVar
+from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, Select, and_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from recur.db.audit import record
-from recur.db.billing_store import (
-    lock_account,
-    subscription_state,
-)
-from recur.db.models import PricingOption, Subscription
-from recur.db.repositories.pages import paginate
+from recur.db.billing_store import states_by_id, subscription_state
+from recur.db.repositories import subscriptions as stored
 from recur.db.session import Database
 from recur.domain.calendar import add_months, months_between
 from recur.domain.catalogue import AccountStatus, BillingCycle, CancelAt, SubscriptionStatus
@@ -26,10 +21,9 @@ from recur.domain.charges import (
 from recur.domain.errors import Conflict, InvalidInput, NotFound
 from recur.domain.money import MAX_AMOUNT
 from recur.domain.pages import Page
+from recur.domain.subscriptions import Subscription, SubscriptionFilter
 from recur.domain.timeline import in_force_on
 from recur.services.validation import check_day, check_quantity
-
-_T = TypeVar("_T", bound=tuple[Any, ...])
 
 
 @dataclass(frozen=True)
@@ -46,12 +40,12 @@ def create_subscription(db: Database, spec: SubscriptionSpec, actor: str) -> Sub
     check_day(spec.start_date, "start_date")
 
     def work(session: Session) -> Subscription:
-        account = lock_account(session, spec.account_id)
+        account = stored.locked_account(session, spec.account_id)
         if account is None:
             raise NotFound("account_not_found", f"account {spec.account_id} does not exist")
         if account.status != AccountStatus.ACTIVE:
             raise Conflict("account_closed", f"account {account.id} is closed")
-        option = session.get(PricingOption, spec.pricing_option_id)
+        option = stored.pricing_option(session, spec.pricing_option_id)
         if option is None:
             raise NotFound(
                 "pricing_option_not_found",
@@ -71,21 +65,11 @@ def create_subscription(db: Database, spec: SubscriptionSpec, actor: str) -> Sub
                 "invalid_quantity", f"quantity × unit price must be below {MAX_AMOUNT:,}"
             )
         auto_renew = option.auto_renew if spec.auto_renew is None else spec.auto_renew
-        sub = Subscription(
-            account_id=account.id,
-            pricing_option_id=option.id,
-            quantity=spec.quantity,
-            start_date=spec.start_date,
-            auto_renew=auto_renew,
-            term_months=option.term_months,
-            status=SubscriptionStatus.ACTIVE.value,
-            end_date=_term_end_without_renewal(
-                spec.start_date, option.term_months, auto_renew, option.billing_period
-            ),
+        end = _term_end_without_renewal(
+            spec.start_date, option.term_months, auto_renew, option.billing_period
         )
-        session.add(sub)
-        session.flush()
-        reschedule(session, sub)
+        sub = stored.add(session, account, option, spec.quantity, spec.start_date, auto_renew, end)
+        sub = reschedule(session, sub)
         record(
             session, actor, "subscription.created", "subscription", sub.id, account_id=account.id
         )
@@ -132,19 +116,6 @@ def term_end(sub: Subscription | SubscriptionFacts, today: date) -> date | None:
     return add_months(sub.start_date, n * sub.term_months)
 
 
-def _has_status(status: SubscriptionStatus, today: date | None) -> ColumnElement[bool]:
-    """SQL for `effective_status(sub, today) == status`."""
-    if status not in (SubscriptionStatus.ACTIVE, SubscriptionStatus.EXPIRED):
-        return Subscription.status == status.value
-    if today is None:
-        raise ValueError("filtering on active or expired needs today's date")
-    ended = and_(Subscription.end_date.is_not(None), Subscription.end_date <= today)
-    is_active = Subscription.status == SubscriptionStatus.ACTIVE.value
-    return (
-        and_(is_active, ended) if status is SubscriptionStatus.EXPIRED else and_(is_active, ~ended)
-    )
-
-
 def effective_status(sub: Subscription | SubscriptionFacts, today: date) -> SubscriptionStatus:
     """An active subscription whose service has ended by today reads as expired."""
     status = SubscriptionStatus(sub.status)
@@ -173,9 +144,10 @@ def cancel_in(
             "already_ended", f"subscription {sub.id} ended on {sub.end_date.isoformat()}"
         )
     end = _cancellation_date(session, sub, CancelAt(at), today)
-    sub.end_date = end if sub.end_date is None else min(end, sub.end_date)
-    sub.status = SubscriptionStatus.CANCELLED.value
-    reschedule(session, sub, touched=sub.end_date)
+    end = end if sub.end_date is None else min(end, sub.end_date)
+    stored.end_service(session, sub.id, end)
+    cancelled = replace(sub, end_date=end, status=SubscriptionStatus.CANCELLED.value)
+    sub = reschedule(session, cancelled, touched=end)
     record(
         session,
         actor,
@@ -183,7 +155,7 @@ def cancel_in(
         "subscription",
         sub.id,
         at=str(at),
-        end_date=str(sub.end_date),
+        end_date=str(end),
     )
     return sub
 
@@ -208,74 +180,62 @@ def period_end_containing(session: Session, sub: Subscription, today: date) -> d
 
 def locked_subscription(session: Session, subscription_id: int) -> Subscription:
     """The subscription, its account's lock taken first (as by every writer)."""
-    lock_account(session, _subscription_exists(session, subscription_id))
-    return session.get_one(Subscription, subscription_id, populate_existing=True)
+    sub = stored.locked(session, subscription_id)
+    if sub is None:
+        raise subscription_not_found(subscription_id)
+    return sub
 
 
-def _subscription_exists(session: Session, subscription_id: int) -> int:
-    """The subscription's account; NotFound if there is no such subscription."""
-    account_id = session.scalar(
-        select(Subscription.account_id).where(Subscription.id == subscription_id)
-    )
-    if account_id is None:
-        raise NotFound("subscription_not_found", f"subscription {subscription_id} does not exist")
-    return account_id
+def subscription_not_found(subscription_id: int) -> NotFound:
+    """The refusal of every use case given a subscription that does not exist."""
+    return NotFound("subscription_not_found", f"subscription {subscription_id} does not exist")
 
 
 def _terms(session: Session, sub: Subscription) -> SubscriptionTerms:
-    session.flush()
     return subscription_state(session, sub.id)[0]
 
 
-def reschedule(session: Session, sub: Subscription, touched: date | None = None) -> None:
+def reschedule(session: Session, sub: Subscription, touched: date | None = None) -> Subscription:
     """After what is in force changed from `touched` on: the billed periods from the one
     containing it are read for corrections from now on, and the subscription is next due
-    when the engine says (its first charge, adjustment or credit)."""
+    when the engine says (its first charge, adjustment or credit). Returns `sub` so."""
     if touched is not None:
         start = period_start_of(_terms(session, sub), touched)
         if sub.reconcile_from is None or start < sub.reconcile_from:
-            sub.reconcile_from = start
-    session.flush()
+            stored.correct_from(session, sub.id, start)
     terms, billed = subscription_state(session, sub.id)
-    sub.reconcile_from = first_period_to_correct(terms, billed)
-    sub.next_charge_date = next_planned_issue_date(terms, billed)
+    scheduled = replace(
+        sub,
+        reconcile_from=first_period_to_correct(terms, billed),
+        next_charge_date=next_planned_issue_date(terms, billed),
+    )
+    stored.schedule(session, sub.id, scheduled.reconcile_from, scheduled.next_charge_date)
+    return scheduled
 
 
 def in_force(db: Database, subscription_id: int, today: date) -> tuple[int, int]:
     """The (quantity, pricing option) in force on `today`; the start date's for a
     subscription that has not started (SPEC §10)."""
     with db.read() as session:
-        _subscription_exists(session, subscription_id)
-        terms = subscription_state(session, subscription_id)[0]
-    segment = in_force_on(terms.timeline, today)
+        state = states_by_id(session, [subscription_id]).get(subscription_id)
+    if state is None:
+        raise subscription_not_found(subscription_id)
+    segment = in_force_on(state[0].timeline, today)
     return segment.quantity, segment.plan.option_id
 
 
 def get_subscription(db: Database, subscription_id: int) -> Subscription:
     with db.read() as session:
-        sub = session.scalar(
-            _with_details(select(Subscription).where(Subscription.id == subscription_id))
-        )
-        if sub is None:
-            raise NotFound(
-                "subscription_not_found", f"subscription {subscription_id} does not exist"
-            )
-        return sub
+        sub = stored.get(session, subscription_id)
+    if sub is None:
+        raise subscription_not_found(subscription_id)
+    return sub
 
 
 def get_subscriptions(db: Database, account_id: int, ids: list[int]) -> list[Subscription]:
     """The account's subscriptions among `ids`, in id order."""
-    wanted = set(ids)
-    query = _with_details(select(Subscription).where(Subscription.account_id == account_id))
     with db.read() as session:
-        return [sub for sub in session.scalars(query.order_by(Subscription.id)) if sub.id in wanted]
-
-
-def _with_details(query: Select[tuple[Subscription]]) -> Select[tuple[Subscription]]:
-    return query.options(
-        joinedload(Subscription.account),
-        joinedload(Subscription.pricing_option).joinedload(PricingOption.product),
-    )
+        return stored.of_account(session, account_id, ids)
 
 
 def list_subscriptions(
@@ -288,9 +248,9 @@ def list_subscriptions(
     today: date | None = None,
 ) -> Page[Subscription]:
     """Subscriptions, filtered; `status` means the effective status as of `today`."""
-    query = _filtered(_with_details(select(Subscription)), account_id, status, product_id, today)
+    where = SubscriptionFilter(account_id, status, product_id, today)
     with db.read() as session:
-        return paginate(session, query, limit, cursor, _as_row)
+        return stored.page(session, where, limit, cursor)
 
 
 def list_subscription_rows(
@@ -302,35 +262,8 @@ def list_subscription_rows(
     cursor: str | None = None,
     today: date | None = None,
 ) -> Page[Subscription]:
-    """`list_subscriptions` for a table of subscriptions, fast far into the list too: the
-    page's ids are found on `subscriptions` alone (an index scan past the offset), then
-    only those rows are loaded with their account, pricing option and product."""
-    ids = _filtered(select(Subscription.id), account_id, status, product_id, today)
+    """`list_subscriptions` for a table of subscriptions, fast far into the list too
+    (repositories.subscriptions.table_page)."""
+    where = SubscriptionFilter(account_id, status, product_id, today)
     with db.read() as session:
-        page: Page[int] = paginate(session, ids, limit, cursor, _as_row)
-        rows = session.scalars(
-            _with_details(select(Subscription)).where(Subscription.id.in_(page.items))
-        )
-        by_id = {sub.id: sub for sub in rows}
-        return Page([by_id[i] for i in page.items], page.total, page.next_cursor)
-
-
-def _filtered(
-    query: Select[_T],
-    account_id: int | None,
-    status: SubscriptionStatus | None,
-    product_id: int | None,
-    today: date | None,
-) -> Select[_T]:
-    query = query.order_by(Subscription.id)
-    if account_id is not None:
-        query = query.where(Subscription.account_id == account_id)
-    if status is not None:
-        query = query.where(_has_status(SubscriptionStatus(status), today))
-    if product_id is not None:
-        query = query.join(PricingOption).where(PricingOption.product_id == product_id)
-    return query
-
-
-def _as_row(row: Any) -> Any:  # temporary: the repository refactor replaces it
-    return row
+        return stored.table_page(session, where, limit, cursor)

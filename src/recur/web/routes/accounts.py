@@ -9,11 +9,12 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from recur.db.models import Account, Subscription
+from recur.db.models import Account
 from recur.domain.catalogue import InvoiceGrouping, PartialCharges
 from recur.domain.errors import DomainError
 from recur.domain.invoices import PendingInvoice
 from recur.domain.issued import Invoice
+from recur.domain.subscriptions import Subscription
 from recur.domain.users import User
 from recur.services import accounts, invoicing, subscriptions
 from recur.services.invoicing import InvoiceFilter

@@ -16,7 +16,6 @@ from recur.domain.catalogue import CancelAt, SubscriptionStatus
 from recur.domain.errors import DomainError
 from recur.domain.idempotency import StoredResponse
 from recur.domain.invoices import PendingInvoice
-from recur.domain.issued import Invoice
 from recur.domain.users import User
 from recur.services import accounts, catalogue, changes, idempotency, invoicing, subscriptions
 from recur.services.change_options import ChangeChoices, change_choices
@@ -116,11 +115,9 @@ def subscription_pending(
     generated: str | None = None,
     user: User = Depends(viewer),
 ) -> Response:
-    created: list[Invoice] = []
-    if generated:
-        db = ctx(request).db
-        ids = ids_named_by(generated.split(","))
-        created = [found(invoicing.get_invoice, db, i) for i in ids]
+    db = ctx(request).db
+    ids = ids_named_by(generated.split(",")) if generated else []
+    created = [found(invoicing.get_invoice, db, i) for i in ids]
     return _subscription_page(request, subscription_id, "pending", created=created)
 
 
