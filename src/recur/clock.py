@@ -54,9 +54,3 @@ def utc_now() -> datetime:
     """The wall-clock instant, for credentials (session expiry, sign-in backoff, a
     token's last use): they live in real time, not in the billing calendar above."""
     return datetime.now(UTC)
-
-
-def as_utc(moment: datetime) -> datetime:
-    """An instant read back from the database: SQLite returns the UTC instants it was
-    given without their zone."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -11,7 +11,7 @@ from recur.db.models import Account
 from recur.db.models import BillingRun as RunRow
 from recur.db.models import BillingRunError as ErrorRow
 from recur.db.repositories.pages import paginate
-from recur.db.repositories.utc import aware, aware_or_none
+from recur.db.repositories.utc import as_utc, as_utc_or_none
 from recur.domain.billing_runs import BillingRun, BillingRunError
 from recur.domain.invoices import AccountTerms
 from recur.domain.pages import Page
@@ -125,15 +125,15 @@ def _record(row: RunRow) -> BillingRun:
         worker=row.worker,
         triggered_by=row.triggered_by,
         status=row.status,
-        started_at=aware(row.started_at),
-        finished_at=aware_or_none(row.finished_at),
-        heartbeat_at=aware_or_none(row.heartbeat_at),
+        started_at=as_utc(row.started_at),
+        finished_at=as_utc_or_none(row.finished_at),
+        heartbeat_at=as_utc_or_none(row.heartbeat_at),
         accounts_processed=row.accounts_processed,
         invoices_issued=row.invoices_issued,
         charges_issued=row.charges_issued,
         errors_count=row.errors_count,
         errors=tuple(
-            BillingRunError(e.account_id, e.code, e.message, aware(e.occurred_at))
+            BillingRunError(e.account_id, e.code, e.message, as_utc(e.occurred_at))
             for e in row.errors
         ),
     )

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recur.db.models import SubscriptionChange as _Row
-from recur.db.repositories.subscriptions import aware
+from recur.db.repositories.utc import as_utc
 from recur.domain.subscriptions import SubscriptionChange, withdrawable
 
 
@@ -18,7 +18,7 @@ def _record(row: _Row, today: date) -> SubscriptionChange:
         effective_date=row.effective_date,
         quantity=row.quantity,
         pricing_option_id=row.pricing_option_id,
-        created_at=aware(row.created_at),
+        created_at=as_utc(row.created_at),
         created_by=row.created_by,
         withdrawable=withdrawable(row.effective_date, today),
     )

@@ -5,9 +5,9 @@ from datetime import datetime
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
-from recur.clock import as_utc
 from recur.db.models import IdempotencyKey
 from recur.db.repositories.inserts import insert_missing
+from recur.db.repositories.utc import as_utc
 from recur.domain.idempotency import KeptRequest, StoredResponse
 
 # What the result column holds until the first request has answered.

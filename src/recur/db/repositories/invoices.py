@@ -24,7 +24,7 @@ from recur.db.models import Account, AuditEvent, IdempotencyKey, Subscription
 from recur.db.models import Invoice as InvoiceRow
 from recur.db.models import InvoiceItem as ItemRow
 from recur.db.repositories.pages import paginate
-from recur.db.repositories.utc import aware, aware_or_none
+from recur.db.repositories.utc import as_utc, as_utc_or_none
 from recur.db.rows import fetch_rows
 from recur.domain.accounts import AccountRef
 from recur.domain.catalogue import InvoiceSource, InvoiceStatus, InvoiceType
@@ -254,9 +254,9 @@ def _invoice(row: InvoiceRow, items: tuple[IssuedItem, ...]) -> Invoice:
         items=items,
         type=row.type,
         status=row.status,
-        paid_at=aware_or_none(row.paid_at),
+        paid_at=as_utc_or_none(row.paid_at),
         account=AccountRef(row.account.id, row.account.name),
-        created_at=aware(row.created_at),
+        created_at=as_utc(row.created_at),
     )
 
 

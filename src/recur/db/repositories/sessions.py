@@ -5,10 +5,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
-from recur.clock import as_utc
 from recur.db.models import User as UserRow
 from recur.db.models import UserSession as SessionRow
 from recur.db.repositories.users import user_record
+from recur.db.repositories.utc import as_utc
 from recur.domain.users import UserSession
 
 

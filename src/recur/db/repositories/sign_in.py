@@ -5,14 +5,14 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from recur.clock import as_utc
 from recur.db.models import SignInFailure
 from recur.db.repositories.inserts import insert_missing
+from recur.db.repositories.utc import as_utc, as_utc_or_none
 from recur.domain.users import FailedSignIns
 
 
 def _record(row: SignInFailure) -> FailedSignIns:
-    blocked = None if row.blocked_until is None else as_utc(row.blocked_until)
+    blocked = as_utc_or_none(row.blocked_until)
     return FailedSignIns(row.key, row.failures, as_utc(row.last_failure_at), blocked)
 
 

@@ -4,7 +4,7 @@ Each write is sent at once: the engine's inputs (db/billing_store.py) are read w
 statements that must see it.
 """
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, select, update
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, aliased, joinedload
 from recur.db import models
 from recur.db.billing_store import lock_account
 from recur.db.repositories.pages import paginate
+from recur.db.repositories.utc import as_utc
 from recur.domain.accounts import Account, AccountRef
 from recur.domain.catalogue import SubscriptionStatus
 from recur.domain.pages import Page
@@ -21,11 +22,6 @@ from recur.domain.subscriptions import SWITCH_KEEPS, Subscription, SubscriptionF
 
 _T = TypeVar("_T", bound=tuple[Any, ...])
 _Row = models.Subscription
-
-
-def aware(value: datetime) -> datetime:
-    """Timestamps are UTC; SQLite gives them back without their zone."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _record(row: _Row) -> Subscription:
@@ -42,7 +38,7 @@ def _record(row: _Row) -> Subscription:
         end_date=row.end_date,
         next_charge_date=row.next_charge_date,
         reconcile_from=row.reconcile_from,
-        created_at=aware(row.created_at),
+        created_at=as_utc(row.created_at),
     )
 
 
@@ -166,7 +162,7 @@ def locked_account(session: Session, account_id: int) -> Account | None:
         payment_terms_days=row.payment_terms_days,
         tax_rate=row.tax_rate,
         status=row.status,
-        created_at=aware(row.created_at),
+        created_at=as_utc(row.created_at),
     )
 
 
@@ -227,7 +223,7 @@ def add(
         end_date=end_date,
         next_charge_date=None,
         reconcile_from=None,
-        created_at=aware(row.created_at),
+        created_at=as_utc(row.created_at),
     )
 
 

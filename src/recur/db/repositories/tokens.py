@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from recur.clock import as_utc
 from recur.db.models import ApiToken as TokenRow
+from recur.db.repositories.utc import as_utc, as_utc_or_none
 from recur.db.rows import Query
 from recur.domain.roles import Role
 from recur.domain.users import ApiToken, Principal
@@ -21,8 +21,8 @@ def _record(row: TokenRow) -> ApiToken:
         row.name,
         Role(row.role),
         as_utc(row.created_at),
-        None if row.last_used_at is None else as_utc(row.last_used_at),
-        None if row.revoked_at is None else as_utc(row.revoked_at),
+        as_utc_or_none(row.last_used_at),
+        as_utc_or_none(row.revoked_at),
     )
 
 
@@ -46,7 +46,7 @@ def live_principal(
     if not rows or not hmac.compare_digest(rows[0].token_hash, token_hash):
         return None
     row = rows[0]
-    last_used = None if row.last_used_at is None else as_utc(row.last_used_at)
+    last_used = as_utc_or_none(row.last_used_at)
     return Principal(row.id, row.name, Role(row.role)), last_used
 
 

@@ -1,11 +1,12 @@
-"""Timestamps as records hold them: aware, in UTC (SQLite gives them back naive)."""
+"""Timestamps as records hold them: aware, in UTC. SQLite returns the UTC instants it
+was given without their zone."""
 
 from datetime import UTC, datetime
 
 
-def aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+def as_utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def aware_or_none(value: datetime | None) -> datetime | None:
-    return None if value is None else aware(value)
+def as_utc_or_none(moment: datetime | None) -> datetime | None:
+    return None if moment is None else as_utc(moment)
