@@ -29,6 +29,7 @@ _CYCLE_MONTHS = {
 class BillingType(StrEnum):
     PREPAID = "prepaid"
     POSTPAID = "postpaid"
+    USAGE = "usage"  # in arrears, from usage records priced by meter (SPEC §13)
 
 
 class PartialCharges(StrEnum):

@@ -19,6 +19,7 @@ from recur.domain.catalogue import BillingCycle, CancelAt
 from recur.domain.errors import Conflict, InvalidInput, NotFound
 from recur.domain.invoices import PendingInvoice
 from recur.services.invoicing import subscription_pending
+from recur.services.meters import check_changeable
 from recur.services.subscriptions import (
     cancel_in,
     locked_subscription,
@@ -138,6 +139,7 @@ def _change_in(
         check_quantity(spec.quantity)
     sub = locked_subscription(session, subscription_id)
     option = session.get_one(PricingOption, sub.pricing_option_id)
+    check_changeable(option.billing_type, sub.id)
     if option.billing_period == BillingCycle.ONE_TIME:
         raise InvalidInput(
             "unchangeable_subscription",
