@@ -93,3 +93,8 @@ class MeterUsage:
     unit_price: Decimal
     quantity: Decimal
     records: int
+
+
+def quantity_text(quantity: Decimal) -> str:
+    """A quantity as people write it: "120.5", "300", never "3E+2" nor "300.000000"."""
+    return format(quantity.normalize(), "f")

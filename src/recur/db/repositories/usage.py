@@ -32,6 +32,10 @@ def add_meters(session: Session, pricing_option_id: int, meters: Sequence[MeterS
         for meter in meters
     )
     session.flush()
+    # An option created in this session shows its meters once the session is closed.
+    option = session.get(PricingOption, pricing_option_id)
+    if option is not None:
+        session.refresh(option, ["meters"])
 
 
 def meters_of(
