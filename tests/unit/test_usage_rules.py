@@ -78,7 +78,7 @@ def test_meters_as_typed_in_the_back_office() -> None:
     ]
     with pytest.raises(InvalidInput, match="meter line 1"):
         parse_meter_lines("vm.hours, hours, 0.096")
-    with pytest.raises(InvalidInput, match="meter_unit_price must be written with digits"):
+    with pytest.raises(InvalidInput, match="meter_unit_price must have a point for decimals"):
         parse_meter_lines("vm.hours, VMs, hours, 0.09.6")
 
 
