@@ -1,0 +1,98 @@
+"""Billing > Usage: a CSV file checked before anything is stored, then stored whole."""
+
+import time
+from datetime import date
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from recur.db.models import UsageRecord
+from recur.db.session import Database
+from recur.services.subscriptions import SubscriptionSpec, create_subscription
+from tests.integration.usage import azure_option
+from tests.web.acme import Acme
+
+HEADER = "id,subscription_id,meter,quantity,occurred_on\n"
+
+
+def usage_sub(database: Database, acme: Acme) -> int:
+    option = azure_option(database, sku="AZURE-PLAN")
+    spec = SubscriptionSpec(acme.account_id, option, 1, date(2027, 1, 11))
+    return create_subscription(database, spec, "tests").id
+
+
+def count(database: Database) -> int:
+    with database.read() as session:
+        return int(session.scalar(select(func.count()).select_from(UsageRecord)) or 0)
+
+
+def upload(client: TestClient, csrf: str, text: str) -> str:
+    response = client.post(
+        "/usage/check",
+        data={"csrf_token": csrf},
+        files={"file": ("usage.csv", text.encode(), "text/csv")},
+    )
+    return response.text
+
+
+def test_a_file_is_checked_first_then_stored(
+    operator: tuple[TestClient, str], database: Database, acme: Acme
+) -> None:
+    client, csrf = operator
+    sub = usage_sub(database, acme)
+    refused = upload(
+        client,
+        csrf,
+        HEADER
+        + f"r1,{sub},vm.hours,1.5,2027-01-12\nr2,{sub},gpu,1,2027-01-12\nr3,{sub},vm.hours,-2,2027-01-12\n",
+    )
+    assert 'id="check-accepted">1<' in refused
+    assert 'id="check-refused">2<' in refused
+    assert "line 3" in refused
+    assert "meter &#39;gpu&#39; is not on subscription" in refused
+    assert "line 4" in refused
+    assert 'name="token"' not in refused
+    assert count(database) == 0
+
+    page = upload(client, csrf, HEADER + f"r1,{sub},vm.hours,1.5,2027-01-12\n")
+    assert 'id="check-accepted">1<' in page
+    assert count(database) == 0  # checked, not stored
+    token = page.split('name="token" value="')[1].split('"')[0]
+    stored = client.post("/usage/confirm", data={"csrf_token": csrf, "token": token})
+    assert stored.status_code == 303
+    assert count(database) == 1
+    assert "Stored 1 usage records (0 duplicates)" in client.get("/usage").text
+    again = upload(client, csrf, HEADER + f"r1,{sub},vm.hours,1.5,2027-01-12\n")
+    assert 'id="check-duplicates">1<' in again
+    assert "nothing to store" in again
+
+
+def test_a_file_without_the_columns_is_refused(operator: tuple[TestClient, str]) -> None:
+    client, csrf = operator
+    page = upload(client, csrf, "id,meter\nr1,vm.hours\n")
+    assert "missing: subscription_id, quantity, occurred_on" in page
+
+
+def test_viewers_cannot_upload(viewer: tuple[TestClient, str]) -> None:
+    client, _ = viewer
+    assert client.get("/usage").status_code == 403
+
+
+def test_a_file_of_100000_rows(
+    operator: tuple[TestClient, str], database: Database, acme: Acme
+) -> None:
+    client, csrf = operator
+    sub = usage_sub(database, acme)
+    rows = "".join(
+        f"rec-{i:06},{sub},vm.hours,{i % 97}.5,2027-01-{12 + i % 4}\n" for i in range(100_000)
+    )
+    started = time.monotonic()
+    page = upload(client, csrf, HEADER + rows)
+    assert 'id="check-accepted">100000<' in page
+    token = page.split('name="token" value="')[1].split('"')[0]
+    assert (
+        client.post("/usage/confirm", data={"csrf_token": csrf, "token": token}).status_code == 303
+    )
+    assert count(database) == 100_000
+    # Far from any proxy's timeout (typically 60 s) even on a loaded test machine.
+    assert time.monotonic() - started < 60
