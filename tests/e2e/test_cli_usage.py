@@ -44,7 +44,7 @@ def test_import_is_all_or_nothing_and_show_lists_the_records(db_url: str, tmp_pa
     )
     done = recur(db_url, "usage", "import", str(good), today="2027-02-01")
     assert done.returncode == 0, done.stderr
-    assert "2 accepted, 1 duplicates" in done.stdout
+    assert "accepted: 2, duplicates: 1" in done.stdout
     assert "storing" in done.stderr  # the progress bar
 
     shown = recur(db_url, "usage", "show", str(sub), today="2027-02-01")
@@ -65,6 +65,6 @@ def test_import_in_batches_reports_the_batches_refused(db_url: str, tmp_path: Pa
     file.write_text(HEADER + "".join(rows))
     result = recur(db_url, "usage", "import", str(file), "--batch", "3", today="2027-02-01")
     assert result.returncode == 6
-    assert "3 accepted" in result.stdout
+    assert "accepted: 3" in result.stdout
     assert "batch 2 (lines 5–7): line 5 (id 'r4')" in result.stderr
     assert stored_ids(db_url) == ["r1", "r2", "r3"]

@@ -61,7 +61,7 @@ def test_a_file_is_checked_first_then_stored(
     stored = client.post("/usage/confirm", data={"csrf_token": csrf, "token": token})
     assert stored.status_code == 303
     assert count(database) == 1
-    assert "Stored 1 usage records (0 duplicates)" in client.get("/usage").text
+    assert "Stored 1 usage records (duplicates: 0)" in client.get("/usage").text
     again = upload(client, csrf, HEADER + f"r1,{sub},vm.hours,1.5,2027-01-12\n")
     assert 'id="check-duplicates">1<' in again
     assert "nothing to store" in again

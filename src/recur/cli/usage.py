@@ -74,7 +74,7 @@ def import_usage(
                 continue
             accepted += done.accepted
             duplicates += done.duplicates
-    say(f"{accepted} accepted, {duplicates} duplicates")
+    say(f"accepted: {accepted}, duplicates: {duplicates}")
     for refusal in failed:
         say(f"refused: {refusal}", err=True)
     if failed:

@@ -88,7 +88,7 @@ def usage_confirm(
     except DomainError as error:
         flash(request, f"Nothing was stored: {sentence(error.message)}")
     else:
-        flash(request, f"Stored {done.accepted} usage records ({done.duplicates} duplicates).")
+        flash(request, f"Stored {done.accepted} usage records (duplicates: {done.duplicates}).")
     finally:
         kept.unlink(missing_ok=True)
     return RedirectResponse("/usage", status_code=303)
