@@ -2,15 +2,17 @@
 
 import time
 from datetime import date
+from decimal import Decimal
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from recur.db.models import UsageRecord
+from recur.db.models import PricingOption, Product, UsageRecord
 from recur.db.session import Database
 from recur.services.subscriptions import SubscriptionSpec, create_subscription
 from tests.integration.usage import azure_option
 from tests.web.acme import Acme
+from tests.web.test_input import field_error, product_form
 
 HEADER = "id,subscription_id,meter,quantity,occurred_on\n"
 
@@ -96,3 +98,33 @@ def test_a_file_of_100000_rows(
     assert count(database) == 100_000
     # Far from any proxy's timeout (typically 60 s) even on a loaded test machine.
     assert time.monotonic() - started < 60
+
+
+def test_the_product_form_creates_a_usage_option_with_its_meters(
+    admin: tuple[TestClient, str], database: Database
+) -> None:
+    client, csrf = admin
+    form = product_form(
+        csrf,
+        sku="AZ-USAGE",
+        billing_type="usage",
+        unit_price="0",
+        meters="vm.hours, Virtual machines, hours, 0.096\nstorage.gb, Storage, GB, 0.02",
+        usage_delay_days="3",
+    )
+    missing = client.post("/products", data={**form, "meters": ""})
+    assert missing.status_code == 422
+    assert field_error(missing.text, "meters") == "A usage option needs at least one meter."
+    late = client.post("/products", data={**form, "usage_delay_days": "32"})
+    assert late.status_code == 422
+    assert "from 0 to 31" in field_error(late.text, "usage_delay_days")
+    assert client.post("/products", data=form).status_code == 303
+    with database.read() as session:
+        option = session.scalars(
+            select(PricingOption).join(Product).where(Product.sku == "AZ-USAGE")
+        ).one()
+        assert option.usage_delay_days == 3
+        assert [(m.code, m.unit, m.unit_price) for m in option.meters] == [
+            ("storage.gb", "GB", Decimal("0.02")),
+            ("vm.hours", "hours", Decimal("0.096")),
+        ]
