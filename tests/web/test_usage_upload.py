@@ -1,5 +1,6 @@
 """Billing > Usage: a CSV file checked before anything is stored, then stored whole."""
 
+import re
 import time
 from datetime import date
 from decimal import Decimal
@@ -10,7 +11,8 @@ from sqlalchemy import func, select
 from recur.db.models import PricingOption, Product, UsageRecord
 from recur.db.session import Database
 from recur.services.subscriptions import SubscriptionSpec, create_subscription
-from tests.integration.usage import azure_option
+from recur.services.usage import ingest
+from tests.integration.usage import azure_option, rec
 from tests.web.acme import Acme
 from tests.web.test_input import field_error, product_form
 
@@ -128,3 +130,29 @@ def test_the_product_form_creates_a_usage_option_with_its_meters(
             ("storage.gb", "GB", Decimal("0.02")),
             ("vm.hours", "hours", Decimal("0.096")),
         ]
+
+
+def test_a_usage_subscription_page_shows_usage_per_meter_and_period(
+    operator: tuple[TestClient, str], database: Database, acme: Acme
+) -> None:
+    client, _ = operator
+    sub = usage_sub(database, acme)
+    ingest(
+        database,
+        [
+            rec("r1", sub, "vm.hours", "120.5", "2027-01-12"),
+            rec("r2", sub, "vm.hours", "300", "2027-01-14"),
+            rec("r3", sub, "storage.gb", "512", "2027-01-15"),
+        ],
+        date(2027, 1, 15),
+        "tests",
+    )
+    page = client.get(f"/subscriptions/{sub}").text
+    table = page.split('id="usage-by-period"')[1].split("</table>")[0]
+    assert "11 Jan 2027 – 10 Feb 2027" in table
+    rows = [re.sub(r"<[^>]+>|\s+", " ", row).split() for row in table.split("<tr>")[2:]]
+    assert rows[0][-6:] == ["storage.gb", "512", "GB", "€0.02", "€10.24", "1"]
+    assert rows[1][-6:] == ["vm.hours", "420.5", "hours", "€0.096", "€40.37", "2"]
+    records = page.split('id="usage-records"')[1]
+    assert records.index("r3") < records.index("r2") < records.index("r1")
+    assert "usage-overview" not in client.get(f"/subscriptions/{acme.s1}").text

@@ -9,18 +9,23 @@ changed record is a conflict whoever came first. Nothing is locked: ingestion ne
 waits for billing, nor billing for it, beyond the rows both touch.
 """
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
+from itertools import takewhile
 
 from sqlalchemy.orm import Session
 
 from recur.db.audit import record as audit
+from recur.db.billing_store import subscription_state
 from recur.db.repositories import usage as repository
 from recur.db.session import Database
+from recur.domain.catalogue import BillingType
 from recur.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from recur.domain.pages import Page
-from recur.domain.usage import Refusal, UsageIn, UsageRecord, UsageTerms
+from recur.domain.usage import MeterUsage, Refusal, UsageIn, UsageRecord, UsageTerms
 from recur.services.usage_input import MAX_BATCH, read_record, record_id
 
 Raw = Mapping[str, object]
@@ -120,6 +125,74 @@ def list_usage(
         return repository.records_page(
             session, subscription_id, occurred_from, occurred_to, limit, cursor
         )
+
+
+@dataclass(frozen=True)
+class PeriodUsage:
+    """A usage period [start, end) and what each meter of the option counted in it so far."""
+
+    start: date
+    end: date
+    meters: list[MeterUsage]
+
+    @property
+    def last_day(self) -> date:
+        return self.end - timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class UsageOverview:
+    """A usage subscription's current and recent periods, the newest first, and the
+    records of those periods (the newest first, at most `RECENT_RECORDS`)."""
+
+    periods: list[PeriodUsage]
+    records: list[UsageRecord]
+    more_records: int  # how many more records those periods hold
+
+
+RECENT_PERIODS = 3
+RECENT_RECORDS = 50
+
+
+def usage_overview(db: Database, subscription_id: int, today: date) -> UsageOverview | None:
+    """What a usage subscription used so far, per meter, in the period containing today
+    (or its last one) and the periods before it; None for other subscriptions."""
+    with db.read() as session:
+        terms = subscription_state(session, subscription_id)[0]
+        if terms.billing_type != BillingType.USAGE:
+            return None
+        periods = list(takewhile(lambda p: p.start <= today, terms.schedule.periods()))
+        periods = periods[-RECENT_PERIODS:]
+        if not periods:
+            return UsageOverview([], [], 0)
+        meters = repository.meters_of(session, [terms.option_id]).get(terms.option_id, [])
+        totals = repository.daily_totals(session, subscription_id, periods[0].start)
+        records = repository.newest_records(
+            session, subscription_id, periods[0].start, RECENT_RECORDS
+        )
+    shown = []
+    for period in reversed(periods):
+        quantity: dict[str, Decimal] = defaultdict(Decimal)
+        count: dict[str, int] = defaultdict(int)
+        for meter, day, summed, counted in totals:
+            if period.start <= day < period.end:
+                quantity[meter.code] += summed
+                count[meter.code] += counted
+        used = [
+            MeterUsage(
+                period.start,
+                period.end,
+                m.code,
+                m.unit,
+                m.unit_price,
+                quantity[m.code],
+                count[m.code],
+            )
+            for m in meters
+        ]
+        shown.append(PeriodUsage(period.start, period.end, used))
+    held = sum(counted for *_, counted in totals)
+    return UsageOverview(shown, records, held - len(records))
 
 
 Reading = tuple[int, UsageIn | Refusal]

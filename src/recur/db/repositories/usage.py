@@ -138,6 +138,20 @@ def records_page(
     return paginate(session, query, limit, cursor, _record)
 
 
+def newest_records(
+    session: Session, subscription_id: int, since: date, limit: int
+) -> list[UsageRecordOut]:
+    """A subscription's newest records (by the day they occurred) from `since` on."""
+    query = (
+        select(UsageRecord)
+        .where(UsageRecord.subscription_id == subscription_id, UsageRecord.occurred_on >= since)
+        .options(joinedload(UsageRecord.meter), joinedload(UsageRecord.invoice_item))
+        .order_by(UsageRecord.occurred_on.desc(), UsageRecord.id.desc())
+        .limit(limit)
+    )
+    return [_record(row) for row in session.scalars(query)]
+
+
 def _record(row: UsageRecord) -> UsageRecordOut:
     return UsageRecordOut(
         id=row.id,
