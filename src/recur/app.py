@@ -51,7 +51,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_api(app)
     install_web(app)
     install_http_errors(app)
-    app.add_middleware(HttpGuards, max_body_bytes=ctx.settings.max_body_bytes)
+    app.add_middleware(
+        HttpGuards,
+        max_body_bytes=ctx.settings.max_body_bytes,
+        max_upload_bytes=ctx.settings.max_upload_bytes,
+    )
     return app
 
 

@@ -29,15 +29,21 @@ SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
 ]
 
 
-def too_large_message(limit: int) -> str:
-    return f"the request body is larger than {limit} bytes (RECUR_MAX_BODY_BYTES)"
+# Where usage records come in bulk (a batch of 10,000, a file of 100,000 rows): their
+# bodies have a limit of their own, RECUR_MAX_UPLOAD_BYTES.
+UPLOAD_PATHS = frozenset({"/api/v1/usage", "/usage/check"})
+
+
+def too_large_message(limit: int, setting: str = "RECUR_MAX_BODY_BYTES") -> str:
+    return f"the request body is larger than {limit} bytes ({setting})"
 
 
 class HttpGuards:
     """The security headers on every answer, and the request body's size limit."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, max_upload_bytes: int) -> None:
         self.app, self.max_body_bytes = app, max_body_bytes
+        self.max_upload_bytes = max_upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -49,8 +55,9 @@ class HttpGuards:
                 message["headers"] = [*message.get("headers", ()), *SECURITY_HEADERS]
             await send(message)
 
-        if self._declared_length(scope) > self.max_body_bytes:
-            await self._refusal(scope)(scope, receive, send_guarded)
+        limit, setting = self._limit(scope)
+        if self._declared_length(scope) > limit:
+            await self._refusal(scope, limit, setting)(scope, receive, send_guarded)
             return
         received = 0
 
@@ -59,13 +66,18 @@ class HttpGuards:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
+                if received > limit:
                     # FastAPI and Starlette's form parser let an HTTPException through,
                     # so the app's own handlers answer it (in the API's error shape).
-                    raise HTTPException(413, too_large_message(self.max_body_bytes))
+                    raise HTTPException(413, too_large_message(limit, setting))
             return message
 
         await self.app(scope, receive_limited, send_guarded)
+
+    def _limit(self, scope: Scope) -> tuple[int, str]:
+        if scope["path"] in UPLOAD_PATHS:
+            return self.max_upload_bytes, "RECUR_MAX_UPLOAD_BYTES"
+        return self.max_body_bytes, "RECUR_MAX_BODY_BYTES"
 
     @staticmethod
     def _declared_length(scope: Scope) -> int:
@@ -74,8 +86,9 @@ class HttpGuards:
                 return int(value) if value.isdigit() else 0
         return 0
 
-    def _refusal(self, scope: Scope) -> Response:
-        message = too_large_message(self.max_body_bytes)
+    @staticmethod
+    def _refusal(scope: Scope, limit: int, setting: str) -> Response:
+        message = too_large_message(limit, setting)
         if scope["path"].startswith(API_PREFIX):
             return error_response(413, code_for(413), message)
         return PlainTextResponse(message, status_code=413)

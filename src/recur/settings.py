@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     server_threads: int = Field(default=8, ge=1)
     # The largest request body read (413 beyond). Raise it for large API batches.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # The same for usage records in bulk (http_guards.UPLOAD_PATHS): an API batch of
+    # 10,000 records, a back-office file of 100,000 rows and more.
+    max_upload_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
 
     @field_validator("api_token")
     @classmethod

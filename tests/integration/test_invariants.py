@@ -127,6 +127,7 @@ products_st = st.builds(
     cycle=st.sampled_from(
         [BillingCycle.MONTHLY, BillingCycle.QUARTERLY, BillingCycle.ANNUAL, BillingCycle.ONE_TIME]
     ),
+    # Priced options: a usage option's price is its meters' (tests of usage billing).
     billing_type=st.sampled_from([BillingType.PREPAID, BillingType.POSTPAID]),
     setup_fee=st.booleans(),
     taxable=st.booleans(),

@@ -11,15 +11,16 @@ from recur.domain.catalogue import BillingType, ChargeKind
 from recur.domain.charges import BilledState, SubscriptionTerms, next_planned_issue_date
 from recur.domain.invoices import due_invoices, pending_invoices
 from recur.domain.periods import PeriodSchedule
-from recur.domain.usage import Meter, UsageRecord, usage_owed
+from recur.domain.usage import Meter
+from recur.domain.usage_billing import UnbilledUsage, usage_owed
 from tests.unit.factories import account, terms
 
-VM = Meter("vm.hours", "Virtual machines", "hours", Decimal("0.096"))
-STORAGE = Meter("storage.gb", "Storage", "GB", Decimal("0.02"))
+VM = Meter(1, 1, "vm.hours", "Virtual machines", "hours", Decimal("0.096"))
+STORAGE = Meter(2, 1, "storage.gb", "Storage", "GB", Decimal("0.02"))
 NOTHING = BilledState()
 
 
-def azure(*records: UsageRecord, end_date: date | None = None) -> SubscriptionTerms:
+def azure(*records: UnbilledUsage, end_date: date | None = None) -> SubscriptionTerms:
     """U1 of §15: monthly usage from 2027-01-11, meters vm.hours and storage.gb, 3 days' delay."""
     return terms(
         product_name="Azure plan",
@@ -34,8 +35,8 @@ def azure(*records: UsageRecord, end_date: date | None = None) -> SubscriptionTe
 
 def record(
     rid: str, meter: Meter, quantity: str, occurred: date, received: date | None = None
-) -> UsageRecord:
-    return UsageRecord(rid, meter.code, Decimal(quantity), occurred, received or occurred)
+) -> UnbilledUsage:
+    return UnbilledUsage(rid, meter.code, Decimal(quantity), occurred, received or occurred)
 
 
 R1 = record("r1", VM, "120.5", date(2027, 1, 15))

@@ -10,6 +10,7 @@ from recur.api import (
     products,
     subscriptions,
     test_clock,
+    usage,
 )
 from recur.api.deps import get_principal
 from recur.api.errors import install_http_errors
@@ -25,7 +26,7 @@ def install(app: FastAPI) -> None:
     """Mount the API routers on the application; every route needs a bearer token."""
     ctx: AppContext = app.state.ctx
     api = APIRouter(prefix=PREFIX, dependencies=[Depends(get_principal)])
-    for module in (products, accounts, subscriptions, changes, invoices, billing_runs):
+    for module in (products, accounts, subscriptions, changes, invoices, billing_runs, usage):
         api.include_router(module.router)
     if isinstance(ctx.clock, TestClock):
         api.include_router(test_clock.router)

@@ -61,6 +61,17 @@ def pricing_option(option: PricingOption) -> s.PricingOptionOut:
         billing_day=option.billing_day,
         anniversary_billing=option.anniversary_billing,
         active=option.active,
+        meters=[
+            s.MeterOut(
+                id=m.id,
+                code=m.code,
+                name=m.name,
+                unit=m.unit,
+                unit_price=price(m.unit_price, option.currency),
+            )
+            for m in option.meters
+        ],
+        usage_delay_days=option.usage_delay_days,
     )
 
 

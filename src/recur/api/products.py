@@ -11,6 +11,7 @@ from recur.api.errors import ApiRoute, documented
 from recur.api.idempotency import IdempotencyKey, respond
 from recur.api.params import Cursor, IdPath, Limit
 from recur.api.schemas import ListOut, ProductIn, ProductOut
+from recur.domain.usage import MeterSpec
 from recur.services import catalogue
 
 router = APIRouter(prefix="/products", tags=["products"], route_class=ApiRoute)
@@ -25,7 +26,11 @@ def create_product(
         name=body.name,
         taxable=body.taxable,
         pricing_options=[
-            catalogue.PricingOptionSpec(**o.model_dump()) for o in body.pricing_options
+            catalogue.PricingOptionSpec(
+                **o.model_dump(exclude={"meters"}),
+                meters=tuple(MeterSpec(**m.model_dump()) for m in o.meters),
+            )
+            for o in body.pricing_options
         ],
     )
     return respond(

@@ -114,6 +114,21 @@ class ErrorResponse(BaseModel):
 # --- catalogue ----------------------------------------------------------------------------
 
 
+class MeterIn(Input):
+    code: Code
+    name: Name
+    unit: Annotated[str, Field(min_length=1, max_length=64, examples=["hours"])]
+    unit_price: PriceIn
+
+
+class MeterOut(BaseModel):
+    id: int
+    code: str
+    name: str
+    unit: str
+    unit_price: Amount
+
+
 class PricingOptionIn(Input):
     code: Code
     billing_period: BillingCycle
@@ -128,6 +143,14 @@ class PricingOptionIn(Input):
         False,
         description="Bill on each subscription's own start day, whatever the billing day "
         "(no pro-rata at the start); not with the option's own billing_day",
+    )
+    meters: list[MeterIn] = Field(
+        default_factory=list,
+        max_length=50,
+        description='billing_type "usage": what its records are priced by (at least one)',
+    )
+    usage_delay_days: Annotated[int, Strict(), Field(ge=0, le=31)] = Field(
+        0, description="Usage options: days after a period's end to wait for late records"
     )
 
 
@@ -151,6 +174,8 @@ class PricingOptionOut(BaseModel):
     billing_day: int | None
     anniversary_billing: bool
     active: bool
+    meters: list[MeterOut]
+    usage_delay_days: int
 
 
 class ProductOut(BaseModel):

@@ -67,6 +67,30 @@ def insert_rows(session: Session, model: type[Base], rows: Rows) -> None:
         session.execute(insert(model), list(rows))
 
 
+def insert_new_rows(session: Session, model: type[Base], rows: Rows) -> set[Any]:
+    """INSERT the rows whose "id" is not taken, all in one statement, and return the
+    ids inserted. PostgreSQL: a row whose id another transaction has written (committed,
+    or committed while this one waited for it) is skipped (ON CONFLICT DO NOTHING), the
+    rows sent as one array per column. SQLite: its transaction holds the write lock
+    (BEGIN IMMEDIATE), so no other writer can take an id meanwhile: plain executemany."""
+    if not rows:
+        return set()
+    if not is_postgres(session):
+        insert_rows(session, model, rows)
+        return {row["id"] for row in rows}
+    table = cast(Table, model.__table__)
+    dialect = session.get_bind().dialect
+    columns = list(rows[0])
+    arrays = ", ".join(f"%({c})s::{table.c[c].type.compile(dialect=dialect)}[]" for c in columns)
+    statement = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) "
+        "ON CONFLICT (id) DO NOTHING RETURNING id"
+    )
+    with connection_of(session) as connection:
+        cursor = connection.execute(statement, {c: [row[c] for row in rows] for c in columns})
+        return {row[0] for row in cursor.fetchall()}
+
+
 def copy_rows(connection: psycopg.Connection[Any], model: type[Base], rows: Rows) -> None:
     """COPY rows that all have the same keys into the table of `model` (PostgreSQL, on a
     connection from `connection_of`)."""

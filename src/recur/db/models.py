@@ -46,6 +46,7 @@ Price = Money(6)
 Amount = Money(4)
 Rate = Money(2, precision=5)
 Proration = Money(6, precision=9)
+UsageQuantity = Money(6)  # a usage record's quantity: exact, 6 places (SPEC §13)
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -138,6 +139,7 @@ class PricingOption(Base):
         CheckConstraint(
             "NOT anniversary_billing OR billing_day IS NULL", name="anniversary_billing"
         ),
+        CheckConstraint("usage_delay_days BETWEEN 0 AND 31", name="usage_delay_days"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -154,8 +156,12 @@ class PricingOption(Base):
     # "Exclude from pro-rata": billed on each subscription's own start day (SPEC §12).
     anniversary_billing: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Usage options (SPEC §13): days after a period's end to wait for late records.
+    usage_delay_days: Mapped[int] = mapped_column(Integer, default=0)
 
     product: Mapped[Product] = relationship(back_populates="pricing_options")
+    # Loaded with the options (one query per batch of options, never one per option).
+    meters: Mapped[list["Meter"]] = relationship(order_by="Meter.code", lazy="selectin")
 
 
 class Subscription(Base):
@@ -489,3 +495,51 @@ class ApiToken(Base):
     # Written at most once a minute per token (services/tokens.py), never per request.
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Meter(Base):
+    """What a usage pricing option charges for, per unit (SPEC §13)."""
+
+    __tablename__ = "meters"
+    __table_args__ = (
+        UniqueConstraint("pricing_option_id", "code"),
+        CheckConstraint("unit_price >= 0", name="unit_price"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pricing_option_id: Mapped[int] = mapped_column(ForeignKey("pricing_options.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(64))
+    unit_price: Mapped[Decimal] = mapped_column(Price)
+
+
+class UsageRecord(Base):
+    """A usage record as its sender identified it: the primary key is the sender's own
+    id, so the database itself keeps each record once, whatever the retries and races.
+    `invoice_item_id` is the item that billed it (None until billed)."""
+
+    __tablename__ = "usage_records"
+    __table_args__ = (
+        CheckConstraint("quantity >= 0", name="quantity"),
+        Index("ix_usage_records_subscription_occurred", "subscription_id", "occurred_on"),
+        # What the engine bills: a subscription's records not billed yet.
+        Index(
+            "ix_usage_records_unbilled",
+            "subscription_id",
+            "received_on",
+            postgresql_where=text("invoice_item_id IS NULL"),
+            sqlite_where=text("invoice_item_id IS NULL"),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"))
+    meter_id: Mapped[int] = mapped_column(ForeignKey("meters.id"))
+    quantity: Mapped[Decimal] = mapped_column(UsageQuantity)
+    occurred_on: Mapped[date] = mapped_column(Date)
+    received_on: Mapped[date] = mapped_column(Date)
+    invoice_item_id: Mapped[int | None] = mapped_column(ForeignKey("invoice_items.id"))
+
+    meter: Mapped[Meter] = relationship()
+    invoice_item: Mapped[InvoiceItem | None] = relationship()

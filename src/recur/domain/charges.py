@@ -23,7 +23,8 @@ from recur.domain.explanations import explain
 from recur.domain.money import prorated_amount, round_money, round_ratio
 from recur.domain.periods import BillingPeriod, PeriodSchedule
 from recur.domain.timeline import InForce, Plan, ScheduledChange, runs, segments_of
-from recur.domain.usage import Meter, MeteredUsage, UsageRecord, usage_owed
+from recur.domain.usage import Meter
+from recur.domain.usage_billing import MeteredUsage, UnbilledUsage, usage_owed
 
 ONE_DAY = timedelta(days=1)
 PRORATION_PLACES = 6
@@ -58,7 +59,7 @@ class SubscriptionTerms:
     # records received and not billed yet.
     meters: tuple[Meter, ...] = ()
     usage_delay_days: int = 0
-    usage: tuple[UsageRecord, ...] = ()
+    usage: tuple[UnbilledUsage, ...] = ()
 
     @property
     def plan(self) -> Plan:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from recur.domain.catalogue import ChargeKind
 from recur.domain.money import to_price
+from recur.domain.usage import quantity_text
 
 if TYPE_CHECKING:
     from decimal import Decimal
@@ -34,7 +35,7 @@ def explain(charge: "Charge") -> str:
         usage = charge.usage
         records = len(usage.record_ids)
         counted = "1 record" if records == 1 else f"{records} records"
-        return f"{quantity_shown(usage.quantity)} {usage.meter.unit} × {price}, {counted} ({span})"
+        return f"{quantity_text(usage.quantity)} {usage.meter.unit} × {price}, {counted} ({span})"
     share = "" if charge.days == charge.full_days else f" × {charge.days}/{charge.full_days} days"
     if charge.kind is ChargeKind.RECURRING:
         return f"{charge.quantity} × {price}{share} ({span})"
@@ -47,12 +48,6 @@ def explain(charge: "Charge") -> str:
 def _price_shown(price: "Decimal", currency: str) -> str:
     """A catalogue has few prices: each is formatted once."""
     return str(to_price(price, currency))
-
-
-def quantity_shown(quantity: "Decimal") -> str:
-    """A metered quantity as written: 420.5, 300, 0.000001 (no exponent, no trailing zeros)."""
-    text = f"{quantity:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def days_shown(first: date, last: date) -> str:

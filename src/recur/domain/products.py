@@ -4,6 +4,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from recur.domain.usage import Meter
+
 
 @dataclass(frozen=True, slots=True)
 class ProductRef:
@@ -30,6 +32,9 @@ class PricingOption:
     billing_day: int | None
     anniversary_billing: bool
     active: bool
+    # Usage options (SPEC §13); other options have neither.
+    usage_delay_days: int = 0
+    meters: tuple[Meter, ...] = ()
 
     @property
     def product_id(self) -> int:

@@ -10,10 +10,13 @@ from sqlalchemy.orm import Session, selectinload
 from recur.db.audit import record
 from recur.db.models import PricingOption, Product
 from recur.db.repositories.pages import paginate
+from recur.db.repositories.usage import add_meters
 from recur.db.session import Database
 from recur.domain.catalogue import BillingCycle, BillingType
 from recur.domain.errors import Conflict, InvalidInput, NotFound
 from recur.domain.pages import Page
+from recur.domain.usage import MeterSpec
+from recur.services.meters import check_usage_option
 from recur.services.validation import (
     CODE_LENGTH,
     MAX_TERM_MONTHS,
@@ -37,6 +40,8 @@ class PricingOptionSpec:
     auto_renew: bool = True
     billing_day: int | None = None
     anniversary_billing: bool = False  # "exclude from pro-rata" (SPEC §12)
+    meters: tuple[MeterSpec, ...] = ()  # usage options (SPEC §13)
+    usage_delay_days: int = 0
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,12 @@ class ProductSpec:
 
 def create_product(db: Database, spec: ProductSpec, actor: str) -> Product:
     options = [_pricing_option(o) for o in spec.pricing_options]
+    meters = [
+        check_usage_option(
+            o.billing_period, o.billing_type, o.unit_price, o.meters, o.usage_delay_days
+        )
+        for o in spec.pricing_options
+    ]
     if not options:
         raise InvalidInput("missing_pricing_options", "a product needs at least one pricing option")
     codes = [o.code for o in options]
@@ -65,6 +76,8 @@ def create_product(db: Database, spec: ProductSpec, actor: str) -> Product:
         product = Product(sku=sku, name=name, taxable=spec.taxable, pricing_options=options)
         session.add(product)
         session.flush()
+        for option, option_meters in zip(options, meters, strict=True):
+            add_meters(session, option.id, option_meters)
         record(session, actor, "product.created", "product", product.id, sku=sku)
         return product
 
@@ -94,6 +107,7 @@ def _pricing_option(spec: PricingOptionSpec) -> PricingOption:
         auto_renew=spec.auto_renew,
         billing_day=check_billing_day(spec.billing_day),
         anniversary_billing=_check_anniversary(spec),
+        usage_delay_days=spec.usage_delay_days,
     )
 
 

@@ -20,6 +20,7 @@ from recur.domain.invoices import PendingInvoice
 from recur.domain.products import PricingOption
 from recur.domain.subscriptions import SWITCH_KEEPS, Subscription, SubscriptionChange
 from recur.services.invoicing import subscription_pending
+from recur.services.meters import check_changeable
 from recur.services.subscriptions import (
     cancel_in,
     locked_subscription,
@@ -119,6 +120,7 @@ def _change_in(
         check_quantity(spec.quantity)
     sub = locked_subscription(session, subscription_id)
     option = sub.pricing_option
+    check_changeable(option.billing_type, sub.id)
     if option.billing_period == BillingCycle.ONE_TIME:
         raise InvalidInput(
             "unchangeable_subscription",

@@ -23,6 +23,7 @@ from recur.domain.money import MAX_AMOUNT
 from recur.domain.pages import Page
 from recur.domain.subscriptions import Subscription, SubscriptionFilter
 from recur.domain.timeline import in_force_on
+from recur.services.meters import check_usage_quantity
 from recur.services.validation import check_day, check_quantity
 
 
@@ -60,6 +61,7 @@ def create_subscription(db: Database, spec: SubscriptionSpec, actor: str) -> Sub
                 "currency_mismatch",
                 f"pricing option {option.id} is in {option.currency}, account {account.id} bills in {account.currency}",
             )
+        check_usage_quantity(option.billing_type, spec.quantity)
         if spec.quantity * max(option.unit_price, option.setup_fee) >= MAX_AMOUNT:
             raise InvalidInput(  # its invoices could not be written
                 "invalid_quantity", f"quantity × unit price must be below {MAX_AMOUNT:,}"

@@ -9,6 +9,7 @@ from fastapi.templating import Jinja2Templates
 
 from recur import presentation as fmt
 from recur.domain.roles import Role
+from recur.domain.usage import quantity_text
 from recur.domain.users import User
 from recur.web.auth import CSRF_FIELD, csrf_token, ctx
 
@@ -26,6 +27,7 @@ templates.env.filters.update(
     percent=fmt.percent,
     label=fmt.label,
     doc_type=fmt.document_type,
+    quantity=quantity_text,
 )
 templates.env.globals.update(CSRF_FIELD=CSRF_FIELD, Role=Role)
 

@@ -10,9 +10,10 @@ from recur.web.routes import (
     session,
     subscriptions,
     tokens,
+    usage,
     users,
 )
 
 router = APIRouter(include_in_schema=False)
-for module in (session, accounts, subscriptions, invoices, products, runs, users, tokens):
+for module in (session, accounts, subscriptions, invoices, products, runs, usage, users, tokens):
     router.include_router(module.router)

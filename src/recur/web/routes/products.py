@@ -8,9 +8,11 @@ from fastapi.responses import RedirectResponse, Response
 
 from recur.domain.catalogue import BillingCycle, BillingType
 from recur.domain.errors import DomainError
+from recur.domain.usage import MeterSpec
 from recur.domain.users import User
 from recur.services import catalogue
 from recur.services.catalogue import PricingOptionSpec, ProductSpec
+from recur.services.meters import parse_meter_lines
 from recur.services.validation import PRICE_PLACES
 from recur.web.auth import admin, check_csrf, ctx, viewer
 from recur.web.forms import Form
@@ -31,6 +33,8 @@ PRODUCT_FIELDS = {
     "term_months",
     "billing_day",
     "anniversary_billing",
+    "meters",
+    "usage_delay_days",
 }
 
 
@@ -74,12 +78,14 @@ def _read_product(form: Form) -> ProductSpec | None:
     if period not in set(BillingCycle):
         form.errors["billing_period"] = "Choose a billing period."
     if kind not in set(BillingType):
-        form.errors["billing_type"] = "Choose prepaid or postpaid."
+        form.errors["billing_type"] = "Choose prepaid, postpaid or usage."
     unit_price = form.decimal("unit_price", PRICE_PLACES)
     setup_fee = form.decimal("setup_fee", PRICE_PLACES, default=Decimal(0))
     currency = form.required("currency").upper()
     term = form.integer("term_months", optional=True)
     billing_day = form.integer("billing_day", optional=True)
+    meters = _read_meters(form)
+    usage_delay_days = form.integer("usage_delay_days", optional=True) or 0
     if not form.ok or unit_price is None or setup_fee is None:
         return None
     option = PricingOptionSpec(
@@ -93,8 +99,19 @@ def _read_product(form: Form) -> ProductSpec | None:
         auto_renew=form.flag("auto_renew"),
         billing_day=billing_day,
         anniversary_billing=form.flag("anniversary_billing"),
+        meters=meters,
+        usage_delay_days=usage_delay_days,
     )
     return ProductSpec(sku=sku, name=name, pricing_options=[option], taxable=form.flag("taxable"))
+
+
+def _read_meters(form: Form) -> tuple[MeterSpec, ...]:
+    """A usage option's meters, typed one a line (services/meters.py reads them)."""
+    try:
+        return tuple(parse_meter_lines(form.text("meters")))
+    except DomainError as error:
+        form.add_domain_error(error, PRODUCT_FIELDS)
+        return ()
 
 
 def _product_form(

@@ -17,7 +17,15 @@ from recur.domain.errors import DomainError
 from recur.domain.idempotency import StoredResponse
 from recur.domain.invoices import PendingInvoice
 from recur.domain.users import User
-from recur.services import accounts, catalogue, changes, idempotency, invoicing, subscriptions
+from recur.services import (
+    accounts,
+    catalogue,
+    changes,
+    idempotency,
+    invoicing,
+    subscriptions,
+    usage,
+)
 from recur.services.change_options import ChangeChoices, change_choices
 from recur.services.changes import ChangeSpec
 from recur.services.subscriptions import SubscriptionSpec
@@ -360,6 +368,7 @@ def _subscription_page(
         form=extra.pop("form", None),
         change_form_fields=CHANGE_FORM,
         confirm=extra.pop("confirm", None),
+        usage=usage.usage_overview(db, subscription_id, today),
     )
 
 

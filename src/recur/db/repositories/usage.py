@@ -1,0 +1,190 @@
+"""Meters and usage records (SPEC §13)."""
+
+from collections.abc import Collection, Sequence
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, joinedload
+
+from recur.db.driver import insert_new_rows
+from recur.db.models import Meter, PricingOption, Subscription, UsageRecord
+from recur.db.repositories.pages import paginate
+from recur.domain.pages import Page
+from recur.domain.usage import Meter as MeterRecord
+from recur.domain.usage import MeterSpec, UsageIn, UsageTerms
+from recur.domain.usage import UsageRecord as UsageRecordOut
+
+# Ids per statement when looking records up: far below either database's limit on
+# bound parameters (SQLite's is 32,766).
+_CHUNK = 5_000
+
+
+def add_meters(session: Session, pricing_option_id: int, meters: Sequence[MeterSpec]) -> None:
+    session.add_all(
+        Meter(
+            pricing_option_id=pricing_option_id,
+            code=meter.code,
+            name=meter.name,
+            unit=meter.unit,
+            unit_price=meter.unit_price,
+        )
+        for meter in meters
+    )
+    session.flush()
+    # An option created in this session shows its meters once the session is closed.
+    option = session.get(PricingOption, pricing_option_id)
+    if option is not None:
+        session.refresh(option, ["meters"])
+
+
+def meters_of(
+    session: Session, pricing_option_ids: Collection[int]
+) -> dict[int, list[MeterRecord]]:
+    """Each option's meters, by code; options without meters are absent."""
+    found: dict[int, list[MeterRecord]] = {}
+    rows = session.scalars(
+        select(Meter)
+        .where(Meter.pricing_option_id.in_(pricing_option_ids))
+        .order_by(Meter.pricing_option_id, Meter.code)
+    )
+    for row in rows:
+        found.setdefault(row.pricing_option_id, []).append(_meter(row))
+    return found
+
+
+def _meter(row: Meter) -> MeterRecord:
+    return MeterRecord(row.id, row.pricing_option_id, row.code, row.name, row.unit, row.unit_price)
+
+
+def usage_terms(session: Session, subscription_ids: Collection[int]) -> dict[int, UsageTerms]:
+    """What the records of these subscriptions are checked against, in one query;
+    unknown subscriptions are absent."""
+    terms: dict[int, UsageTerms] = {}
+    query = (
+        select(
+            Subscription.id, Subscription.start_date, Subscription.end_date, Meter.code, Meter.id
+        )
+        .join(PricingOption, PricingOption.id == Subscription.pricing_option_id)
+        .outerjoin(Meter, Meter.pricing_option_id == PricingOption.id)
+    )
+    for chunk in _chunks(sorted(subscription_ids)):
+        for sub_id, start, end, code, meter_id in session.execute(
+            query.where(Subscription.id.in_(chunk))
+        ):
+            found = terms.setdefault(sub_id, UsageTerms(sub_id, start, end, {}))
+            if code is not None:
+                found.meter_ids[code] = meter_id
+    return terms
+
+
+def stored(session: Session, record_ids: Collection[str]) -> dict[str, UsageIn]:
+    """The stored content of those of `record_ids` that are taken."""
+    query = select(
+        UsageRecord.id,
+        UsageRecord.subscription_id,
+        Meter.code,
+        UsageRecord.quantity,
+        UsageRecord.occurred_on,
+    ).join(Meter, Meter.id == UsageRecord.meter_id)
+    found = {}
+    for chunk in _chunks(sorted(record_ids)):
+        for row in session.execute(query.where(UsageRecord.id.in_(chunk))):
+            found[row[0]] = UsageIn(*row)
+    return found
+
+
+def add_records(
+    session: Session, records: Sequence[tuple[UsageIn, int]], received_on: date
+) -> set[str]:
+    """Store each (record, meter id) whose id is free, in one statement; the ids stored.
+    An id taken meanwhile by another transaction is skipped (see driver.insert_new_rows)."""
+    return insert_new_rows(
+        session,
+        UsageRecord,
+        [
+            {
+                "id": record.id,
+                "subscription_id": record.subscription_id,
+                "meter_id": meter_id,
+                "quantity": record.quantity,
+                "occurred_on": record.occurred_on,
+                "received_on": received_on,
+            }
+            for record, meter_id in records
+        ],
+    )
+
+
+def records_page(
+    session: Session,
+    subscription_id: int,
+    occurred_from: date | None,
+    occurred_to: date | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[UsageRecordOut]:
+    """A subscription's records by the day they occurred (both bounds included)."""
+    query = (
+        select(UsageRecord)
+        .where(UsageRecord.subscription_id == subscription_id)
+        .options(joinedload(UsageRecord.meter), joinedload(UsageRecord.invoice_item))
+        .order_by(UsageRecord.occurred_on, UsageRecord.id)
+    )
+    if occurred_from is not None:
+        query = query.where(UsageRecord.occurred_on >= occurred_from)
+    if occurred_to is not None:
+        query = query.where(UsageRecord.occurred_on <= occurred_to)
+    return paginate(session, query, limit, cursor, _record)
+
+
+def newest_records(
+    session: Session, subscription_id: int, since: date, limit: int
+) -> list[UsageRecordOut]:
+    """A subscription's newest records (by the day they occurred) from `since` on."""
+    query = (
+        select(UsageRecord)
+        .where(UsageRecord.subscription_id == subscription_id, UsageRecord.occurred_on >= since)
+        .options(joinedload(UsageRecord.meter), joinedload(UsageRecord.invoice_item))
+        .order_by(UsageRecord.occurred_on.desc(), UsageRecord.id.desc())
+        .limit(limit)
+    )
+    return [_record(row) for row in session.scalars(query)]
+
+
+def _record(row: UsageRecord) -> UsageRecordOut:
+    return UsageRecordOut(
+        id=row.id,
+        subscription_id=row.subscription_id,
+        meter=row.meter.code,
+        unit=row.meter.unit,
+        quantity=row.quantity,
+        occurred_on=row.occurred_on,
+        received_on=row.received_on,
+        invoice_id=None if row.invoice_item is None else row.invoice_item.invoice_id,
+    )
+
+
+def daily_totals(
+    session: Session, subscription_id: int, since: date
+) -> list[tuple[MeterRecord, date, Decimal, int]]:
+    """Per meter and day from `since` on: (meter, day, sum of quantities, records)."""
+    query: Select[tuple[Meter, date, Decimal, int]] = (
+        select(
+            Meter,
+            UsageRecord.occurred_on,
+            func.sum(UsageRecord.quantity),
+            func.count(),
+        )
+        .join(Meter, Meter.id == UsageRecord.meter_id)
+        .where(UsageRecord.subscription_id == subscription_id, UsageRecord.occurred_on >= since)
+        .group_by(Meter.id, UsageRecord.occurred_on)
+        .order_by(UsageRecord.occurred_on)
+    )
+    return [
+        (_meter(meter), day, total, count) for meter, day, total, count in session.execute(query)
+    ]
+
+
+def _chunks(values: Sequence[object]) -> list[Sequence[object]]:
+    return [values[i : i + _CHUNK] for i in range(0, len(values), _CHUNK)]
