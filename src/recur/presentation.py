@@ -10,12 +10,14 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
+from typing import Protocol
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
 
 from recur.domain.catalogue import InvoiceType
 from recur.domain.money import minor_unit, to_money, to_price
+from recur.domain.usage import quantity_text
 
 LOCALE = "en"
 ONE_DAY = timedelta(days=1)
@@ -111,6 +113,20 @@ def _decimal_ratio(value: str) -> str:
 
 def percent(value: Decimal) -> str:
     return f"{format_decimal(value, format='0.##', locale=LOCALE)} %"
+
+
+class _Billed(Protocol):
+    @property
+    def quantity(self) -> int: ...
+    @property
+    def usage_quantity(self) -> Decimal | None: ...
+
+
+def item_quantity(item: _Billed) -> str:
+    """An item's quantity: units, or the exact sum of a usage item's records."""
+    if item.usage_quantity is None:
+        return str(item.quantity)
+    return quantity_text(item.usage_quantity)
 
 
 def label(value: str) -> str:

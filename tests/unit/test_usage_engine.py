@@ -50,10 +50,10 @@ def test_the_pending_invoice_of_section_15_as_of_1_february() -> None:
     (invoice,) = pending_invoices(account(), [(azure(R1, R2, R3), NOTHING)], date(2027, 2, 1))
     assert invoice.issue_date == date(2027, 2, 14)
     assert [(c.kind, c.usage and c.usage.meter.code, c.amount) for c in invoice.items] == [
-        (ChargeKind.USAGE, "storage.gb", Decimal("10.24")),
         (ChargeKind.USAGE, "vm.hours", Decimal("40.37")),
+        (ChargeKind.USAGE, "storage.gb", Decimal("10.24")),
     ]
-    vm = invoice.items[1]
+    vm = invoice.items[0]
     assert (vm.period_start, vm.period_end) == (date(2027, 1, 11), date(2027, 2, 11))
     assert vm.usage is not None
     assert vm.usage.quantity == Decimal("420.5")

@@ -14,10 +14,11 @@ from recur.domain.billing_runs import BillingRun
 from recur.domain.catalogue import ChargeKind
 from recur.domain.charges import PRORATION_PLACES, Charge
 from recur.domain.invoices import PendingInvoice
-from recur.domain.issued import IssuedInvoice, IssuedItem
+from recur.domain.issued import IssuedInvoice, IssuedItem, issued_item
 from recur.domain.money import to_money, to_price
 from recur.domain.pages import Page
 from recur.domain.subscriptions import Subscription, SubscriptionChange
+from recur.domain.usage import quantity_text
 from recur.services.run_heartbeat import shown_status
 from recur.services.subscriptions import SubscriptionFacts, effective_status, term_end
 
@@ -138,19 +139,8 @@ def change(item: SubscriptionChange) -> s.ChangeOut:
 
 
 def charge(item: Charge) -> s.ItemOut:
-    return s.ItemOut(
-        subscription_id=item.subscription_id,
-        kind=item.kind,
-        description=item.description,
-        explanation=item.explanation,
-        period_start=item.period_start,
-        period_end=item.period_last_day,
-        quantity=item.quantity,
-        unit_price=price(item.unit_price, item.currency),
-        proration=str(item.proration_shown),
-        amount=money(item.amount, item.currency),
-        corrects_invoice_id=item.corrects_invoice_id,
-    )
+    """A pending item: the body it will have once issued."""
+    return invoice_item(issued_item(item), item.currency)
 
 
 def pending_invoice(draft: PendingInvoice) -> s.PendingInvoiceOut:
@@ -180,11 +170,14 @@ def invoice_item(item: IssuedItem, currency: str) -> s.ItemOut:
         explanation=item.explanation,
         period_start=item.period_start,
         period_end=item.period_end,  # stored inclusive
-        quantity=item.quantity,
+        quantity=item.quantity
+        if item.usage_quantity is None
+        else quantity_text(item.usage_quantity),
         unit_price=price(item.unit_price, currency),
         proration=str(Decimal(item.proration).quantize(Decimal(1).scaleb(-PRORATION_PLACES))),
         amount=money(item.amount, currency),
         corrects_invoice_id=item.corrects_invoice_id,
+        meter=item.meter,
     )
 
 

@@ -308,12 +308,19 @@ class ItemOut(BaseModel):
     )
     period_start: date
     period_end: date = Field(description="Inclusive: the last day the item covers")
-    quantity: int
+    quantity: int | str = Field(
+        description="Units billed (a number); a usage item's is the exact sum of its "
+        "records, a decimal string",
+        examples=[10, "420.5"],
+    )
     unit_price: Amount
     proration: Amount
     amount: Amount
     corrects_invoice_id: int | None = Field(
         description="An adjustment's: the invoice that first billed the period it corrects"
+    )
+    meter: str | None = Field(
+        default=None, description="A usage item's: the code of the meter it bills"
     )
 
 

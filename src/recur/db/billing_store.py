@@ -6,7 +6,7 @@ lock the account row first, then read its subscriptions and billed cursors.
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date
 from operator import attrgetter
 from typing import Any
@@ -25,7 +25,9 @@ from recur.db.models import (
     Product,
     Subscription,
     SubscriptionChange,
+    UsageRecord,
 )
+from recur.db.models import Meter as MeterRow
 from recur.db.numbering import SERIES, number_invoices
 from recur.db.rows import Query, any_ids, fetch_rows
 from recur.domain.catalogue import (
@@ -49,6 +51,8 @@ from recur.domain.charges import (
 from recur.domain.invoices import AccountTerms, PendingInvoice, SubscriptionState
 from recur.domain.issued import IssuedInvoice, IssuedItem, issued_invoice
 from recur.domain.timeline import Plan, ScheduledChange
+from recur.domain.usage import Meter
+from recur.domain.usage_billing import UnbilledUsage
 
 
 def lock_account(session: Session, account_id: int) -> Account | None:
@@ -133,6 +137,7 @@ def _state_query() -> Select[Any]:
             Account.partial_charges,
             PricingOption.anniversary_billing,
             Subscription.pricing_option_id.label("option_id"),
+            PricingOption.usage_delay_days,
             Subscription.billing_seq,
             Subscription.reconcile_from,
         )
@@ -166,6 +171,8 @@ _PREVIEW_STATES = (
 )
 _STATE_WIDTH = len(_state_query().selected_columns)
 _RECONCILE_AT = _STATE_WIDTH - 1  # the last column of `_state_query`: reconcile_from
+_BILLING_TYPE_AT = 14  # its column billing_type
+assert _state_query().selected_columns[_BILLING_TYPE_AT].name == "billing_type"
 
 _TERMS = select(*TERMS_COLUMNS).where(Account.id == bindparam("account_id"))
 
@@ -236,20 +243,77 @@ _FACTS_BY_ID = _facts_query().where(
 _FACTS_BY_ID_ANY = _facts_query().where(any_ids(BilledPeriod.subscription_id, "ids"))
 
 
-def facts_query(postgres: bool, rows: Sequence[Sequence[Any]]) -> Query | None:
-    """The query of the facts the engine needs for these rows of `_state_query`: those
-    of the subscriptions with something to reconcile; None when none has (a run's batch
-    and a preview, nearly always), so that the ledger is not read at all."""
-    ids = [row[0] for row in rows if row[_RECONCILE_AT] is not None]
-    if not ids:
-        return None
-    return (_FACTS_BY_ID_ANY if postgres else _FACTS_BY_ID), {"ids": ids}
+def _usage_query() -> Select[Any]:
+    """The usage records received and not billed yet, with their meters (SPEC §13)."""
+    return (
+        select(
+            UsageRecord.subscription_id,
+            UsageRecord.id,
+            UsageRecord.quantity,
+            UsageRecord.occurred_on,
+            UsageRecord.received_on,
+            MeterRow.id.label("meter_id"),
+            MeterRow.pricing_option_id,
+            MeterRow.code,
+            MeterRow.name,
+            MeterRow.unit,
+            MeterRow.unit_price,
+        )
+        .join(MeterRow, UsageRecord.meter_id == MeterRow.id)
+        .where(UsageRecord.invoice_item_id.is_(None))
+        .order_by(UsageRecord.subscription_id, UsageRecord.occurred_on, UsageRecord.id)
+    )
 
 
-def facts_for(session: Session, rows: Sequence[Sequence[Any]]) -> Sequence[Any]:
-    """The facts of `facts_query`, read in `session` (none when there is no query)."""
-    query = facts_query(driver.is_postgres(session), rows)
-    return [] if query is None else fetch_rows(session, query)[0]
+_USAGE_BY_ID = _usage_query().where(
+    UsageRecord.subscription_id.in_(bindparam("ids", expanding=True))
+)
+_USAGE_BY_ID_ANY = _usage_query().where(any_ids(UsageRecord.subscription_id, "ids"))
+
+
+@dataclass(frozen=True)
+class History:
+    """What the engine reads beyond a subscription's row, for the few that need it:
+    the ledger's facts of those with something to reconcile, and the records not billed
+    yet of those billed by usage."""
+
+    facts: Sequence[Any] = ()
+    usage: Sequence[Any] = ()
+
+
+@dataclass(frozen=True)
+class HistoryQueries:
+    """The queries of a `History` (none for a batch without either: nearly always)."""
+
+    facts: Query | None
+    usage: Query | None
+
+    @property
+    def queries(self) -> list[Query]:
+        return [query for query in (self.facts, self.usage) if query is not None]
+
+    def read(self, results: Sequence[Sequence[Any]]) -> History:
+        """The history from the results of `queries`, in their order."""
+        answers = iter(results)
+        facts = next(answers) if self.facts is not None else ()
+        usage = next(answers) if self.usage is not None else ()
+        return History(facts, usage)
+
+
+def history_queries(postgres: bool, rows: Sequence[Sequence[Any]]) -> HistoryQueries:
+    """The history the engine needs for these rows of `_state_query`."""
+    reconciled = [row[0] for row in rows if row[_RECONCILE_AT] is not None]
+    metered = [row[0] for row in rows if row[_BILLING_TYPE_AT] == BillingType.USAGE.value]
+    facts = (_FACTS_BY_ID_ANY if postgres else _FACTS_BY_ID, {"ids": reconciled})
+    usage = (_USAGE_BY_ID_ANY if postgres else _USAGE_BY_ID, {"ids": metered})
+    return HistoryQueries(facts if reconciled else None, usage if metered else None)
+
+
+def history_for(session: Session, rows: Sequence[Sequence[Any]]) -> History:
+    """The history of `history_queries`, read in `session`."""
+    wanted = history_queries(driver.is_postgres(session), rows)
+    queries = wanted.queries
+    return wanted.read(fetch_rows(session, *queries) if queries else [])
 
 
 _OWING_CHANGES = _changes_query().where(
@@ -288,23 +352,22 @@ def subscription_states(
         # Core, not the ORM: plain columns, no identity map, thousands of rows a batch.
         connection = session.connection()
         rows, changes = (connection.execute(q, params).all() for q in (query, _OWING_CHANGES))
-    facts = facts_for(session, rows)
     states: dict[int, list[SubscriptionState]] = defaultdict(list)
-    for state in states_of(rows, changes, facts).values():
+    for state in states_of(rows, changes, history_for(session, rows)).values():
         states[state[0].account_id].append(state)
     return states
 
 
 def preview_queries(account_id: int) -> tuple[Query, ...]:
     """What a preview reads: the account's terms, its owing subscriptions and their
-    changes (fetch them with db/rows.py or db/loop_reads.py, then the facts of
-    `facts_query` of the subscriptions' rows, and read them with `preview_inputs`)."""
+    changes (fetch them with db/rows.py or db/loop_reads.py, then the history of
+    `history_queries` of the subscriptions' rows, and read them with `preview_inputs`)."""
     wanted = {"account_id": account_id}
     return tuple((query, wanted) for query in (_TERMS, _PREVIEW_STATES, _PREVIEW_CHANGES))
 
 
 def preview_inputs(
-    fetched: Sequence[Sequence[Any]], facts: Sequence[Any]
+    fetched: Sequence[Sequence[Any]], history: History
 ) -> tuple[AccountTerms, list[tuple[SubscriptionState, Any]]] | None:
     """The rows of `preview_queries` as the account's terms, and each of its owing
     subscriptions' engine inputs with its row (which has the subscription's own columns
@@ -312,14 +375,14 @@ def preview_inputs(
     accounts, rows, changes = fetched
     if not accounts:
         return None
-    states = states_of([row[:_STATE_WIDTH] for row in rows], changes, facts)
+    states = states_of([row[:_STATE_WIDTH] for row in rows], changes, history)
     return account_terms(accounts[0]), [(states[row.id], row) for row in rows]
 
 
 def states_of(
-    rows: Sequence[Sequence[Any]], changes: Sequence[Any], facts: Sequence[Any]
+    rows: Sequence[Sequence[Any]], changes: Sequence[Any], history: History
 ) -> dict[int, SubscriptionState]:
-    """Each subscription's engine inputs, by id, from its row, changes and facts."""
+    """Each subscription's engine inputs, by id, from its row, changes and history."""
     changes_of: dict[int, list[ScheduledChange]] = defaultdict(list)
     for change in changes:
         plan = _plan(change) if change.plan_option_id is not None else None
@@ -327,7 +390,7 @@ def states_of(
             ScheduledChange(change.effective_date, change.quantity, plan)
         )
     facts_of: dict[int, list[BilledRun]] = defaultdict(list)
-    for fact in facts:
+    for fact in history.facts:
         facts_of[fact.subscription_id].append(
             BilledRun(
                 fact.billing_period_start,
@@ -339,10 +402,35 @@ def states_of(
                 fact.invoice_id,
             )
         )
+    usage_of: dict[int, list[UnbilledUsage]] = defaultdict(list)
+    meters_of: dict[int, dict[str, Meter]] = defaultdict(dict)
+    for record in history.usage:
+        usage_of[record.subscription_id].append(
+            UnbilledUsage(
+                record.id, record.code, record.quantity, record.occurred_on, record.received_on
+            )
+        )
+        meters_of[record.subscription_id][record.code] = Meter(
+            record.meter_id,
+            record.pricing_option_id,
+            record.code,
+            record.name,
+            record.unit,
+            record.unit_price,
+        )
     states = {}
     for row in rows:
         sub_id = row[0]
-        states[sub_id] = _state_of_row(row, changes_of.get(sub_id, ()), facts_of.get(sub_id, ()))
+        state = _state_of_row(row, changes_of.get(sub_id, ()), facts_of.get(sub_id, ()))
+        if sub_id in usage_of:
+            terms, billed = state
+            metered = replace(
+                terms,
+                meters=tuple(meters_of[sub_id].values()),
+                usage=tuple(usage_of[sub_id]),
+            )
+            state = (metered, billed)
+        states[sub_id] = state
     return states
 
 
@@ -384,6 +472,7 @@ def _state_of_row(
         partial_charges,
         anniversary_billing,
         option_id,
+        usage_delay_days,
         billing_seq,
         _reconcile_from,
     ) = row
@@ -408,6 +497,7 @@ def _state_of_row(
         suspended=status == SubscriptionStatus.SUSPENDED,
         option_id=option_id,
         changes=tuple(changes),
+        usage_delay_days=usage_delay_days,
     )
     return terms, _billed(billed_until, setup_billed, one_time_billed, tuple(facts), billing_seq)
 
@@ -439,7 +529,7 @@ def states_by_id(session: Session, subscription_ids: Sequence[int]) -> dict[int,
     """The engine inputs of those of `subscription_ids` that exist, whatever their account
     and whether or not they still owe anything."""
     rows, changes = fetch_rows(session, *states_by_id_queries(session, subscription_ids))
-    return states_of(rows, changes, facts_for(session, rows))
+    return states_of(rows, changes, history_for(session, rows))
 
 
 def states_by_id_queries(session: Session, subscription_ids: Sequence[int]) -> list[Query]:
@@ -544,6 +634,16 @@ def issue_invoices(
         )
         opened.add(c.subscription_id)
     writes.insert(BilledPeriod, facts)
+    # Each usage record names the item that billed it (SPEC §13).
+    writes.update(
+        UsageRecord,
+        [
+            {"id": record_id, "invoice_item_id": item_id}
+            for c, item_id in zip(charges, item_ids, strict=True)
+            if c.usage is not None
+            for record_id in c.usage.record_ids
+        ],
+    )
     writes.update(Subscription, cursors)
     by_series: dict[tuple[str, int], list[int]] = defaultdict(list)
     for invoice in issued:
@@ -587,6 +687,9 @@ def _advanced_cursors(
     for sub_id, sub_charges in issued.items():
         terms, billed = states[sub_id]
         after = billed.after(sub_charges)
+        terms = terms.without_records(
+            record_id for c in sub_charges if c.usage for record_id in c.usage.record_ids
+        )
         rows.append(
             {
                 "id": sub_id,

@@ -262,6 +262,9 @@ class InvoiceItem(Base):
         # An adjustment's quantity is in force − billed: negative for a credit.
         CheckConstraint("quantity <> 0", name="quantity"),
         CheckConstraint("period_end >= period_start", name="period"),
+        CheckConstraint(
+            "(kind = 'usage') = (meter IS NOT NULL AND usage_quantity IS NOT NULL)", name="usage"
+        ),
         UniqueConstraint("invoice_id", "position"),
     )
 
@@ -281,8 +284,16 @@ class InvoiceItem(Base):
     explanation: Mapped[str] = mapped_column(Text, default="")
     # An adjustment names the invoice that first billed the period it corrects.
     corrects_invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
+    # A usage item: its meter's code and the exact sum of its records (`quantity` is 1).
+    meter: Mapped[str | None] = mapped_column(String(64))
+    usage_quantity: Mapped[Decimal | None] = mapped_column(UsageQuantity)
 
     invoice: Mapped[Invoice] = relationship(back_populates="items", foreign_keys=[invoice_id])
+
+
+# The facts unique per first day: days billed for the first time. Adjustments correct
+# days again; usage items of one period may be several (late records).
+NEW_DAYS = "kind NOT IN ('adjustment', 'usage')"
 
 
 class BilledPeriod(Base):
@@ -291,7 +302,8 @@ class BilledPeriod(Base):
     the billing period starting `billing_period_start`.
 
     Two unique indexes make a double bill impossible. Days billed for the first time
-    are unique per (subscription, kind, first day). Every issuing transaction that
+    are unique per (subscription, kind, first day); usage records are billed once by
+    their own link to their item (UsageRecord.invoice_item_id). Every issuing transaction that
     bills a subscription writes its facts with the subscription's `billing_seq` it
     read + 1 and marks one of them `first_of_billing`: (subscription, billing_seq) is
     unique among those, so two transactions that read the same billed state cannot
@@ -310,8 +322,8 @@ class BilledPeriod(Base):
             "kind",
             "period_start",
             unique=True,
-            postgresql_where=text("kind <> 'adjustment'"),
-            sqlite_where=text("kind <> 'adjustment'"),
+            postgresql_where=text(NEW_DAYS),
+            sqlite_where=text(NEW_DAYS),
         ),
         Index(
             "uq_billed_periods_billing",

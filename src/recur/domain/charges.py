@@ -183,6 +183,11 @@ class Charge:
         )
 
     @property
+    def usage_quantity(self) -> Decimal | None:
+        """A usage item's quantity, as an issued item holds it."""
+        return None if self.usage is None else self.usage.quantity
+
+    @property
     def proration(self) -> Fraction:
         return Fraction(self.days, self.full_days)
 

@@ -36,6 +36,8 @@ class IssuedItem:
     taxable: bool
     explanation: str = ""
     corrects_invoice_id: int | None = None  # adjustments: the invoice that billed the period
+    meter: str | None = None  # usage: the meter's code …
+    usage_quantity: Decimal | None = None  # … and the quantity of its records (SPEC §13)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +102,8 @@ def issued_item(charge: Charge) -> IssuedItem:
         taxable=charge.taxable,
         explanation=charge.explanation,
         corrects_invoice_id=charge.corrects_invoice_id,
+        meter=None if charge.usage is None else charge.usage.meter.code,
+        usage_quantity=None if charge.usage is None else charge.usage.quantity,
     )
 
 
@@ -134,7 +138,16 @@ def issued_invoice(
 
 # JSON records: dates as ISO strings, amounts as decimal strings (never floats).
 _DATES = {"issue_date", "due_date", "period_start", "period_end"}
-_DECIMALS = {"subtotal", "tax", "total", "tax_rate", "unit_price", "proration", "amount"}
+_DECIMALS = {
+    "subtotal",
+    "tax",
+    "total",
+    "tax_rate",
+    "unit_price",
+    "proration",
+    "amount",
+    "usage_quantity",
+}
 
 
 def to_record(invoice: IssuedInvoice) -> dict[str, Any]:
@@ -153,7 +166,9 @@ def _encode(value: IssuedInvoice | IssuedItem) -> dict[str, Any]:
     record: dict[str, Any] = {}
     for field in fields(value):
         data = getattr(value, field.name)
-        if field.name in _DATES:
+        if data is None:
+            pass
+        elif field.name in _DATES:
             data = data.isoformat()
         elif field.name in _DECIMALS:
             data = str(data)
@@ -164,6 +179,8 @@ def _encode(value: IssuedInvoice | IssuedItem) -> dict[str, Any]:
 def _decode(record: dict[str, Any]) -> dict[str, Any]:
     decoded = dict(record)
     for name, field in record.items():
+        if field is None:
+            continue
         if name in _DATES:
             decoded[name] = date.fromisoformat(field)
         elif name in _DECIMALS:

@@ -77,7 +77,8 @@ def usage_owed(
         )
         for (planned, period, code), group in groups.items()
     ]
-    owed.sort(key=lambda o: (o.planned, o.period.start, o.usage.meter.code))
+    # Meters in the order the option lists them (their ids), as a preview shows them.
+    owed.sort(key=lambda o: (o.planned, o.period.start, o.usage.meter.id))
     return owed
 
 

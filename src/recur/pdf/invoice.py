@@ -26,6 +26,7 @@ def _environment() -> Environment:
         percent=fmt.percent,
         label=fmt.label,
         doc_type=fmt.document_type,
+        item_quantity=fmt.item_quantity,
     )
     return env
 

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 
 from recur.db.audit import record
 from recur.db.billing_store import (
+    History,
     Issuing,
-    facts_for,
-    facts_query,
+    history_for,
+    history_queries,
     issue_invoices,
     preview_inputs,
     preview_queries,
@@ -99,8 +100,8 @@ def pending_for_account(
     check_preview_date(as_of, today or as_of)
     with db.read() as session:
         fetched = fetch_rows(session, *preview_queries(account_id))
-        facts = facts_for(session, _preview_rows(fetched))
-    return _account_pending(account_id, as_of, today or as_of, fetched, facts)
+        history = history_for(session, _preview_rows(fetched))
+    return _account_pending(account_id, as_of, today or as_of, fetched, history)
 
 
 async def pending_for_account_on_loop(
@@ -115,15 +116,16 @@ async def pending_for_account_on_loop(
     thread instead, so that it never holds the loop's other requests."""
     check_preview_date(as_of, today or as_of)
     fetched = await reads.fetch_rows(*preview_queries(account_id))
-    query = facts_query(reads.postgres, _preview_rows(fetched))
-    facts = [] if query is None else (await reads.fetch_rows(query))[0]
+    wanted = history_queries(reads.postgres, _preview_rows(fetched))
+    queries = wanted.queries
+    history = wanted.read(await reads.fetch_rows(*queries) if queries else [])
     asked = today or as_of
     try:
-        return answer(_account_pending(account_id, as_of, asked, fetched, facts, LOOP_SHARE))
+        return answer(_account_pending(account_id, as_of, asked, fetched, history, LOOP_SHARE))
     except TooManyCharges:
         pass
     return await to_thread.run_sync(
-        lambda: answer(_account_pending(account_id, as_of, asked, fetched, facts))
+        lambda: answer(_account_pending(account_id, as_of, asked, fetched, history))
     )
 
 
@@ -137,10 +139,10 @@ def _account_pending(
     as_of: date,
     today: date,
     fetched: list[Sequence[Any]],
-    facts: Sequence[Any],
+    history: History,
     limit: int = PREVIEW_CHARGE_LIMIT,
 ) -> AccountPending:
-    inputs = preview_inputs(fetched, facts)
+    inputs = preview_inputs(fetched, history)
     if inputs is None:
         raise NotFound("account_not_found", f"account {account_id} does not exist")
     terms, owing = inputs

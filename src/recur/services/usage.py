@@ -19,10 +19,11 @@ from itertools import takewhile
 from sqlalchemy.orm import Session
 
 from recur.db.audit import record as audit
-from recur.db.billing_store import subscription_state
+from recur.db.billing_store import states_by_id, subscription_state
 from recur.db.repositories import usage as repository
 from recur.db.session import Database
 from recur.domain.catalogue import BillingType
+from recur.domain.charges import next_planned_issue_date
 from recur.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from recur.domain.pages import Page
 from recur.domain.usage import MeterUsage, Refusal, UsageIn, UsageRecord, UsageTerms
@@ -71,10 +72,14 @@ def ingest(
     readings = _read(records)
 
     def work(session: Session) -> Ingested:
+        repository.lock_accounts_of(
+            session, {r.subscription_id for _, r in readings if isinstance(r, UsageIn)}
+        )
         check = _check(session, readings, today)
         if check.refusals:
             raise refused(check.refusals[0], where)
         stored = repository.add_records(session, [(r, m) for _, r, m in check.new], today)
+        _wake(session, {r.subscription_id for _, r, _ in check.new if r.id in stored})
         duplicates = check.duplicates + _taken_meanwhile(session, check.new, stored, where)
         accepted = check.accepted - (len(check.new) - len(stored))
         audit(
@@ -89,6 +94,21 @@ def ingest(
         return Ingested(accepted, duplicates)
 
     return db.run(work)
+
+
+def _wake(session: Session, subscription_ids: set[int]) -> None:
+    """The subscriptions that received records are next due when the engine says: the
+    records' planned date may come before anything they owed (or they owed nothing)."""
+    if not subscription_ids:
+        return
+    states = states_by_id(session, sorted(subscription_ids))
+    repository.schedule(
+        session,
+        {
+            sub_id: next_planned_issue_date(terms, billed)
+            for sub_id, (terms, billed) in states.items()
+        },
+    )
 
 
 def check_batch(db: Database, records: Sequence[Raw], today: date) -> BatchCheck:

@@ -28,6 +28,7 @@ templates.env.filters.update(
     label=fmt.label,
     doc_type=fmt.document_type,
     quantity=quantity_text,
+    item_quantity=fmt.item_quantity,
 )
 templates.env.globals.update(CSRF_FIELD=CSRF_FIELD, Role=Role)
 

@@ -15,7 +15,7 @@ from recur.db.audit import event_row
 from recur.db.billing_store import (
     TERMS_COLUMNS,
     account_terms,
-    facts_for,
+    history_for,
     states_by_id_queries,
     states_of,
 )
@@ -186,7 +186,7 @@ def lock_for_generation(
     terms = account_terms(account)
     if account.fingerprint is not None:
         return GenerationInputs(terms, KeptAnswer(account.fingerprint, account.result), {})
-    return GenerationInputs(terms, None, states_of(rows, changes, facts_for(session, rows)))
+    return GenerationInputs(terms, None, states_of(rows, changes, history_for(session, rows)))
 
 
 def keep_generation(
@@ -274,4 +274,6 @@ def _item(row: ItemRow) -> IssuedItem:
         taxable=row.taxable,
         explanation=row.explanation,
         corrects_invoice_id=row.corrects_invoice_id,
+        meter=row.meter,
+        usage_quantity=row.usage_quantity,
     )

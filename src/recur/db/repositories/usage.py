@@ -8,7 +8,8 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from recur.db.driver import insert_new_rows
-from recur.db.models import Meter, PricingOption, Subscription, UsageRecord
+from recur.db.final_writes import writes_of
+from recur.db.models import Account, Meter, PricingOption, Subscription, UsageRecord
 from recur.db.repositories.pages import paginate
 from recur.domain.pages import Page
 from recur.domain.usage import Meter as MeterRecord
@@ -76,6 +77,30 @@ def usage_terms(session: Session, subscription_ids: Collection[int]) -> dict[int
             if code is not None:
                 found.meter_ids[code] = meter_id
     return terms
+
+
+def lock_accounts_of(session: Session, subscription_ids: Collection[int]) -> None:
+    """Take the row locks of these subscriptions' accounts, in account order, as every
+    writer of what the engine reads does first (db/billing_store.py): a run or a
+    generation of those accounts then sees a batch's records whole, or not at all, and
+    the subscriptions' next dates they write account for them."""
+    account_ids: set[int] = set()
+    for chunk in _chunks(sorted(subscription_ids)):
+        account_ids.update(
+            session.scalars(select(Subscription.account_id).where(Subscription.id.in_(chunk)))
+        )
+    for chunk in _chunks(sorted(account_ids)):
+        session.execute(
+            select(Account.id).where(Account.id.in_(chunk)).order_by(Account.id).with_for_update()
+        )
+
+
+def schedule(session: Session, next_dates: dict[int, date | None]) -> None:
+    """Set each subscription's next charge date (None: nothing left to bill)."""
+    writes_of(session).update(
+        Subscription,
+        [{"id": sub_id, "next_charge_date": next_date} for sub_id, next_date in next_dates.items()],
+    )
 
 
 def stored(session: Session, record_ids: Collection[str]) -> dict[str, UsageIn]:
