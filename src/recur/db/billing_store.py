@@ -520,6 +520,23 @@ _KINDS = {k.value: k for k in ChargeKind}
 _NOTHING_ONCE: frozenset[ChargeKind] = frozenset()
 
 
+_TERMS_AND_NEXT_BY_ID = _state_query().add_columns(Subscription.next_charge_date)
+
+
+def terms_and_next_dates(
+    session: Session, subscription_ids: Sequence[int]
+) -> dict[int, tuple[SubscriptionTerms, date | None]]:
+    """Each subscription's terms without its history or changes (for what depends only on
+    its schedule), and its next charge date."""
+    found = {}
+    for row in session.execute(
+        _TERMS_AND_NEXT_BY_ID.where(Subscription.id.in_(subscription_ids))
+    ).all():
+        terms, _ = _state_of_row(row[:_STATE_WIDTH], (), ())
+        found[terms.subscription_id] = (terms, row.next_charge_date)
+    return found
+
+
 def subscription_state(session: Session, subscription_id: int) -> SubscriptionState:
     """One subscription's engine inputs, whether or not it still owes anything."""
     return states_by_id(session, [subscription_id])[subscription_id]

@@ -82,6 +82,17 @@ def usage_owed(
     return owed
 
 
+def first_planned(
+    schedule: PeriodSchedule, delay_days: int, records: Iterable[UnbilledUsage]
+) -> date | None:
+    """The earliest planned issue date of `records` (None without records)."""
+    planner = _Planner(schedule, timedelta(days=delay_days))
+    return min(
+        (planner.planned(planner.period_of(r.occurred_on), r.received_on) for r in records),
+        default=None,
+    )
+
+
 class _Planner:
     """Periods and planned dates of one subscription's records, each period found once."""
 

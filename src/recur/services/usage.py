@@ -19,14 +19,14 @@ from itertools import takewhile
 from sqlalchemy.orm import Session
 
 from recur.db.audit import record as audit
-from recur.db.billing_store import states_by_id, subscription_state
+from recur.db.billing_store import subscription_state, terms_and_next_dates
 from recur.db.repositories import usage as repository
 from recur.db.session import Database
 from recur.domain.catalogue import BillingType
-from recur.domain.charges import next_planned_issue_date
 from recur.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from recur.domain.pages import Page
 from recur.domain.usage import MeterUsage, Refusal, UsageIn, UsageRecord, UsageTerms
+from recur.domain.usage_billing import UnbilledUsage, first_planned
 from recur.services.usage_input import MAX_BATCH, read_record, record_id
 
 Raw = Mapping[str, object]
@@ -79,7 +79,7 @@ def ingest(
         if check.refusals:
             raise refused(check.refusals[0], where)
         stored = repository.add_records(session, [(r, m) for _, r, m in check.new], today)
-        _wake(session, {r.subscription_id for _, r, _ in check.new if r.id in stored})
+        _wake(session, [r for _, r, _ in check.new if r.id in stored], today)
         duplicates = check.duplicates + _taken_meanwhile(session, check.new, stored, where)
         accepted = check.accepted - (len(check.new) - len(stored))
         audit(
@@ -96,19 +96,28 @@ def ingest(
     return db.run(work)
 
 
-def _wake(session: Session, subscription_ids: set[int]) -> None:
-    """The subscriptions that received records are next due when the engine says: the
-    records' planned date may come before anything they owed (or they owed nothing)."""
-    if not subscription_ids:
+def _wake(session: Session, new: Sequence[UsageIn], today: date) -> None:
+    """The subscriptions that received records are next due by their earliest planned
+    date at the latest: their next date already accounts for everything else they owe
+    (it is kept under the accounts' locks, taken first), so only the new records are
+    planned here, never the records already waiting."""
+    by_subscription: dict[int, list[UnbilledUsage]] = defaultdict(list)
+    for record in new:
+        by_subscription[record.subscription_id].append(
+            UnbilledUsage(record.id, record.meter, record.quantity, record.occurred_on, today)
+        )
+    if not by_subscription:
         return
-    states = states_by_id(session, sorted(subscription_ids))
-    repository.schedule(
-        session,
-        {
-            sub_id: next_planned_issue_date(terms, billed)
-            for sub_id, (terms, billed) in states.items()
-        },
-    )
+    woken: dict[int, date | None] = {}
+    for sub_id, (terms, next_date) in terms_and_next_dates(
+        session, sorted(by_subscription)
+    ).items():
+        if terms.suspended:
+            continue  # nothing is billed while suspended
+        planned = first_planned(terms.schedule, terms.usage_delay_days, by_subscription[sub_id])
+        if planned is not None and (next_date is None or planned < next_date):
+            woken[sub_id] = planned
+    repository.schedule(session, woken)
 
 
 def check_batch(db: Database, records: Sequence[Raw], today: date) -> BatchCheck:
