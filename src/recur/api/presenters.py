@@ -6,20 +6,19 @@ from typing import Any, TypeVar
 
 from recur.api import schemas as s
 from recur.db.models import (
-    Account,
     BillingRun,
     Invoice,
     InvoiceItem,
-    PricingOption,
-    Product,
     Subscription,
 )
+from recur.domain.accounts import Account
 from recur.domain.catalogue import ChargeKind
 from recur.domain.charges import PRORATION_PLACES, Charge
 from recur.domain.invoices import PendingInvoice
 from recur.domain.issued import IssuedInvoice, IssuedItem
 from recur.domain.money import to_money, to_price
 from recur.domain.pages import Page
+from recur.domain.products import PricingOption, Product
 from recur.services.changes import SubscriptionChange
 from recur.services.run_heartbeat import shown_status
 from recur.services.subscriptions import SubscriptionFacts, effective_status, term_end
