@@ -5,11 +5,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from recur.api import schemas as s
-from recur.db.models import (
-    Account,
-    PricingOption,
-    Product,
-)
+from recur.domain.accounts import Account
 from recur.domain.billing_runs import BillingRun
 from recur.domain.catalogue import ChargeKind
 from recur.domain.charges import PRORATION_PLACES, Charge
@@ -17,6 +13,7 @@ from recur.domain.invoices import PendingInvoice
 from recur.domain.issued import IssuedInvoice, IssuedItem, issued_item
 from recur.domain.money import to_money, to_price
 from recur.domain.pages import Page
+from recur.domain.products import PricingOption, Product
 from recur.domain.subscriptions import Subscription, SubscriptionChange
 from recur.domain.usage import quantity_text
 from recur.services.run_heartbeat import shown_status

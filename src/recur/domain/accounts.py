@@ -1,7 +1,7 @@
 """Customer accounts as the services hand them to the doors."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 
@@ -30,3 +30,11 @@ class Account:
     @property
     def ref(self) -> AccountRef:
         return AccountRef(self.id, self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSummary:
+    """What the accounts list shows beside each account."""
+
+    open_balance: Decimal
+    next_invoice_date: date | None  # the earliest planned issue date of its subscriptions

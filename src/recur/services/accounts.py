@@ -1,24 +1,20 @@
 """Customer accounts and their billing options."""
 
 from dataclasses import dataclass, fields
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from recur.db.audit import record
-from recur.db.billing_store import lock_account, subscription_states
-from recur.db.models import Account, Invoice, Subscription
-from recur.db.repositories.pages import paginate
+from recur.db.billing_store import subscription_states
+from recur.db.repositories import accounts as stored
 from recur.db.session import Database
+from recur.domain.accounts import Account, AccountSummary
 from recur.domain.catalogue import (
     AccountStatus,
     InvoiceGrouping,
-    InvoiceStatus,
     PartialCharges,
-    SubscriptionStatus,
 )
 from recur.domain.charges import next_planned_issue_date
 from recur.domain.errors import Conflict, InvalidInput, NotFound
@@ -86,9 +82,7 @@ def create_account(db: Database, spec: AccountSpec, actor: str) -> Account:
     values = _validated({f.name: getattr(spec, f.name) for f in fields(AccountSpec)})
 
     def work(session: Session) -> Account:
-        account = Account(**values, status=AccountStatus.ACTIVE.value)
-        session.add(account)
-        session.flush()
+        account = stored.add_account(session, values)
         record(session, actor, "account.created", "account", account.id, name=account.name)
         return account
 
@@ -102,25 +96,23 @@ def update_account(db: Database, account_id: int, changes: dict[str, Any], actor
     values = _validated(changes)
 
     def work(session: Session) -> Account:
-        account = lock_account(session, account_id)
+        account = stored.lock_account(session, account_id)
         if account is None:
             raise NotFound("account_not_found", f"account {account_id} does not exist")
         changed = {k: v for k, v in values.items() if getattr(account, k) != v}
-        subs = list(
-            session.scalars(select(Subscription).where(Subscription.account_id == account_id))
-        )
-        if "currency" in changed and subs:
-            raise Conflict(
-                "currency_locked", "the currency of an account with subscriptions cannot change"
-            )
-        if _SCHEDULE_FIELDS & changed.keys() and any(_ever_billed(s) for s in subs):
-            raise Conflict(
-                "billing_schedule_locked",
-                "billing_day and partial_charges cannot change once a subscription has been invoiced",
-            )
-        for key, value in changed.items():
-            setattr(account, key, value)
-        session.flush()
+        if "currency" in changed or _SCHEDULE_FIELDS & changed.keys():
+            subscriptions, invoiced = stored.subscription_counts(session, account_id)
+            if "currency" in changed and subscriptions:
+                raise Conflict(
+                    "currency_locked",
+                    "the currency of an account with subscriptions cannot change",
+                )
+            if _SCHEDULE_FIELDS & changed.keys() and invoiced:
+                raise Conflict(
+                    "billing_schedule_locked",
+                    "billing_day and partial_charges cannot change once a subscription has been invoiced",
+                )
+        account = stored.update_account(session, account_id, changed)
         if _SCHEDULE_FIELDS & changed.keys():
             _reschedule(session, account_id)
         record(session, actor, "account.updated", "account", account_id, changes=sorted(changed))
@@ -129,34 +121,28 @@ def update_account(db: Database, account_id: int, changes: dict[str, Any], actor
     return db.run(work)
 
 
-def _ever_billed(sub: Subscription) -> bool:
-    return sub.recurring_billed_until is not None or sub.setup_billed or sub.one_time_billed
-
-
 def _reschedule(session: Session, account_id: int) -> None:
     """Recompute every subscription's next charge date after a schedule change."""
-    for terms, billed in subscription_states(session, [account_id]).get(account_id, []):
-        sub = session.get_one(Subscription, terms.subscription_id)
-        sub.next_charge_date = next_planned_issue_date(terms, billed)
+    states = subscription_states(session, [account_id]).get(account_id, [])
+    stored.set_next_charge_dates(
+        session,
+        {terms.subscription_id: next_planned_issue_date(terms, billed) for terms, billed in states},
+    )
 
 
 def get_account(db: Database, account_id: int) -> Account:
     with db.read() as session:
-        account = session.get(Account, account_id)
-        if account is None:
-            raise NotFound("account_not_found", f"account {account_id} does not exist")
-        return account
+        account = stored.get_account(session, account_id)
+    if account is None:
+        raise NotFound("account_not_found", f"account {account_id} does not exist")
+    return account
 
 
 def list_accounts(
     db: Database, search: str | None = None, limit: int = 50, cursor: str | None = None
 ) -> Page[Account]:
-    query = select(Account).order_by(Account.name, Account.id)
-    if search:
-        pattern = f"%{searched(search)}%"
-        query = query.where(or_(Account.name.ilike(pattern), Account.email.ilike(pattern)))
     with db.read() as session:
-        return paginate(session, query, limit, cursor, _as_row)
+        return stored.list_accounts(session, searched(search) if search else None, limit, cursor)
 
 
 def find_account(db: Database, reference: str) -> Account:
@@ -164,76 +150,26 @@ def find_account(db: Database, reference: str) -> Account:
     with db.read() as session:
         if reference.strip().isdigit():  # an id; one beyond the keys' range names none
             account_id = id_named_by(reference)
-            account = None if account_id is None else session.get(Account, account_id)
+            account = None if account_id is None else stored.get_account(session, account_id)
         else:
-            matches = list(
-                session.scalars(select(Account).where(Account.name.ilike(reference)).limit(2))
-            )
+            matches = stored.accounts_named(session, reference, limit=2)
             if len(matches) > 1:
                 raise Conflict(
                     "ambiguous_account", f"several accounts are named {reference!r}; use the id"
                 )
             account = matches[0] if matches else None
-        if account is None:
-            raise NotFound("account_not_found", f"no account {reference!r}")
-        return account
-
-
-@dataclass(frozen=True)
-class AccountSummary:
-    """What the accounts list shows beside each account."""
-
-    open_balance: Decimal
-    next_invoice_date: date | None  # the earliest planned issue date of its subscriptions
+    if account is None:
+        raise NotFound("account_not_found", f"no account {reference!r}")
+    return account
 
 
 def account_summaries(db: Database, account_ids: list[int]) -> dict[int, AccountSummary]:
-    """Open balance and next invoice date of a page of accounts: two grouped queries, not 2×N."""
-    if not account_ids:
-        return {}
+    """Open balance and next invoice date of a page of accounts."""
     with db.read() as session:
-        balances: dict[int, Decimal] = dict(
-            session.execute(
-                select(Invoice.account_id, func.sum(Invoice.total))
-                .where(Invoice.account_id.in_(account_ids), Invoice.status == InvoiceStatus.UNPAID)
-                .group_by(Invoice.account_id)
-            )
-            .tuples()
-            .all()
-        )
-        next_dates: dict[int, date | None] = dict(
-            session.execute(
-                select(Subscription.account_id, func.min(Subscription.next_charge_date))
-                .where(
-                    Subscription.account_id.in_(account_ids),
-                    Subscription.status != SubscriptionStatus.SUSPENDED,
-                )
-                .group_by(Subscription.account_id)
-            )
-            .tuples()
-            .all()
-        )
-    return {
-        account_id: AccountSummary(
-            Decimal(balances.get(account_id) or 0), next_dates.get(account_id)
-        )
-        for account_id in account_ids
-    }
+        return stored.account_summaries(session, account_ids)
 
 
 def account_counts(db: Database, account_id: int) -> tuple[int, int]:
-    """(invoices issued, subscriptions) of an account: two counts on indexed columns."""
+    """(invoices issued, subscriptions) of an account."""
     with db.read() as session:
-        invoices = session.scalar(
-            select(func.count()).select_from(Invoice).where(Invoice.account_id == account_id)
-        )
-        subs = session.scalar(
-            select(func.count())
-            .select_from(Subscription)
-            .where(Subscription.account_id == account_id)
-        )
-    return int(invoices or 0), int(subs or 0)
-
-
-def _as_row(row: Any) -> Any:  # temporary: the repository refactor replaces it
-    return row
+        return stored.account_counts(session, account_id)

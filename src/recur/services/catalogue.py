@@ -4,17 +4,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from recur.db.audit import record
-from recur.db.models import PricingOption, Product
-from recur.db.repositories.pages import paginate
-from recur.db.repositories.usage import add_meters
+from recur.db.repositories import products as stored
 from recur.db.session import Database
 from recur.domain.catalogue import BillingCycle, BillingType
 from recur.domain.errors import Conflict, InvalidInput, NotFound
 from recur.domain.pages import Page
+from recur.domain.products import PricingOption, Product
 from recur.domain.usage import MeterSpec
 from recur.services.meters import check_usage_option
 from recur.services.validation import (
@@ -62,7 +60,7 @@ def create_product(db: Database, spec: ProductSpec, actor: str) -> Product:
     ]
     if not options:
         raise InvalidInput("missing_pricing_options", "a product needs at least one pricing option")
-    codes = [o.code for o in options]
+    codes = [o["code"] for o in options]
     if len(set(codes)) != len(codes):
         raise InvalidInput(
             "duplicate_pricing_code", "pricing option codes must be unique per product"
@@ -71,20 +69,17 @@ def create_product(db: Database, spec: ProductSpec, actor: str) -> Product:
     name = check_text(spec.name, "name", NAME_LENGTH)
 
     def work(session: Session) -> Product:
-        if session.scalar(select(Product.id).where(Product.sku == sku)) is not None:
+        if stored.sku_taken(session, sku):
             raise Conflict("sku_taken", f"a product with SKU {sku!r} already exists")
-        product = Product(sku=sku, name=name, taxable=spec.taxable, pricing_options=options)
-        session.add(product)
-        session.flush()
-        for option, option_meters in zip(options, meters, strict=True):
-            add_meters(session, option.id, option_meters)
+        product = stored.add_product(session, sku, name, spec.taxable, options, meters)
         record(session, actor, "product.created", "product", product.id, sku=sku)
         return product
 
     return db.run(work)
 
 
-def _pricing_option(spec: PricingOptionSpec) -> PricingOption:
+def _pricing_option(spec: PricingOptionSpec) -> dict[str, Any]:
+    """The option's validated column values."""
     code = check_text(spec.code, "code", CODE_LENGTH)
     cycle = BillingCycle(spec.billing_period)
     term = spec.term_months if spec.term_months is not None else cycle.months
@@ -96,19 +91,19 @@ def _pricing_option(spec: PricingOptionSpec) -> PricingOption:
             f"term_months must be a positive multiple of the billing period ({cycle.months}), "
             f"at most {MAX_TERM_MONTHS}",
         )
-    return PricingOption(
-        code=code,
-        billing_period=cycle.value,
-        billing_type=BillingType(spec.billing_type).value,
-        unit_price=check_money(spec.unit_price, "unit_price"),
-        setup_fee=check_money(spec.setup_fee, "setup_fee"),
-        currency=check_currency(spec.currency),
-        term_months=term,
-        auto_renew=spec.auto_renew,
-        billing_day=check_billing_day(spec.billing_day),
-        anniversary_billing=_check_anniversary(spec),
-        usage_delay_days=spec.usage_delay_days,
-    )
+    return {
+        "code": code,
+        "billing_period": cycle.value,
+        "billing_type": BillingType(spec.billing_type).value,
+        "unit_price": check_money(spec.unit_price, "unit_price"),
+        "setup_fee": check_money(spec.setup_fee, "setup_fee"),
+        "currency": check_currency(spec.currency),
+        "term_months": term,
+        "auto_renew": spec.auto_renew,
+        "billing_day": check_billing_day(spec.billing_day),
+        "anniversary_billing": _check_anniversary(spec),
+        "usage_delay_days": spec.usage_delay_days,
+    }
 
 
 def _check_anniversary(spec: PricingOptionSpec) -> bool:
@@ -125,33 +120,20 @@ def _check_anniversary(spec: PricingOptionSpec) -> bool:
 
 def get_product(db: Database, product_id: int) -> Product:
     with db.read() as session:
-        product = session.scalar(
-            select(Product)
-            .where(Product.id == product_id)
-            .options(selectinload(Product.pricing_options))
-        )
-        if product is None:
-            raise NotFound("product_not_found", f"product {product_id} does not exist")
-        return product
+        product = stored.get_product(session, product_id)
+    if product is None:
+        raise NotFound("product_not_found", f"product {product_id} does not exist")
+    return product
 
 
 def list_products(db: Database, limit: int = 50, cursor: str | None = None) -> Page[Product]:
-    query = select(Product).options(selectinload(Product.pricing_options)).order_by(Product.id)
     with db.read() as session:
-        return paginate(session, query, limit, cursor, _as_row)
+        return stored.list_products(session, limit, cursor)
 
 
 def get_pricing_option(db: Database, option_id: int) -> PricingOption:
     with db.read() as session:
-        option = session.scalar(
-            select(PricingOption)
-            .where(PricingOption.id == option_id)
-            .options(selectinload(PricingOption.product))
-        )
-        if option is None:
-            raise NotFound("pricing_option_not_found", f"pricing option {option_id} does not exist")
-        return option
-
-
-def _as_row(row: Any) -> Any:  # temporary: the repository refactor replaces it
-    return row
+        option = stored.get_pricing_option(session, option_id)
+    if option is None:
+        raise NotFound("pricing_option_not_found", f"pricing option {option_id} does not exist")
+    return option

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from recur.db.audit import record
 from recur.db.billing_store import states_by_id, subscription_state
+from recur.db.repositories import accounts as accounts_stored
 from recur.db.repositories import subscriptions as stored
 from recur.db.session import Database
 from recur.domain.calendar import add_months, months_between
@@ -41,7 +42,7 @@ def create_subscription(db: Database, spec: SubscriptionSpec, actor: str) -> Sub
     check_day(spec.start_date, "start_date")
 
     def work(session: Session) -> Subscription:
-        account = stored.locked_account(session, spec.account_id)
+        account = accounts_stored.lock_account(session, spec.account_id)
         if account is None:
             raise NotFound("account_not_found", f"account {spec.account_id} does not exist")
         if account.status != AccountStatus.ACTIVE:

@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session, aliased, joinedload
 from recur.db import models
 from recur.db.billing_store import lock_account
 from recur.db.repositories.pages import paginate
+from recur.db.repositories.products import option_record
 from recur.db.repositories.utc import as_utc
 from recur.domain.accounts import Account, AccountRef
 from recur.domain.catalogue import SubscriptionStatus
 from recur.domain.pages import Page
-from recur.domain.products import PricingOption, ProductRef
+from recur.domain.products import PricingOption
 from recur.domain.subscriptions import SWITCH_KEEPS, Subscription, SubscriptionFilter
 
 _T = TypeVar("_T", bound=tuple[Any, ...])
@@ -29,7 +30,7 @@ def _record(row: _Row) -> Subscription:
     return Subscription(
         id=row.id,
         account=AccountRef(row.account.id, row.account.name),
-        pricing_option=_option(row.pricing_option),
+        pricing_option=option_record(row.pricing_option),
         quantity=row.quantity,
         start_date=row.start_date,
         status=row.status,
@@ -39,25 +40,6 @@ def _record(row: _Row) -> Subscription:
         next_charge_date=row.next_charge_date,
         reconcile_from=row.reconcile_from,
         created_at=as_utc(row.created_at),
-    )
-
-
-def _option(row: models.PricingOption) -> PricingOption:
-    product = row.product
-    return PricingOption(
-        id=row.id,
-        product=ProductRef(product.id, product.sku, product.name, product.taxable),
-        code=row.code,
-        billing_period=row.billing_period,
-        billing_type=row.billing_type,
-        unit_price=row.unit_price,
-        setup_fee=row.setup_fee,
-        currency=row.currency,
-        term_months=row.term_months,
-        auto_renew=row.auto_renew,
-        billing_day=row.billing_day,
-        anniversary_billing=row.anniversary_billing,
-        active=row.active,
     )
 
 
@@ -146,32 +128,12 @@ def _has_status(status: SubscriptionStatus, today: date | None) -> ColumnElement
     )
 
 
-def locked_account(session: Session, account_id: int) -> Account | None:
-    """The account a subscription is ordered for, its lock taken (as by every writer)."""
-    row = lock_account(session, account_id)
-    if row is None:
-        return None
-    return Account(
-        id=row.id,
-        name=row.name,
-        email=row.email,
-        currency=row.currency,
-        billing_day=row.billing_day,
-        partial_charges=row.partial_charges,
-        invoice_grouping=row.invoice_grouping,
-        payment_terms_days=row.payment_terms_days,
-        tax_rate=row.tax_rate,
-        status=row.status,
-        created_at=as_utc(row.created_at),
-    )
-
-
 def pricing_option(session: Session, option_id: int) -> PricingOption | None:
     """The pricing option with its product."""
     row = session.get(
         models.PricingOption, option_id, options=[joinedload(models.PricingOption.product)]
     )
-    return None if row is None else _option(row)
+    return None if row is None else option_record(row)
 
 
 def switch_options(session: Session, option_id: int) -> list[PricingOption]:
@@ -186,7 +148,7 @@ def switch_options(session: Session, option_id: int) -> list[PricingOption]:
         .options(joinedload(option.product))
         .order_by(option.product_id, option.id)
     )
-    return [_option(row) for row in rows]
+    return [option_record(row) for row in rows]
 
 
 def add(

@@ -13,30 +13,12 @@ from recur.db.models import Account, Meter, PricingOption, Subscription, UsageRe
 from recur.db.repositories.pages import paginate
 from recur.domain.pages import Page
 from recur.domain.usage import Meter as MeterRecord
-from recur.domain.usage import MeterSpec, UsageIn, UsageTerms
+from recur.domain.usage import UsageIn, UsageTerms
 from recur.domain.usage import UsageRecord as UsageRecordOut
 
 # Ids per statement when looking records up: far below either database's limit on
 # bound parameters (SQLite's is 32,766).
 _CHUNK = 5_000
-
-
-def add_meters(session: Session, pricing_option_id: int, meters: Sequence[MeterSpec]) -> None:
-    session.add_all(
-        Meter(
-            pricing_option_id=pricing_option_id,
-            code=meter.code,
-            name=meter.name,
-            unit=meter.unit,
-            unit_price=meter.unit_price,
-        )
-        for meter in meters
-    )
-    session.flush()
-    # An option created in this session shows its meters once the session is closed.
-    option = session.get(PricingOption, pricing_option_id)
-    if option is not None:
-        session.refresh(option, ["meters"])
 
 
 def meters_of(
@@ -50,11 +32,11 @@ def meters_of(
         .order_by(Meter.pricing_option_id, Meter.code)
     )
     for row in rows:
-        found.setdefault(row.pricing_option_id, []).append(_meter(row))
+        found.setdefault(row.pricing_option_id, []).append(meter_record(row))
     return found
 
 
-def _meter(row: Meter) -> MeterRecord:
+def meter_record(row: Meter) -> MeterRecord:
     return MeterRecord(row.id, row.pricing_option_id, row.code, row.name, row.unit, row.unit_price)
 
 
@@ -207,7 +189,8 @@ def daily_totals(
         .order_by(UsageRecord.occurred_on)
     )
     return [
-        (_meter(meter), day, total, count) for meter, day, total, count in session.execute(query)
+        (meter_record(meter), day, total, count)
+        for meter, day, total, count in session.execute(query)
     ]
 
 
