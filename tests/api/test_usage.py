@@ -68,9 +68,10 @@ def test_a_usage_option_shows_its_meters_and_delay(client: TestClient) -> None:
     )["pricing_options"][0]
     assert option["billing_type"] == "usage"
     assert option["usage_delay_days"] == 3
+    # In the order they were given, which is the order of a document's usage items.
     assert [(m["code"], m["unit"], m["unit_price"]) for m in option["meters"]] == [
-        ("storage.gb", "GB", "0.02"),
         ("vm.hours", "hours", "0.096"),
+        ("storage.gb", "GB", "0.02"),
     ]
 
 

@@ -127,8 +127,8 @@ def test_the_product_form_creates_a_usage_option_with_its_meters(
         ).one()
         assert option.usage_delay_days == 3
         assert [(m.code, m.unit, m.unit_price) for m in option.meters] == [
-            ("storage.gb", "GB", Decimal("0.02")),
             ("vm.hours", "hours", Decimal("0.096")),
+            ("storage.gb", "GB", Decimal("0.02")),
         ]
 
 
@@ -151,8 +151,8 @@ def test_a_usage_subscription_page_shows_usage_per_meter_and_period(
     table = page.split('id="usage-by-period"')[1].split("</table>")[0]
     assert "11 Jan 2027 – 10 Feb 2027" in table
     rows = [re.sub(r"<[^>]+>|\s+", " ", row).split() for row in table.split("<tr>")[2:]]
-    assert rows[0][-6:] == ["storage.gb", "512", "GB", "€0.02", "€10.24", "1"]
-    assert rows[1][-6:] == ["vm.hours", "420.5", "hours", "€0.096", "€40.37", "2"]
+    assert rows[0][-6:] == ["vm.hours", "420.5", "hours", "€0.096", "€40.37", "2"]
+    assert rows[1][-6:] == ["storage.gb", "512", "GB", "€0.02", "€10.24", "1"]
     records = page.split('id="usage-records"')[1]
     assert records.index("r3") < records.index("r2") < records.index("r1")
     assert "usage-overview" not in client.get(f"/subscriptions/{acme.s1}").text

@@ -161,7 +161,7 @@ class PricingOption(Base):
 
     product: Mapped[Product] = relationship(back_populates="pricing_options")
     # Loaded with the options (one query per batch of options, never one per option).
-    meters: Mapped[list["Meter"]] = relationship(order_by="Meter.code", lazy="selectin")
+    meters: Mapped[list["Meter"]] = relationship(order_by="Meter.id", lazy="selectin")
 
 
 class Subscription(Base):

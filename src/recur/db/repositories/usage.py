@@ -24,12 +24,12 @@ _CHUNK = 5_000
 def meters_of(
     session: Session, pricing_option_ids: Collection[int]
 ) -> dict[int, list[MeterRecord]]:
-    """Each option's meters, by code; options without meters are absent."""
+    """Each option's meters, in the order they were given; options without meters are absent."""
     found: dict[int, list[MeterRecord]] = {}
     rows = session.scalars(
         select(Meter)
         .where(Meter.pricing_option_id.in_(pricing_option_ids))
-        .order_by(Meter.pricing_option_id, Meter.code)
+        .order_by(Meter.pricing_option_id, Meter.id)
     )
     for row in rows:
         found.setdefault(row.pricing_option_id, []).append(meter_record(row))
