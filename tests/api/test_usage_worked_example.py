@@ -95,9 +95,12 @@ def test_usage_worked_example(client: TestClient) -> None:
     assert pending["as_of"] == "2027-02-01"
     assert [summary(p) for p in pending["data"]] == [february]
     assert [i["unit_price"] for i in pending["data"][0]["items"]] == ["0.096", "0.02"]
-    assert client.get(
-        f"/api/v1/subscriptions/{u1}/pending-invoices", params={"as_of": "2027-02-01"}
-    ).json()["data"] == pending["data"]
+    assert (
+        client.get(
+            f"/api/v1/subscriptions/{u1}/pending-invoices", params={"as_of": "2027-02-01"}
+        ).json()["data"]
+        == pending["data"]
+    )
 
     set_today(client, "2027-02-13")
     assert created(client, "/billing-runs", {})["invoices_issued"] == 0
@@ -117,7 +120,9 @@ def test_usage_worked_example(client: TestClient) -> None:
     assert pending["data"][0]["items"] == issued["items"]
 
     listed = client.get(f"/api/v1/subscriptions/{u1}/usage").json()
-    assert [(r["id"], r["quantity"], r["received_on"], r["invoice_id"]) for r in listed["data"]] == [
+    assert [
+        (r["id"], r["quantity"], r["received_on"], r["invoice_id"]) for r in listed["data"]
+    ] == [
         ("r1", "120.5", "2027-01-15", issued["id"]),
         ("r2", "300", "2027-01-31", issued["id"]),
         ("r3", "512", "2027-02-01", issued["id"]),
@@ -156,7 +161,9 @@ def test_usage_worked_example(client: TestClient) -> None:
     listed = client.get(
         f"/api/v1/subscriptions/{u1}/usage", params={"from": "2027-02-05", "to": "2027-02-20"}
     ).json()
-    assert [(r["id"], r["quantity"], r["received_on"], r["invoice_id"]) for r in listed["data"]] == [
+    assert [
+        (r["id"], r["quantity"], r["received_on"], r["invoice_id"]) for r in listed["data"]
+    ] == [
         ("r4", "10", "2027-02-20", None),
         ("r5", "50", "2027-02-20", None),
     ]

@@ -44,10 +44,7 @@ def pending(db: Database, acme: int, as_of: str) -> list[tuple[date, list[tuple[
     return [
         (
             inv.issue_date,
-            [
-                (c.period_start, c.period_last_day, c.usage_quantity, c.amount)
-                for c in inv.items
-            ],
+            [(c.period_start, c.period_last_day, c.usage_quantity, c.amount) for c in inv.items],
         )
         for inv in pending_for_account(db, acme, date.fromisoformat(as_of)).invoices
     ]
@@ -86,7 +83,7 @@ def test_cancelled_now_records_before_the_end_are_billed_on_the_end_plus_the_del
         clipped,
         D("132.5"),
         D("12.72"),  # 132.5 × 0.096 = 12.72
-        {"r1", "r2", "r4"},
+        frozenset({"r1", "r2", "r4"}),
     )
     assert next_charge_dates(db)[u1] is None
 

@@ -19,6 +19,7 @@ from recur.db.session import Database
 
 from .lifecycle import full_period
 
+
 @dataclass
 class UsagePlan:
     """A usage subscription as the test ordered it."""
