@@ -103,9 +103,14 @@ class _Planner:
         self._more: Iterator[BillingPeriod] | None = schedule.periods()
 
     def period_of(self, day: date) -> BillingPeriod:
-        for period in self._through(day):
-            if period.start <= day < period.end:
-                return period
+        last = None
+        for last in self._through(day):
+            if last.start <= day < last.end:
+                return last
+        if last is not None and day >= last.end:
+            # A record of today received before a cancellation `now` ended service
+            # today: still billed, with the last period.
+            return last
         raise ValueError(f"{day} is not a day of service")
 
     def planned(self, period: BillingPeriod, received_on: date) -> date:
