@@ -13,7 +13,7 @@ manual generations. The test keeps its own model of what each step must bill
 (a) each step bills exactly the records the model says, each on an item of its own
     subscription, meter and period (clipped at the end of service as known when billed),
     one item per meter, period and planned date, dated the step's day: a run bills the
-    records planned on or before it, a manual generation those SPEC §5 shows pending;
+    records planned on or before it, a manual generation every record received so far;
     after a cancellation, records on or after the end are refused;
 (b) each item's usage quantity is the exact sum of its records' and its amount that
     sum × the meter's price, rounded half up to the currency's minor unit;
@@ -214,17 +214,12 @@ def cancel(db: Database, data: st.DataObject, world: World, sub: Sub, today: dat
 
 def owed(world: World, sid: int, today: date, manual: bool) -> tuple[list[Sent], bool]:
     """What the model bills of a subscription today: a run, whatever is planned by today;
-    a manual generation, also what SPEC §5 shows on the first planned date after today.
+    a manual generation, every record received so far and the setup fee (SPEC §13).
     (The records, and whether the setup fee.)"""
     sub = world.subs[sid]
     dated = [(world.planned(r), r) for r in world.unbilled(sid)]
     setup_on = sub.plan.start if sub.setup and not sub.setup_billed else None
-    last = today
-    if manual:
-        later = [day for day, _ in dated if day > today]
-        if setup_on is not None and setup_on > today:
-            later.append(setup_on)
-        last = min(later, default=today)
+    last = date.max if manual else today
     return [r for day, r in dated if day <= last], setup_on is not None and setup_on <= last
 
 

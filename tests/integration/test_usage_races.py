@@ -270,9 +270,11 @@ def test_a_batch_arriving_after_a_billing_read_the_subscription_waits_for_it(
     assert not any(t.is_alive() for t in (biller, sender))
     assert outcome
     assert set(shop.sent) == {"r1", "a1", "b1"}
-    assert {r for r, item in links(pg_db).items() if item is not None} == {"r1"}
+    billed = {r for r, item in links(pg_db).items() if item is not None}
+    # A run sweeps again before it ends: it bills a1 too if the batch committed by then.
+    assert billed in ({"r1"}, {"r1", "a1"}) if door == "run" else billed == {"r1"}
     check_books(pg_db, shop)  # a1 due today, b1 on 14 Mar: the next date says so
-    assert next_charge_dates(pg_db)[u1] == today
+    assert next_charge_dates(pg_db)[u1] == (date(2027, 3, 14) if "a1" in billed else today)
     check_all_billed_later(pg_db, shop)
 
 

@@ -387,8 +387,13 @@ def pending_charges(terms: SubscriptionTerms, billed: BilledState, as_of: date) 
 def each_pending_charge(
     terms: SubscriptionTerms, billed: BilledState, as_of: date
 ) -> Iterator[Charge]:
-    """`pending_charges` one at a time, so that a caller can stop early."""
+    """`pending_charges` one at a time, so that a caller can stop early. Every record a
+    usage subscription has received is pending, whatever its date: a manual generation
+    bills the records received so far (SPEC §13)."""
     price = _Pricing(terms)
+    if terms.billing_type is BillingType.USAGE:
+        yield from map(price, _owed(terms, billed))  # finite: its records and setup fee
+        return
     next_date: date | None = None
     for owed in _owed(terms, billed):
         if owed.planned > as_of:
