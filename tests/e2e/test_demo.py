@@ -84,7 +84,8 @@ def _assert_azure_usage_billed_and_pending(db: Database) -> None:
         cursor = page.next_cursor
     assert len(records) > 200  # about four months, two meters a day
     billed = [r for r in records if r.invoice_id is not None]
-    assert billed and len(billed) < len(records)
+    assert billed  # past periods issued
+    assert len(billed) < len(records)  # the current period pending
     # Storage arrives the next day: its invoice is its period's own.
     invoice_of_day = {r.occurred_on: r.invoice_id for r in billed if r.meter == "storage.gb"}
     late_on_a_later_invoice = [
