@@ -101,7 +101,9 @@ def build(
     return url, owned
 
 
-def records(subs: list[int], first: date, days: int, count: int, prefix: str) -> Iterator[dict]:
+def records(
+    subs: list[int], first: date, days: int, count: int, prefix: str
+) -> Iterator[dict[str, object]]:
     """`count` records as a daily feed sends them: every meter of every subscription for
     one day, then the next day (after `days` days, the first day again, as hourly
     records of the same days would be)."""
@@ -117,7 +119,7 @@ def records(subs: list[int], first: date, days: int, count: int, prefix: str) ->
         }
 
 
-def bodies(feed: Iterator[dict]) -> list[bytes]:
+def bodies(feed: Iterator[dict[str, object]]) -> list[bytes]:
     out, batch = [], []
     for record in feed:
         batch.append(record)
