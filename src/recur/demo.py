@@ -3,6 +3,7 @@
 Everything goes through the services, as an operator's actions would.
 """
 
+import random
 import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -22,7 +23,8 @@ from recur.domain.catalogue import (
 )
 from recur.domain.errors import Conflict
 from recur.domain.roles import Role
-from recur.services import accounts, billing_run, catalogue, invoicing, subscriptions, users
+from recur.domain.usage import MeterSpec
+from recur.services import accounts, billing_run, catalogue, invoicing, subscriptions, usage, users
 from recur.services.changes import ChangeSpec, change_subscription
 
 ACTOR = "demo"
@@ -44,6 +46,9 @@ class _Option:
     eur_price: Decimal
     eur_setup: Decimal = Decimal(0)
     term_months: int | None = None
+    # Usage options (SPEC §13): (code, name, unit, EUR price per unit), days to wait.
+    meters: tuple[tuple[str, str, str, Decimal], ...] = ()
+    usage_delay_days: int = 0
 
 
 _PRODUCTS: list[tuple[str, str, bool, list[_Option]]] = [
@@ -86,7 +91,19 @@ _PRODUCTS: list[tuple[str, str, bool, list[_Option]]] = [
         "AZURE-USAGE",
         "Azure usage",
         True,
-        [_Option("monthly", BillingCycle.MONTHLY, BillingType.POSTPAID, Decimal("100.00"))],
+        [
+            _Option(
+                "monthly",
+                BillingCycle.MONTHLY,
+                BillingType.USAGE,
+                Decimal(0),
+                meters=(
+                    ("vm.hours", "Virtual machines", "hours", Decimal("0.096")),
+                    ("storage.gb", "Storage", "GB-days", Decimal("0.0007")),
+                ),
+                usage_delay_days=3,
+            )
+        ],
     ),
     (
         "SUPPORT-Q",
@@ -103,8 +120,10 @@ _PRODUCTS: list[tuple[str, str, bool, list[_Option]]] = [
 ]
 
 
-def _local(eur: Decimal, currency: str) -> Decimal:
-    places = {"JPY": 0, "KWD": 3}.get(currency, 2)
+def _local(eur: Decimal, currency: str, places: int | None = None) -> Decimal:
+    """A EUR price in `currency`, to the currency's places (or `places`: a meter's 6)."""
+    if places is None:
+        places = {"JPY": 0, "KWD": 3}.get(currency, 2)
     return (eur * _CURRENCIES[currency]).quantize(Decimal(1).scaleb(-places))
 
 
@@ -164,13 +183,12 @@ _CUSTOMERS = [
 _ORDERS = [
     (0, "MS365-E3", "monthly", 10, 12, 0),
     (0, "BACKUP-1TB", "monthly", 1, 12, 9),
-    (0, "AZURE-USAGE", "monthly", 1, 12, 0),
+    (0, "AZURE-USAGE", "monthly", 1, 4, 0),
     (0, "ONBOARDING", "once", 1, 12, 0),
     (1, "MS365-BP", "monthly", 25, 11, 6),
     (1, "SUPPORT-Q", "quarterly", 1, 10, 3),
     (1, "BACKUP-1TB", "monthly", 2, 4, 17),
     (2, "MS365-E3", "annual", 40, 9, 2),
-    (2, "AZURE-USAGE", "monthly", 1, 6, 0),
     (3, "MS365-BP", "monthly", 12, 12, 30),
     (3, "BACKUP-1TB", "monthly", 1, 5, 8),
     (4, "MS365-E3", "monthly", 8, 7, 4),
@@ -230,17 +248,51 @@ def load_demo(db: Database, today: date) -> None:
     options = _create_catalogue(db)
     customers = [_create_customer(db, c) for c in _CUSTOMERS]
     first = add_months(today, -12)
+    usage_feed: _UsageFeed = {}
     for index, sku, code, quantity, months_ago, offset in _ORDERS:
         customer = _CUSTOMERS[index]
         start = add_months(today, -months_ago) + timedelta(days=offset)
-        subscriptions.create_subscription(
+        created = subscriptions.create_subscription(
             db,
             subscriptions.SubscriptionSpec(
                 customers[index], options[(sku, code, customer.currency)], quantity, start
             ),
             ACTOR,
         )
-    _replay_history(db, first, today)
+        if sku == "AZURE-USAGE":
+            _add_usage(usage_feed, created.id, start, today)
+    _replay_history(db, first, today, usage_feed)
+
+
+# Usage records by the day they are received: what the reseller's feed sends that day.
+_UsageFeed = dict[date, list[dict[str, object]]]
+
+
+def _add_usage(feed: _UsageFeed, subscription_id: int, start: date, today: date) -> None:
+    """Daily Azure consumption from `start` to yesterday: virtual-machine hours (fewer at
+    weekends) and storage slowly growing. Each day's records arrive the next day, except
+    one virtual-machine record in eleven, which arrives a week late: some of those miss
+    their period's invoice (planned 3 days after its end) and go out with the next one."""
+    rng = random.Random(subscription_id)  # the same history on every load
+    day, storage = start, Decimal(480)
+    while day < today:
+        hours = Decimal(rng.randint(40, 60) if day.weekday() >= 5 else rng.randint(90, 130))
+        storage += Decimal(rng.randint(0, 40)) / 10
+        delay = 8 if (day - start).days % 11 == 7 else 1
+        for meter, quantity, arrives in (
+            ("vm.hours", hours + Decimal(rng.randint(0, 99)) / 100, day + timedelta(delay)),
+            ("storage.gb", storage, day + timedelta(1)),
+        ):
+            feed.setdefault(min(arrives, today), []).append(
+                {
+                    "id": f"azure-{subscription_id}-{meter}-{day.isoformat()}",
+                    "subscription_id": subscription_id,
+                    "meter": meter,
+                    "quantity": str(quantity),
+                    "occurred_on": day,
+                }
+            )
+        day += timedelta(1)
 
 
 def _create_catalogue(db: Database) -> dict[tuple[str, str, str], int]:
@@ -255,6 +307,11 @@ def _create_catalogue(db: Database) -> dict[tuple[str, str, str], int]:
                 setup_fee=_local(o.eur_setup, currency),
                 currency=currency,
                 term_months=o.term_months,
+                meters=tuple(
+                    MeterSpec(code, name, unit, _local(price, currency, 6))
+                    for code, name, unit, price in o.meters
+                ),
+                usage_delay_days=o.usage_delay_days,
             )
             for o in options
             for currency in _CURRENCIES
@@ -281,16 +338,27 @@ def _create_customer(db: Database, c: _Customer) -> int:
     return accounts.create_account(db, spec, ACTOR).id
 
 
-def _replay_history(db: Database, first: date, today: date) -> None:
-    """Run the billing service on each past day it had work, as it would have; pay old invoices;
-    one manual generation, seats added and removed mid-period (an adjustment and a credit
-    note) and one cancellation, so the history shows every kind of event."""
+def _replay_history(db: Database, first: date, today: date, usage_feed: _UsageFeed) -> None:
+    """Run the billing service on each past day it had work, as it would have, and take in
+    each day's usage records on the day they arrive; pay old invoices; one manual
+    generation, seats added and removed mid-period (an adjustment and a credit note) and
+    one cancellation, so the history shows every kind of event."""
     manual_done = cancelled = False
     changes = [
         (add_months(today, -3), "Acme Ltd", "MS365-E3", 15),  # 5 seats added
         (add_months(today, -1), "Northwind GmbH", "MS365-BP", 20),  # 5 seats removed
     ]
-    while (due := _next_due(db)) is not None and due < today:
+    arrivals = sorted(usage_feed)
+    while True:
+        due = _next_due(db)
+        # Records received on or before the next due day go in first: they may make
+        # their subscription due earlier (never before the day they arrive).
+        if arrivals and (due is None or arrivals[0] <= due):
+            received = arrivals.pop(0)
+            usage.ingest(db, usage_feed[received], received, ACTOR)
+            continue
+        if due is None or due >= today:
+            break
         run_day = max(due, first)
         billing_run.run_billing(db, run_day, run_day, "scheduler")
         while changes and run_day >= changes[0][0]:

@@ -101,20 +101,23 @@ def _wake(session: Session, new: Sequence[UsageIn], today: date) -> None:
     date at the latest: their next date already accounts for everything else they owe
     (it is kept under the accounts' locks, taken first), so only the new records are
     planned here, never the records already waiting."""
-    by_subscription: dict[int, list[UnbilledUsage]] = defaultdict(list)
+    # Records received the same day are planned no earlier than those of earlier days
+    # (a later period, or the same one), so each subscription's earliest record is
+    # enough: the others are not planned one by one.
+    earliest: dict[int, UsageIn] = {}
     for record in new:
-        by_subscription[record.subscription_id].append(
-            UnbilledUsage(record.id, record.meter, record.quantity, record.occurred_on, today)
-        )
-    if not by_subscription:
+        first = earliest.get(record.subscription_id)
+        if first is None or record.occurred_on < first.occurred_on:
+            earliest[record.subscription_id] = record
+    if not earliest:
         return
     woken: dict[int, date | None] = {}
-    for sub_id, (terms, next_date) in terms_and_next_dates(
-        session, sorted(by_subscription)
-    ).items():
+    for sub_id, (terms, next_date) in terms_and_next_dates(session, sorted(earliest)).items():
         if terms.suspended:
             continue  # nothing is billed while suspended
-        planned = first_planned(terms.schedule, terms.usage_delay_days, by_subscription[sub_id])
+        r = earliest[sub_id]
+        unbilled = UnbilledUsage(r.id, r.meter, r.quantity, r.occurred_on, today)
+        planned = first_planned(terms.schedule, terms.usage_delay_days, [unbilled])
         if planned is not None and (next_date is None or planned < next_date):
             woken[sub_id] = planned
     repository.schedule(session, woken)
