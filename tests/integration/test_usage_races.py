@@ -358,3 +358,30 @@ def test_ingestion_runs_and_generations_racing_bill_every_record_once(
             _, _, _, occurred_on, received_on = shop.sent[record_id]
             assert plan().planned(occurred_on, received_on) > date(2027, 3, 14), record_id
     check_all_billed_later(pg_db, shop)
+
+
+def test_batches_for_one_account_do_not_wait_for_each_other_but_a_biller_waits_for_them(
+    pg_db: Database,
+) -> None:
+    """A batch shares its accounts' locks: another batch of the same account goes on
+    while it is open, and a run's claim passes the account by until it commits."""
+    shop = open_shop(pg_db)
+    (acct,), (u1,) = shop.accounts, shop.subs
+    with pg_db.engine.connect() as open_batch:  # a batch still open, as ingest takes it
+        open_batch.execute(select(Account.id).where(Account.id == acct).with_for_update(read=True))
+        other = threading.Thread(
+            target=lambda: shop.send(
+                pg_db, date(2027, 2, 1), [rec("r1", u1, "vm.hours", "1", "2027-01-15")]
+            ),
+            daemon=True,
+        )
+        other.start()
+        other.join(timeout=10)
+        assert not other.is_alive()  # stored while the first batch is open
+        with pg_db.transaction() as session:
+            claimable = session.execute(
+                select(Account.id).where(Account.id == acct).with_for_update(skip_locked=True)
+            ).all()
+        assert claimable == []  # a run's claim skips the account until the batch ends
+        open_batch.rollback()
+    assert set(links(pg_db)) == {"r1"}

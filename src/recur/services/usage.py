@@ -72,7 +72,7 @@ def ingest(
     readings = _read(records)
 
     def work(session: Session) -> Ingested:
-        repository.lock_accounts_of(
+        repository.share_accounts_of(
             session, {r.subscription_id for _, r in readings if isinstance(r, UsageIn)}
         )
         check = _check(session, readings, today)
@@ -99,8 +99,8 @@ def ingest(
 def _wake(session: Session, new: Sequence[UsageIn], today: date) -> None:
     """The subscriptions that received records are next due by their earliest planned
     date at the latest: their next date already accounts for everything else they owe
-    (it is kept under the accounts' locks, taken first), so only the new records are
-    planned here, never the records already waiting."""
+    (no biller of these accounts runs meanwhile: see share_accounts_of), so only the new
+    records are planned here, never the records already waiting."""
     # Records received the same day are planned no earlier than those of earlier days
     # (a later period, or the same one), so each subscription's earliest record is
     # enough: the others are not planned one by one.
@@ -111,7 +111,7 @@ def _wake(session: Session, new: Sequence[UsageIn], today: date) -> None:
             earliest[record.subscription_id] = record
     if not earliest:
         return
-    woken: dict[int, date | None] = {}
+    woken: dict[int, date] = {}
     for sub_id, (terms, next_date) in terms_and_next_dates(session, sorted(earliest)).items():
         if terms.suspended:
             continue  # nothing is billed while suspended
@@ -120,7 +120,7 @@ def _wake(session: Session, new: Sequence[UsageIn], today: date) -> None:
         planned = first_planned(terms.schedule, terms.usage_delay_days, [unbilled])
         if planned is not None and (next_date is None or planned < next_date):
             woken[sub_id] = planned
-    repository.schedule(session, woken)
+    repository.bring_forward(session, woken)
 
 
 def check_batch(db: Database, records: Sequence[Raw], today: date) -> BatchCheck:

@@ -5,13 +5,24 @@ from datetime import date
 from decimal import Decimal
 from typing import TypeVar
 
-from sqlalchemy import BigInteger, ColumnElement, Select, String, any_, bindparam, func, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    String,
+    any_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload
 from sqlalchemy.types import TypeEngine
 
 from recur.db.driver import insert_new_rows, is_postgres
-from recur.db.final_writes import writes_of
 from recur.db.models import Account, Meter, PricingOption, Subscription, UsageRecord
 from recur.db.repositories.pages import paginate
 from recur.domain.pages import Page
@@ -62,24 +73,49 @@ def usage_terms(session: Session, subscription_ids: Collection[int]) -> dict[int
     return terms
 
 
-def lock_accounts_of(session: Session, subscription_ids: Collection[int]) -> None:
-    """Take the row locks of these subscriptions' accounts, in account order, as every
-    writer of what the engine reads does first (db/billing_store.py): a run or a
-    generation of those accounts then sees a batch's records whole, or not at all, and
-    the subscriptions' next dates they write account for them."""
+def share_accounts_of(session: Session, subscription_ids: Collection[int]) -> None:
+    """Take a shared lock on these subscriptions' accounts, in account order. A writer
+    that bills them (a run, a generation, a cancellation) locks them for update first
+    (db/billing_store.py), so it never interleaves with a batch: it sees the batch's
+    records whole or not at all, and the next dates it writes account for them. Batches
+    share the lock, so they never wait for each other."""
     account_ids: set[int] = set()
     for among in _among(session, Subscription.id, subscription_ids, BigInteger()):
         account_ids.update(session.scalars(select(Subscription.account_id).where(among)))
     for among in _among(session, Account.id, account_ids, BigInteger()):
-        session.execute(select(Account.id).where(among).order_by(Account.id).with_for_update())
+        session.execute(
+            select(Account.id).where(among).order_by(Account.id).with_for_update(read=True)
+        )
 
 
-def schedule(session: Session, next_dates: dict[int, date | None]) -> None:
-    """Set each subscription's next charge date (None: nothing left to bill)."""
-    writes_of(session).update(
-        Subscription,
-        [{"id": sub_id, "next_charge_date": next_date} for sub_id, next_date in next_dates.items()],
+_BRING_FORWARD = (
+    update(Subscription)
+    .where(Subscription.id == bindparam("subscription_id"))
+    .values(
+        next_charge_date=case(
+            (
+                or_(
+                    Subscription.next_charge_date.is_(None),
+                    Subscription.next_charge_date > bindparam("planned"),
+                ),
+                bindparam("planned"),
+            ),
+            else_=Subscription.next_charge_date,
+        )
     )
+)
+
+
+def bring_forward(session: Session, planned: dict[int, date]) -> None:
+    """Move each subscription's next charge date to `planned` if that is earlier (or it
+    had none). Decided by each row's current value, so that two batches bringing the
+    same subscription forward at once keep the earlier date."""
+    if planned:
+        # Core's executemany: no ORM object of these rows is in the session to refresh.
+        session.connection().execute(
+            _BRING_FORWARD,
+            [{"subscription_id": sub_id, "planned": day} for sub_id, day in planned.items()],
+        )
 
 
 def stored(session: Session, record_ids: Collection[str]) -> dict[str, UsageIn]:
