@@ -221,6 +221,11 @@ def check_text(value: str, field: str, max_length: int) -> str:
         raise InvalidInput(f"missing_{field}", f"{field} must not be empty")
     if len(value) > max_length:
         raise InvalidInput(f"invalid_{field}", f"{field} must be at most {max_length} characters")
+    if value.isascii() and value.isprintable():
+        # Trimmed, non-empty printable ASCII: visible, and no control or text-direction
+        # character (the rule below, without a Unicode lookup per character: a batch of
+        # usage records checks 20,000 ids and meters).
+        return value
     for char in value:
         category = unicodedata.category(char)
         if category in ("Cc", "Cs") or char in BIDI_CONTROLS:
