@@ -26,6 +26,7 @@ pytestmark = pytest.mark.e2e
 class UsageServer:
     base_url: str
     database_url: str
+    account_id: int
     u1: int
 
 
@@ -44,7 +45,7 @@ def usage_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UsageServ
     db.dispose()
     env = {"RECUR_TODAY": "2027-02-01", "RECUR_SECRET_KEY": "e2e"}
     with serving(url, folder, env) as base:
-        yield UsageServer(base, url, u1)
+        yield UsageServer(base, url, acme.account_id, u1)
 
 
 @pytest.fixture
@@ -99,3 +100,13 @@ def test_a_csv_of_usage_is_checked_then_stored(
     page.get_by_role("button", name="Store 3 records").click()
     expect(page.get_by_text("Stored 3 usage records (duplicates: 1).")).to_be_visible()
     assert stored(usage_server.database_url) == {"r1": "120.5", "r2": "3E+2", "r3": "512"}
+
+    # SPEC §15 as of 2027-02-01: U1's records make the 2027-02-14 invoice, to the cent.
+    page.goto(f"{usage_server.base_url}/accounts/{usage_server.account_id}/pending")
+    row = page.locator("#pending-invoices tbody tr", has_text="14 Feb 2027").first
+    expect(row).to_contain_text("50.61")
+    expect(row).to_contain_text("12.15")
+    expect(row).to_contain_text("62.76")
+    behind = page.locator("#pending-subscriptions")
+    expect(behind.locator("tr", has_text="420.5")).to_contain_text("40.37")
+    expect(behind.locator("tr", has_text="512")).to_contain_text("10.24")
