@@ -704,9 +704,10 @@ def _advanced_cursors(
     for sub_id, sub_charges in issued.items():
         terms, billed = states[sub_id]
         after = billed.after(sub_charges)
-        terms = terms.without_records(
-            record_id for c in sub_charges if c.usage for record_id in c.usage.record_ids
-        )
+        if terms.usage:
+            terms = terms.without_records(
+                record_id for c in sub_charges if c.usage for record_id in c.usage.record_ids
+            )
         rows.append(
             {
                 "id": sub_id,

@@ -30,7 +30,11 @@ ONE_DAY = timedelta(days=1)
 PRORATION_PLACES = 6
 
 
-@dataclass(frozen=True, slots=True)
+# HOT_RECORDS: the engine's inputs and outputs are values, never changed once made, but
+# not `frozen`: a frozen dataclass sets each field through object.__setattr__, which
+# made building them (a run builds one of each per subscription and per item) cost
+# several times more (bench/billing_run.py). They stay hashable and compare by value.
+@dataclass(slots=True, unsafe_hash=True)  # a value: see HOT_RECORDS
 class SubscriptionTerms:
     """Everything the engine needs to know about one subscription.
 
@@ -103,7 +107,7 @@ class BilledRun:
     invoice_id: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # a value: see HOT_RECORDS
 class BilledState:
     """What the ledger says is already invoiced for one subscription.
 
@@ -136,7 +140,7 @@ class BilledState:
         return BilledState(until, frozenset(once), tuple(facts), self.version)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # a value: see HOT_RECORDS
 class Charge:
     """One invoice item to be: the same object whether previewed or issued."""
 

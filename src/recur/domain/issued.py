@@ -22,7 +22,7 @@ from recur.domain.invoices import PendingInvoice
 from recur.domain.money import check_amounts
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # a value: see charges.HOT_RECORDS
 class IssuedItem:
     subscription_id: int
     kind: str
