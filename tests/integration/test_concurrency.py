@@ -363,9 +363,10 @@ def test_two_billings_from_the_same_billed_state_cannot_both_commit(db: Database
             text(
                 "INSERT INTO billed_periods (invoice_item_id, subscription_id, kind,"
                 " period_start, period_end, billing_period_start, pricing_option_id, quantity,"
-                " billing_seq, first_of_billing) SELECT :item, subscription_id, 'adjustment',"
-                " period_start, period_end, billing_period_start, pricing_option_id, quantity,"
-                " billing_seq, true FROM billed_periods WHERE invoice_item_id = :billed"
+                " billing_seq, first_of_billing, repeat_key) SELECT :item, subscription_id,"
+                " 'adjustment', period_start, period_end, billing_period_start,"
+                " pricing_option_id, quantity, billing_seq, true, :item FROM billed_periods"
+                " WHERE invoice_item_id = :billed"
             ),
             {"item": item_id, "billed": row.invoice_item_id},
         )

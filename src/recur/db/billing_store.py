@@ -518,6 +518,8 @@ _BILLING_TYPES = {t.value: t for t in BillingType}
 _PARTIAL_CHARGES = {p.value: p for p in PartialCharges}
 _KINDS = {k.value: k for k in ChargeKind}
 _NOTHING_ONCE: frozenset[ChargeKind] = frozenset()
+# The kinds that may bill a first day again (see BilledPeriod.repeat_key).
+_REPEATABLE = frozenset({ChargeKind.ADJUSTMENT, ChargeKind.USAGE})
 
 
 _TERMS_AND_NEXT_BY_ID = _state_query().add_columns(Subscription.next_charge_date)
@@ -647,6 +649,7 @@ def issue_invoices(
                 "quantity": c.quantity,
                 "billing_seq": seq_of[c.subscription_id],
                 "first_of_billing": c.subscription_id not in opened,
+                "repeat_key": item_id if c.kind in _REPEATABLE else 0,
             }
         )
         opened.add(c.subscription_id)

@@ -291,9 +291,9 @@ class InvoiceItem(Base):
     invoice: Mapped[Invoice] = relationship(back_populates="items", foreign_keys=[invoice_id])
 
 
-# The facts unique per first day: days billed for the first time. Adjustments correct
-# days again; usage items of one period may be several (late records).
-NEW_DAYS = "kind NOT IN ('adjustment', 'usage')"
+# Kinds that may bill the same first day again: adjustments correct days already
+# billed; usage items of one period may be several (late records).
+REPEATABLE = "kind IN ('adjustment', 'usage')"
 
 
 class BilledPeriod(Base):
@@ -302,8 +302,11 @@ class BilledPeriod(Base):
     the billing period starting `billing_period_start`.
 
     Two unique indexes make a double bill impossible. Days billed for the first time
-    are unique per (subscription, kind, first day); usage records are billed once by
-    their own link to their item (UsageRecord.invoice_item_id). Every issuing transaction that
+    are unique per (subscription, kind, first day): `repeat_key` is 0 for them, and
+    the item's own id for the kinds that may bill a first day again (adjustments, usage,
+    whose records are billed once by their own link to their item,
+    UsageRecord.invoice_item_id). The same index serves the reads of a subscription's
+    facts. Every issuing transaction that
     bills a subscription writes its facts with the subscription's `billing_seq` it
     read + 1 and marks one of them `first_of_billing`: (subscription, billing_seq) is
     unique among those, so two transactions that read the same billed state cannot
@@ -316,14 +319,8 @@ class BilledPeriod(Base):
 
     __tablename__ = "billed_periods"
     __table_args__ = (
-        Index(
-            "uq_billed_periods_once",
-            "subscription_id",
-            "kind",
-            "period_start",
-            unique=True,
-            postgresql_where=text(NEW_DAYS),
-            sqlite_where=text(NEW_DAYS),
+        UniqueConstraint(
+            "subscription_id", "kind", "period_start", "repeat_key", name="uq_billed_periods_once"
         ),
         Index(
             "uq_billed_periods_billing",
@@ -333,8 +330,11 @@ class BilledPeriod(Base):
             postgresql_where=text("first_of_billing"),
             sqlite_where=text("first_of_billing"),
         ),
-        Index("ix_billed_periods_subscription_end", "subscription_id", "period_end"),
         CheckConstraint(one_of("kind", ChargeKind), name="kind"),
+        CheckConstraint(
+            f"CASE WHEN {REPEATABLE} THEN repeat_key = invoice_item_id ELSE repeat_key = 0 END",
+            name="repeat_key",
+        ),
         CheckConstraint("period_end > period_start", name="period"),
         CheckConstraint("quantity <> 0", name="quantity"),
         CheckConstraint("billing_seq >= 1", name="billing_seq"),
@@ -352,6 +352,7 @@ class BilledPeriod(Base):
     quantity: Mapped[int] = mapped_column(Integer)
     billing_seq: Mapped[int] = mapped_column(Integer)
     first_of_billing: Mapped[bool] = mapped_column(Boolean, default=False)
+    repeat_key: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class SubscriptionChange(Base):
