@@ -30,13 +30,6 @@ def price(amount: Decimal, currency: str) -> str:
     return str(to_price(amount, currency))
 
 
-def instant(value: datetime | None) -> datetime | None:
-    """Timestamps are UTC; SQLite gives them back without their zone."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
-
-
 def page(result: Page[Any], present: Any) -> dict[str, Any]:
     return {
         "data": [present(item) for item in result.items],
