@@ -209,7 +209,7 @@ def _changes_query() -> Select[Any]:
 def _facts_query() -> Select[Any]:
     """The ledger's facts of the billed periods that may need a correction: from the
     period of the subscription's first change or cancellation not yet reconciled. Read
-    only for the subscriptions that have one (`facts_for`)."""
+    only for the subscriptions that have one (`history_for`)."""
     return (
         select(
             BilledPeriod.subscription_id,
