@@ -27,7 +27,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from recur.db.models import Invoice, InvoiceItem
+from recur.db.models import Invoice
 from recur.db.session import Database
 from recur.domain.calendar import add_months
 from recur.domain.catalogue import (
@@ -414,7 +414,20 @@ def check_ledger_tiles_service(db: Database, world: World) -> None:
         mine = [r for r in rows if r.subscription_id == sub.id]
         recurring = sorted((r for r in mine if r.kind == "recurring"), key=lambda r: r.period_start)
         once = {r.kind for r in mine if r.kind not in ("recurring", "adjustment")}
-        check_net_days(sub, end_date, [stored[r.invoice_item_id] for r in mine], recurring)
+        # A cancellation's credit of a period billed ahead is due on the end date, which
+        # may fall after the horizon: pending then, and counted as it will be issued.
+        credits = [
+            (c.period_start, c.period_last_day, c.quantity)
+            for invoice in pending_for_subscription(db, sub.id, HORIZON)
+            for c in invoice.items
+            if c.kind is ChargeKind.ADJUSTMENT
+        ]
+        billed = [
+            (i.period_start, i.period_end, i.quantity)
+            for i in (stored[r.invoice_item_id] for r in mine)
+            if i.kind in ("recurring", "adjustment")
+        ]
+        check_net_days(sub, end_date, billed + credits, recurring)
 
         assert {c.kind.value for c in due if c.kind is not ChargeKind.RECURRING} <= once
         assert once <= {"setup"} | (
@@ -449,17 +462,20 @@ def check_ledger_tiles_service(db: Database, world: World) -> None:
 
 
 def check_net_days(
-    sub: Sub, end_date: date | None, billed: list[InvoiceItem], recurring: list[LedgerRow]
+    sub: Sub,
+    end_date: date | None,
+    billed: list[tuple[date, date, int]],
+    recurring: list[LedgerRow],
 ) -> None:
-    """Day by day, what is billed net (periods, less credits) is the quantity in service:
-    a period billed ahead of a cancellation is credited from the end date on (SPEC §11)."""
+    """Day by day, what is billed net (periods, less credits: each (first day, last day,
+    quantity)) is the quantity in service: a period billed ahead of a cancellation is
+    credited from the end date on (SPEC §11)."""
     net: Counter[date] = Counter()
-    for item in billed:
-        if item.kind in ("recurring", "adjustment"):
-            day = item.period_start
-            while day <= item.period_end:
-                net[day] += item.quantity
-                day += timedelta(days=1)
+    for first, last_day, quantity in billed:
+        day = first
+        while day <= last_day:
+            net[day] += quantity
+            day += timedelta(days=1)
     if not recurring:
         assert all(quantity == 0 for quantity in net.values())
         return
