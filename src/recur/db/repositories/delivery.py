@@ -97,11 +97,14 @@ def queue_automatic(writes: FinalWrites, invoice_ids: Sequence[int], requested_b
     if not invoice_ids:
         return
     if writes.postgres:
-        params: dict[str, object] = {"ids": list(invoice_ids)}
-        statement = _QUEUE_AUTOMATIC_PG
-    else:
-        params, statement = {"ids": json.dumps(list(invoice_ids))}, _QUEUE_AUTOMATIC_SQLITE
-    writes.execute(statement, {**params, "requested_by": requested_by})
+        writes.execute(
+            _QUEUE_AUTOMATIC_PG, {"ids": list(invoice_ids), "requested_by": requested_by}
+        )
+    else:  # SQLite runs each write when given (db/final_writes.py)
+        writes.session.execute(
+            _QUEUE_AUTOMATIC_SQLITE,
+            {"ids": json.dumps(list(invoice_ids)), "requested_by": requested_by},
+        )
 
 
 _QUEUE_AUTOMATIC = (
