@@ -16,9 +16,9 @@ from recur.api.schemas import StatusOut
 from recur.context import AppContext, context_from_settings
 from recur.db.migrate import is_current
 from recur.db.session import is_sqlite
+from recur.delivery_worker import DeliveryWorker
 from recur.domain.roles import Role
 from recur.http_guards import HttpGuards
-from recur.delivery_worker import DeliveryWorker
 from recur.scheduler import BillingSchedule
 from recur.services.tokens import ENV_TOKEN_NAME, ensure_token
 from recur.settings import Settings

@@ -21,7 +21,7 @@ from recur.services import delivery, invoicing
 from recur.services.billing_run import run_billing
 from recur.services.delivery import MailSettingsSpec
 from tests.integration.factories import account, product, subscribe
-from tests.smtp import MailServer, mail_server  # noqa: F401 (a fixture)
+from tests.smtp import MailServer
 
 T = date(2027, 3, 1)
 ACTOR = "test"
@@ -106,7 +106,8 @@ def test_a_refused_email_is_retried_later_and_logged_and_the_invoice_stays(
     assert len(mail_server.received) == 1
     log = delivery.deliveries(db, issued.id)
     assert [e.outcome for e in log] == [Outcome.QUEUED, Outcome.FAILED, Outcome.SENT]
-    assert log[1].error is not None and "refused by the test" in log[1].error
+    assert log[1].error is not None
+    assert "refused by the test" in log[1].error
 
 
 KILLED_BEFORE_SENDING = textwrap.dedent(
@@ -169,7 +170,9 @@ def test_send_and_resend_queue_one_email_each(db: Database, mail_server: MailSer
     delivery.deliver_due(db)
 
     first, second = mail_server.received
-    assert first.recipients == second.recipients == [delivery.account_delivery(db, acme).billing_email]
+    assert (
+        first.recipients == second.recipients == [delivery.account_delivery(db, acme).billing_email]
+    )
     assert first.message["Message-ID"] != second.message["Message-ID"]
     outcomes = [e.outcome for e in delivery.deliveries(db, issued.id)]
     assert outcomes == [Outcome.QUEUED, Outcome.SENT, Outcome.QUEUED, Outcome.SENT]

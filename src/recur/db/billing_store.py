@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from recur.db import driver
 from recur.db.final_writes import writes_of
-from recur.db.repositories import delivery
 from recur.db.models import (
     Account,
     BilledPeriod,
@@ -30,6 +29,7 @@ from recur.db.models import (
 )
 from recur.db.models import Meter as MeterRow
 from recur.db.numbering import SERIES, number_invoices
+from recur.db.repositories import delivery
 from recur.db.rows import Query, any_ids, fetch_rows
 from recur.domain.catalogue import (
     BillingCycle,

@@ -117,7 +117,9 @@ def check_template(source: str, field: str) -> str:
     try:
         _SANDBOX.from_string(source).render(SAMPLE_VALUES)
     except TemplateError as error:
-        raise InvalidInput(f"invalid_{field}", f"{field} is not a valid template: {error}") from error
+        raise InvalidInput(
+            f"invalid_{field}", f"{field} is not a valid template: {error}"
+        ) from error
     return source
 
 

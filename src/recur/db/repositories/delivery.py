@@ -19,8 +19,8 @@ from recur.domain.delivery import (
     AccountDelivery,
     DeliveryEvent,
     MailSettings,
-    Outcome,
     OutboxEntry,
+    Outcome,
     Security,
 )
 
@@ -114,7 +114,9 @@ _QUEUE_AUTOMATIC = (
     "WHERE d.auto_send AND i.id {ids} ORDER BY i.id"
 )
 _QUEUE_AUTOMATIC_PG = text(_QUEUE_AUTOMATIC.format(ids="= ANY(CAST(:ids AS INTEGER[]))"))
-_QUEUE_AUTOMATIC_SQLITE = text(_QUEUE_AUTOMATIC.format(ids="IN (SELECT value FROM json_each(:ids))"))
+_QUEUE_AUTOMATIC_SQLITE = text(
+    _QUEUE_AUTOMATIC.format(ids="IN (SELECT value FROM json_each(:ids))")
+)
 
 
 def claim_due(session: Session, now: datetime) -> OutboxEntry | None:
@@ -192,7 +194,9 @@ def log_of(session: Session, invoice_id: int) -> list[DeliveryEvent]:
         )
     ]
     attempts = [
-        DeliveryEvent(row.outbox_id, Outcome(row.outcome), as_utc(row.at), row.recipients, row.error)
+        DeliveryEvent(
+            row.outbox_id, Outcome(row.outcome), as_utc(row.at), row.recipients, row.error
+        )
         for row in session.scalars(
             select(DeliveryAttempt).where(DeliveryAttempt.invoice_id == invoice_id)
         )
