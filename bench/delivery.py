@@ -26,6 +26,7 @@ from recur.db.models import DeliveryOutbox
 from recur.db.session import Database
 from recur.services.billing_run import run_billing
 from recur.services.delivery import MailSettingsSpec, deliver_due, update_mail_settings
+from recur.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).parent))
 from billing_run import AS_OF, build, recreate_database
@@ -85,16 +86,17 @@ def main() -> None:
         f"in {queued_run:.1f} s ({queued_run / plain - 1:+.1%})",
         flush=True,
     )
+    env = Settings(database_url=url, secret_key="bench")
     sink, port = Sink(), free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
     spec = MailSettingsSpec(
         "127.0.0.1", port, "none", "billing@bench.example.com", None, None, "{{ number }}", "x"
     )
-    update_mail_settings(db, spec, "bench")
-    deliver_due(db, limit=5)  # WeasyPrint loads its fonts once
+    update_mail_settings(db, spec, "bench", env)
+    deliver_due(db, env, limit=5)  # WeasyPrint loads its fonts once
     started = time.perf_counter()
-    done = deliver_due(db, limit=args.send)
+    done = deliver_due(db, env, limit=args.send)
     seconds = time.perf_counter() - started
     controller.stop()
     print(

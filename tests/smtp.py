@@ -13,6 +13,10 @@ from aiosmtpd.controller import Controller
 
 from recur.db.session import Database
 from recur.services.delivery import MailSettingsSpec, update_mail_settings
+from recur.settings import Settings
+
+# What the services are given for the seller's name and the RECUR_SMTP_* defaults.
+ENV = Settings(database_url="sqlite://", secret_key="test-secret")
 
 
 @dataclass
@@ -51,6 +55,7 @@ class MailServer:
                 body_template="Total {{ total }}, due {{ due_date }}.",
             ),
             "test",
+            ENV,
         )
 
 

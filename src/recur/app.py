@@ -70,7 +70,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if ctx.settings.scheduler.lower() not in ("off", "0", "false", "no"):
         schedule = BillingSchedule(ctx.db, ctx.clock, ctx.settings.billing_interval)
         schedule.start()
-        delivery = DeliveryWorker(ctx.db, ctx.settings.delivery_interval)
+        delivery = DeliveryWorker(ctx.db, ctx.settings)
         delivery.start()
     # PostgreSQL: hear revocations, so that live tokens need no read per request.
     watch = (

@@ -12,14 +12,15 @@ from collections.abc import Callable
 from recur.db.session import Database
 from recur.domain.delivery import Delivered
 from recur.services.delivery import deliver_due
+from recur.settings import Settings
 
 log = logging.getLogger("recur.delivery")
 
 
 class DeliveryWorker:
-    def __init__(self, db: Database, interval_seconds: float) -> None:
-        self.db = db
-        self.interval = interval_seconds
+    def __init__(self, db: Database, env: Settings) -> None:
+        self.db, self.env = db, env
+        self.interval = env.delivery_interval
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -27,7 +28,7 @@ class DeliveryWorker:
         """Send what is due until the outbox has nothing due, wait, again; until stopped."""
         while not self._stop.is_set():
             try:
-                done = deliver_due(self.db)
+                done = deliver_due(self.db, self.env)
                 on_pass(done)
                 if done.sent + done.failed:
                     continue  # perhaps more is due: look again at once

@@ -6,6 +6,7 @@ import time
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from platformdirs import user_data_dir
 from pydantic import Field, SecretStr, field_validator
@@ -78,7 +79,7 @@ class Settings(BaseSettings):
     # The SMTP server until an admin saves its settings (docs/delivery.md).
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=25, ge=1, le=65535)
-    smtp_security: str = "none"  # none | starttls | tls
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
     smtp_user: str | None = None
     smtp_password: SecretStr | None = None
     mail_from: str = "billing@localhost"

@@ -51,7 +51,7 @@ def worker(
         triggered_by="worker",
     )
 
-    delivery = DeliveryWorker(ctx.db, ctx.settings.delivery_interval)
+    delivery = DeliveryWorker(ctx.db, ctx.settings)
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         log.info("stopping after the current batch", extra={"signal": signum})

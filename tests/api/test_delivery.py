@@ -12,7 +12,7 @@ from recur.domain.roles import Role
 from recur.services.delivery import deliver_due
 from tests.api.conftest import bearer
 from tests.api.factories import account_body, created, option_id, subscription
-from tests.smtp import MailServer
+from tests.smtp import ENV, MailServer
 
 API = "/api/v1"
 
@@ -51,7 +51,7 @@ def test_send_queues_an_email_that_the_worker_sends_and_logs(
     sent = client.post(f"{API}/invoices/{invoice['id']}/send")
     assert sent.status_code == 202
     assert sent.json()["status"] == "queued"
-    assert deliver_due(app.state.ctx.db).sent == 1
+    assert deliver_due(app.state.ctx.db, ENV).sent == 1
 
     [mail] = mail_server.received
     assert mail.recipients == ["ap@acme.example.com", "cfo@acme.example.com"]

@@ -21,7 +21,7 @@ from recur.services import delivery, invoicing
 from recur.services.billing_run import run_billing
 from recur.services.delivery import MailSettingsSpec
 from tests.integration.factories import account, product, subscribe
-from tests.smtp import MailServer
+from tests.smtp import ENV, MailServer
 
 T = date(2027, 3, 1)
 ACTOR = "test"
@@ -51,8 +51,8 @@ def test_an_issued_document_is_sent_once_after_its_transaction_commits(
 
     assert mail_server.received == []  # issuing only queued it
     assert [e.outcome for e in delivery.deliveries(db, issued.id)] == [Outcome.QUEUED]
-    assert delivery.deliver_due(db).sent == 1
-    assert delivery.deliver_due(db).sent == 0  # a second pass sends nothing again
+    assert delivery.deliver_due(db, ENV).sent == 1
+    assert delivery.deliver_due(db, ENV).sent == 0  # a second pass sends nothing again
     [mail] = mail_server.received
     assert mail.sender == "billing@seller.example.com"
     assert mail.recipients == ["ap@acme.example.com", "cfo@acme.example.com"]
@@ -82,7 +82,7 @@ def test_the_billing_run_queues_only_accounts_that_send_automatically(
 
     assert run.invoices_issued == 5
     assert _outbox_rows(db) == 3
-    assert delivery.deliver_due(db).sent == 3
+    assert delivery.deliver_due(db, ENV).sent == 3
     assert sorted(m.recipients[0] for m in mail_server.received) == ["ap@acme.example.com"] * 3
 
 
@@ -97,10 +97,10 @@ def test_a_refused_email_is_retried_later_and_logged_and_the_invoice_stays(
     mail_server.refusing = True
     now = datetime.now(UTC)
 
-    assert delivery.deliver_due(db, now).failed == 1
-    assert delivery.deliver_due(db, now + timedelta(seconds=30)).failed == 0  # backing off
+    assert delivery.deliver_due(db, ENV, now).failed == 1
+    assert delivery.deliver_due(db, ENV, now + timedelta(seconds=30)).failed == 0  # backing off
     mail_server.refusing = False
-    assert delivery.deliver_due(db, now + timedelta(seconds=61)).sent == 1
+    assert delivery.deliver_due(db, ENV, now + timedelta(seconds=61)).sent == 1
 
     assert invoicing.get_invoice(db, issued.id).number == issued.number
     assert len(mail_server.received) == 1
@@ -119,6 +119,7 @@ KILLED_BEFORE_SENDING = textwrap.dedent(
     from recur.db.session import Database
     from recur.services.billing_run import run_billing
     from recur.services.delivery import deliver_due
+    from recur.settings import Settings
 
     db = Database(sys.argv[1])
     run_billing(db, date(2027, 3, 1), date(2027, 3, 1), "doomed")
@@ -127,7 +128,7 @@ KILLED_BEFORE_SENDING = textwrap.dedent(
         os.kill(os.getpid(), signal.SIGKILL)
 
     mail.send = die
-    deliver_due(db)
+    deliver_due(db, Settings(database_url=sys.argv[1], secret_key="doomed"))
     """
 )
 
@@ -150,8 +151,8 @@ def test_a_process_killed_between_commit_and_send_loses_no_email_and_sends_none_
     assert doomed.returncode == -signal.SIGKILL, doomed.stderr
     assert mail_server.received == []
     assert _outbox_rows(db) == 4
-    assert delivery.deliver_due(db).sent == 4
-    assert delivery.deliver_due(db).sent == 0
+    assert delivery.deliver_due(db, ENV).sent == 4
+    assert delivery.deliver_due(db, ENV).sent == 0
     assert len(mail_server.received) == 4
     assert len({m.message["Message-ID"] for m in mail_server.received}) == 4
 
@@ -165,9 +166,9 @@ def test_send_and_resend_queue_one_email_each(db: Database, mail_server: MailSer
     assert _outbox_rows(db) == 0
 
     delivery.send_document(db, issued.id, ACTOR)
-    delivery.deliver_due(db)
+    delivery.deliver_due(db, ENV)
     delivery.send_document(db, issued.id, ACTOR)
-    delivery.deliver_due(db)
+    delivery.deliver_due(db, ENV)
 
     first, second = mail_server.received
     assert (
@@ -211,25 +212,25 @@ def _spec(**changes: object) -> MailSettingsSpec:
 def test_bad_settings_are_refused_and_change_nothing(
     db: Database, changes: dict[str, object], code: str
 ) -> None:
-    delivery.update_mail_settings(db, _spec(), ACTOR)
-    before = delivery.mail_settings(db)
+    delivery.update_mail_settings(db, _spec(), ACTOR, ENV)
+    before = delivery.mail_settings(db, ENV)
 
     with pytest.raises(InvalidInput) as refused:
-        delivery.update_mail_settings(db, _spec(**changes), ACTOR)
+        delivery.update_mail_settings(db, _spec(**changes), ACTOR, ENV)
 
     assert refused.value.code == code
-    assert delivery.mail_settings(db) == before
+    assert delivery.mail_settings(db, ENV) == before
 
 
 def test_the_password_is_kept_unless_given_and_never_shown(db: Database) -> None:
-    delivery.update_mail_settings(db, _spec(), ACTOR)
-    delivery.update_mail_settings(db, _spec(password=None, host="localhost"), ACTOR)
+    delivery.update_mail_settings(db, _spec(), ACTOR, ENV)
+    delivery.update_mail_settings(db, _spec(password=None, host="localhost"), ACTOR, ENV)
 
-    kept = delivery.mail_settings(db)
+    kept = delivery.mail_settings(db, ENV)
     assert (kept.host, kept.password) == ("localhost", "s3cret-password")
     assert "s3cret" not in repr(kept)
-    delivery.update_mail_settings(db, _spec(password=""), ACTOR)
-    assert delivery.mail_settings(db).password is None
+    delivery.update_mail_settings(db, _spec(password=""), ACTOR, ENV)
+    assert delivery.mail_settings(db, ENV).password is None
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from recur.db.session import Database
 from recur.services import delivery, invoicing
-from tests.smtp import MailServer
+from tests.smtp import ENV, MailServer
 from tests.web.acme import ADMIN, Acme
 from tests.web.conftest import TODAY, sign_in
 
@@ -36,7 +36,7 @@ def test_an_admin_sets_smtp_and_bad_values_change_nothing(
         "/settings/mail", data=_settings_form(csrf, "2525", password="pw-123456")
     )
     assert saved.status_code == 303
-    before = delivery.mail_settings(database)
+    before = delivery.mail_settings(database, ENV)
 
     refused = app_client.post("/settings/mail", data=_settings_form(csrf, "25x"))
     assert refused.status_code == 422
@@ -44,7 +44,7 @@ def test_an_admin_sets_smtp_and_bad_values_change_nothing(
     assert refused.status_code == 422
     assert "e-mail address like name@example.com" in refused.text
 
-    assert delivery.mail_settings(database) == before
+    assert delivery.mail_settings(database, ENV) == before
     page = app_client.get("/settings/mail").text
     assert "A password is saved" in page
     assert "pw-123456" not in page
@@ -68,7 +68,7 @@ def test_an_operator_sends_and_resends_and_sees_the_log(
     assert "Send by e-mail" in client.get(f"/invoices/{invoice.id}").text
     sent = client.post(f"/invoices/{invoice.id}/send", data={"csrf_token": csrf})
     assert sent.status_code == 303
-    delivery.deliver_due(database)
+    delivery.deliver_due(database, ENV)
 
     [mail] = mail_server.received
     assert mail.recipients == [

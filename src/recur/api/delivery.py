@@ -85,13 +85,13 @@ def _options(options: AccountDelivery) -> AccountDeliveryOut:
 
 @router.get("/mail-settings", response_model=MailSettingsOut, responses=documented(403))
 def mail_settings(ctx: Ctx, _admin: Admin) -> MailSettingsOut:
-    return _settings(delivery.mail_settings(ctx.db))
+    return _settings(delivery.mail_settings(ctx.db, ctx.settings))
 
 
 @router.put("/mail-settings", response_model=MailSettingsOut, responses=documented(403))
 def update_mail_settings(body: MailSettingsIn, ctx: Ctx, admin: Admin) -> MailSettingsOut:
     spec = delivery.MailSettingsSpec(**body.model_dump())
-    return _settings(delivery.update_mail_settings(ctx.db, spec, admin.actor))
+    return _settings(delivery.update_mail_settings(ctx.db, spec, admin.actor, ctx.settings))
 
 
 def _settings(settings: MailSettings) -> MailSettingsOut:

@@ -50,7 +50,7 @@ from recur.services.validation import (
     check_text,
     check_whole_number,
 )
-from recur.settings import get_settings
+from recur.settings import Settings
 
 log = logging.getLogger("recur.delivery")
 
@@ -75,14 +75,13 @@ class MailSettingsSpec:
     body_template: str
 
 
-def mail_settings(db: Database) -> MailSettings:
-    """The settings in force: the saved ones, else the RECUR_SMTP_* defaults."""
+def mail_settings(db: Database, env: Settings) -> MailSettings:
+    """The settings in force: the saved ones, else `env`'s (RECUR_SMTP_*)."""
     with db.read() as session:
-        return stored.mail_settings(session) or _defaults()
+        return stored.mail_settings(session) or _defaults(env)
 
 
-def _defaults() -> MailSettings:
-    settings = get_settings()
+def _defaults(settings: Settings) -> MailSettings:
     password = settings.smtp_password
     return MailSettings(
         host=settings.smtp_host,
@@ -96,7 +95,9 @@ def _defaults() -> MailSettings:
     )
 
 
-def update_mail_settings(db: Database, spec: MailSettingsSpec, actor: str) -> MailSettings:
+def update_mail_settings(
+    db: Database, spec: MailSettingsSpec, actor: str, env: Settings
+) -> MailSettings:
     """Check every field first: a refused edit changes nothing."""
     host = check_text(spec.host, "host", HOST_LENGTH)
     if any(char.isspace() or char in "/@" for char in host):
@@ -117,7 +118,7 @@ def update_mail_settings(db: Database, spec: MailSettingsSpec, actor: str) -> Ma
     }
 
     def work(session: Session) -> MailSettings:
-        kept = stored.mail_settings(session) or _defaults()
+        kept = stored.mail_settings(session) or _defaults(env)
         password = kept.password if spec.password is None else (spec.password or None)
         settings = MailSettings(**checked, password=password)  # type: ignore[arg-type]
         stored.save_mail_settings(session, settings)
@@ -216,30 +217,33 @@ def deliveries(db: Database, invoice_id: int) -> list[DeliveryEvent]:
         return stored.log_of(session, invoice_id)
 
 
-def deliver_due(db: Database, now: datetime | None = None, limit: int = 100) -> Delivered:
-    """Send up to `limit` queued e-mails due by `now`, one transaction each."""
+def deliver_due(
+    db: Database, env: Settings, now: datetime | None = None, limit: int = 100
+) -> Delivered:
+    """Send up to `limit` queued e-mails due by `now`, one transaction each; `env` gives
+    the seller's name and the SMTP settings until an admin saves some."""
     sent = failed = 0
     for _ in range(limit):
-        outcome = db.run(lambda session: _deliver_one(session, now or datetime.now(UTC)))
+        outcome = db.run(lambda session: _deliver_one(session, env, now or datetime.now(UTC)))
         if outcome is None:
             break
         sent, failed = (sent + 1, failed) if outcome else (sent, failed + 1)
     return Delivered(sent, failed)
 
 
-def _deliver_one(session: Session, now: datetime) -> bool | None:
+def _deliver_one(session: Session, env: Settings, now: datetime) -> bool | None:
     """Claim, send and mark one e-mail: True sent, False failed, None nothing due."""
     entry = stored.claim_due(session, now)
     if entry is None:
         return None
-    settings = stored.mail_settings(session) or _defaults()
+    settings = stored.mail_settings(session) or _defaults(env)
     recipients: str | None = None
     try:
         invoice = stored_invoices.by_id(session, entry.invoice_id)
         assert invoice is not None  # the outbox row refers to it
         options = _options(session, invoice.account.id)
         recipients = ", ".join(options.recipients)
-        message = _message(session, settings, entry, invoice, options)
+        message = _message(session, settings, entry, invoice, options, env.seller_name)
         mail.send(settings, message)
     except (smtplib.SMTPException, OSError, InvalidInput) as error:
         reason = str(error) or type(error).__name__
@@ -259,13 +263,13 @@ def _message(
     entry: OutboxEntry,
     invoice: Invoice,
     options: AccountDelivery,
+    seller: str,
 ) -> EmailMessage:
     from recur.pdf import render_invoice_pdf  # loading WeasyPrint takes a while
 
     account = stored_accounts.get_account(session, invoice.account.id)
     assert account is not None
     corrects = corrected_numbers(session, invoice)
-    seller = get_settings().seller_name
     values = {
         "document": fmt.document_type(invoice.type),
         "number": invoice.number,

@@ -2,20 +2,24 @@
 account's delivery options, and the SMTP settings (administrators only)."""
 
 from collections.abc import Mapping
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
 
 from recur.domain.errors import DomainError
 from recur.domain.users import User
 from recur.services import accounts, delivery, invoicing
 from recur.web.auth import admin, check_csrf, ctx, operator
 from recur.web.errors import found
-from recur.web.forms import Form
+from recur.web.forms import Form as SubmittedForm
 from recur.web.params import PageId
 from recur.web.templating import flash, render
 
 router = APIRouter()
+
+FormText = Annotated[str, Form()]
 
 SETTINGS_FIELDS = {"host", "port", "security", "sender", "username", "password"} | {
     "subject_template",
@@ -48,10 +52,18 @@ def options_form(request: Request, account_id: PageId, user: User = Depends(oper
 
 
 @router.post("/accounts/{account_id}/delivery", dependencies=[Depends(check_csrf)])
-async def options_save(
-    request: Request, account_id: PageId, user: User = Depends(operator)
+def options_save(
+    request: Request,
+    account_id: PageId,
+    billing_email: FormText = "",
+    cc_emails: FormText = "",
+    auto_send: FormText = "",
+    user: User = Depends(operator),
 ) -> Response:
-    form = Form(await request.form())
+    """A plain `def` route: the service's transaction runs in the thread pool."""
+    form = SubmittedForm(
+        FormData(billing_email=billing_email, cc_emails=cc_emails, auto_send=auto_send)
+    )
     cc = [address.strip() for address in form.text("cc_emails").split(",") if address.strip()]
     try:
         delivery.update_account_delivery(
@@ -92,7 +104,7 @@ def _options_page(
 
 @router.get("/settings/mail")
 def settings_form(request: Request, user: User = Depends(admin)) -> Response:
-    settings = delivery.mail_settings(ctx(request).db)
+    settings = delivery.mail_settings(ctx(request).db, ctx(request).settings)
     values = {
         "host": settings.host,
         "port": settings.port,
@@ -106,34 +118,52 @@ def settings_form(request: Request, user: User = Depends(admin)) -> Response:
 
 
 @router.post("/settings/mail", dependencies=[Depends(check_csrf)])
-async def settings_save(request: Request, user: User = Depends(admin)) -> Response:
-    form = Form(await request.form())
-    port = form.integer("port")
+def settings_save(
+    request: Request,
+    host: FormText = "",
+    port: FormText = "",
+    security: FormText = "",
+    sender: FormText = "",
+    username: FormText = "",
+    password: FormText = "",
+    remove_password: FormText = "",
+    subject_template: FormText = "",
+    body_template: FormText = "",
+    user: User = Depends(admin),
+) -> Response:
+    """A plain `def` route: the service's transaction runs in the thread pool."""
+    form = SubmittedForm(
+        FormData(host=host, port=port, security=security, sender=sender, username=username)
+    )
+    number = form.integer("port")
     # An empty password field keeps the saved password; "remove" clears it.
-    password = "" if form.flag("remove_password") else (form.text("password") or None)
-    db = ctx(request).db
-    if form.ok and port is not None:
+    kept = (
+        "" if SubmittedForm(FormData(remove=remove_password)).flag("remove") else (password or None)
+    )
+    context = ctx(request)
+    if form.ok and number is not None:
         spec = delivery.MailSettingsSpec(
             host=form.text("host"),
-            port=port,
+            port=number,
             security=form.text("security"),
             sender=form.text("sender"),
             username=form.text("username") or None,
-            password=password,
-            subject_template=str(form.data.get("subject_template") or ""),
-            body_template=str(form.data.get("body_template") or ""),
+            password=kept,
+            subject_template=subject_template,
+            body_template=body_template,
         )
         try:
-            delivery.update_mail_settings(db, spec, actor=f"user:{user.email}")
+            delivery.update_mail_settings(context.db, spec, f"user:{user.email}", context.settings)
             flash(request, "The e-mail settings are saved.")
             return RedirectResponse("/settings/mail", status_code=303)
         except DomainError as error:
             form.add_domain_error(error, SETTINGS_FIELDS)
-    values = {name: form.text(name) for name in SETTINGS_FIELDS - {"password"}} | {
-        "subject_template": str(form.data.get("subject_template") or ""),
-        "body_template": str(form.data.get("body_template") or ""),
+    values = {name: form.text(name) for name in ("host", "port", "security", "sender")} | {
+        "username": username,
+        "subject_template": subject_template,
+        "body_template": body_template,
     }  # never echo the password
-    saved = delivery.mail_settings(db).has_password
+    saved = delivery.mail_settings(context.db, context.settings).has_password
     return _settings_page(request, values, form.errors, saved, 422)
 
 
