@@ -19,6 +19,9 @@ from recur.db.session import Database
 
 POSTGRES_ENV = "RECUR_TEST_POSTGRES_URL"
 
+# A real SMTP server for the delivery tests (`mail_server`).
+pytest_plugins = ["tests.smtp"]
+
 
 def _postgres_base_url() -> str:
     url = os.environ.get(POSTGRES_ENV)

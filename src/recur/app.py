@@ -16,6 +16,7 @@ from recur.api.schemas import StatusOut
 from recur.context import AppContext, context_from_settings
 from recur.db.migrate import is_current
 from recur.db.session import is_sqlite
+from recur.delivery_worker import DeliveryWorker
 from recur.domain.roles import Role
 from recur.http_guards import HttpGuards
 from recur.scheduler import BillingSchedule
@@ -65,9 +66,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     to_thread.current_default_thread_limiter().total_tokens = ctx.settings.server_threads
     _ensure_env_token(ctx)
     schedule: BillingSchedule | None = None
+    delivery: DeliveryWorker | None = None
     if ctx.settings.scheduler.lower() not in ("off", "0", "false", "no"):
         schedule = BillingSchedule(ctx.db, ctx.clock, ctx.settings.billing_interval)
         schedule.start()
+        delivery = DeliveryWorker(ctx.db, ctx.settings)
+        delivery.start()
     # PostgreSQL: hear revocations, so that live tokens need no read per request.
     watch = (
         None if is_sqlite(ctx.db.engine) else asyncio.create_task(ctx.tokens.watch(ctx.loop_reads))
@@ -81,6 +85,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
                 await watch
         if schedule is not None:
             schedule.shutdown()
+        if delivery is not None:
+            delivery.shutdown()
         await ctx.loop_reads.close()
         ctx.db.dispose()
 

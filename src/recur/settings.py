@@ -6,9 +6,10 @@ import time
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from platformdirs import user_data_dir
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -74,6 +75,16 @@ class Settings(BaseSettings):
     # The same for usage records in bulk (http_guards.UPLOAD_PATHS): an API batch of
     # 10,000 records, a back-office file of 100,000 rows and more.
     max_upload_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+
+    # The SMTP server until an admin saves its settings (docs/delivery.md).
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    mail_from: str = "billing@localhost"
+    # Seconds between the delivery worker's looks at the outbox when it is empty.
+    delivery_interval: float = Field(default=5.0, gt=0)
 
     @field_validator("api_token")
     @classmethod

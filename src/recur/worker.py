@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from recur.context import context_from_settings
+from recur.delivery_worker import DeliveryWorker
 from recur.domain.errors import DomainError
 from recur.logging_setup import configure_logging
 from recur.scheduler import BillingSchedule
@@ -50,9 +51,12 @@ def worker(
         triggered_by="worker",
     )
 
+    delivery = DeliveryWorker(ctx.db, ctx.settings)
+
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         log.info("stopping after the current batch", extra={"signal": signum})
         schedule.stop()
+        delivery.shutdown(timeout=0)
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
@@ -68,7 +72,9 @@ def worker(
             f"{run.errors_count} errors ({run.worker})"
         )
     else:
+        delivery.start()  # sends the outbox's e-mails beside the billing runs
         schedule.loop()
+        delivery.shutdown()
     ctx.db.dispose()
 
 

@@ -6,6 +6,7 @@ from recur.api import (
     accounts,
     billing_runs,
     changes,
+    delivery,
     invoices,
     products,
     subscriptions,
@@ -28,6 +29,7 @@ def install(app: FastAPI) -> None:
     api = APIRouter(prefix=PREFIX, dependencies=[Depends(get_principal)])
     for module in (products, accounts, subscriptions, changes, invoices, billing_runs, usage):
         api.include_router(module.router)
+    api.include_router(delivery.router)
     if isinstance(ctx.clock, TestClock):
         api.include_router(test_clock.router)
     app.include_router(api)

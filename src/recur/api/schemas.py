@@ -433,3 +433,62 @@ class ClockOut(BaseModel):
 
 class StatusOut(BaseModel):
     status: str
+
+
+# --- delivery by e-mail (docs/delivery.md) ------------------------------------------------
+
+
+class AccountDeliveryIn(Input):
+    """`billing_email` null: the account's own e-mail."""
+
+    billing_email: Annotated[str | None, Field(max_length=rules.EMAIL_LENGTH)] = None
+    cc_emails: Annotated[
+        list[Annotated[str, Field(max_length=rules.EMAIL_LENGTH)]], Field(max_length=10)
+    ] = []
+    auto_send: Annotated[bool, Strict()] = False
+
+
+class AccountDeliveryOut(BaseModel):
+    account_id: int
+    billing_email: str
+    cc_emails: list[str]
+    auto_send: bool
+
+
+class MailSettingsIn(Input):
+    """`password` absent or null keeps the saved one; "" removes it."""
+
+    host: Annotated[str, Field(max_length=253)]
+    port: Annotated[int, Strict(), Field(ge=1, le=65535)]
+    security: Annotated[str, Field(examples=["none", "starttls", "tls"], max_length=10)]
+    sender: Annotated[str, Field(max_length=rules.EMAIL_LENGTH)]
+    username: Annotated[str | None, Field(max_length=rules.EMAIL_LENGTH)] = None
+    password: Annotated[str | None, Field(max_length=500)] = None
+    subject_template: Annotated[str, Field(max_length=10_000)]
+    body_template: Annotated[str, Field(max_length=10_000)]
+
+
+class MailSettingsOut(BaseModel):
+    """The password is never shown back: only whether one is set."""
+
+    host: str
+    port: int
+    security: str
+    sender: str
+    username: str | None
+    password_set: bool
+    subject_template: str
+    body_template: str
+
+
+class SendOut(BaseModel):
+    outbox_id: int
+    status: str = Field(examples=["queued"])
+
+
+class DeliveryOut(BaseModel):
+    outbox_id: int
+    outcome: str = Field(examples=["queued", "sent", "failed"])
+    at: datetime
+    recipients: str | None
+    error: str | None

@@ -29,6 +29,7 @@ from recur.db.models import (
 )
 from recur.db.models import Meter as MeterRow
 from recur.db.numbering import SERIES, number_invoices
+from recur.db.repositories import delivery
 from recur.db.rows import Query, any_ids, fetch_rows
 from recur.domain.catalogue import (
     BillingCycle,
@@ -577,6 +578,9 @@ def _billed(
     return BilledState(recurring_until, frozenset(once), facts, version)
 
 
+# Who asked for an automatic e-mail of a document a billing run issued.
+AUTO_SEND_ACTOR = "auto-send"
+
 # An invoice's number until the end of its issuing transaction (never committed).
 PROVISIONAL = "DRAFT-{}"
 
@@ -628,6 +632,8 @@ def issue_invoices(
     ]
     writes = writes_of(session)
     writes.insert(Invoice, [_invoice_row(invoice) for invoice in issued])
+    # Accounts that send automatically get their e-mails queued with the documents.
+    delivery.queue_automatic(writes, invoice_ids, generated_by or AUTO_SEND_ACTOR)
     writes.insert(
         InvoiceItem,
         [_item_row(item_id, *where) for item_id, where in zip(item_ids, placed, strict=True)],

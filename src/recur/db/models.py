@@ -556,3 +556,82 @@ class UsageRecord(Base):
 
     meter: Mapped[Meter] = relationship()
     invoice_item: Mapped[InvoiceItem | None] = relationship()
+
+
+class AccountDelivery(Base):
+    """How an account receives its documents by e-mail (docs/delivery.md); no row means
+    the account's own e-mail, no CC and no automatic sending."""
+
+    __tablename__ = "account_delivery"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    billing_email: Mapped[str | None] = mapped_column(String(320))  # None: the account's e-mail
+    cc_emails: Mapped[list[str]] = mapped_column(JSON, default=list)
+    auto_send: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class MailSettings(Base):
+    """The SMTP server and the e-mail templates, edited by an admin; one row (id 1),
+    absent until first saved (the RECUR_SMTP_* settings stand in until then)."""
+
+    __tablename__ = "mail_settings"
+    __table_args__ = (
+        CheckConstraint("id = 1", name="single"),
+        CheckConstraint("security IN ('none', 'starttls', 'tls')", name="security"),
+        CheckConstraint("port BETWEEN 1 AND 65535", name="port"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    host: Mapped[str] = mapped_column(String(253))
+    port: Mapped[int] = mapped_column(Integer)
+    security: Mapped[str] = mapped_column(String(10))
+    sender: Mapped[str] = mapped_column(String(320))
+    username: Mapped[str | None] = mapped_column(String(320))
+    password: Mapped[str | None] = mapped_column(String(500))  # never shown back nor logged
+    subject_template: Mapped[str] = mapped_column(Text)
+    body_template: Mapped[str] = mapped_column(Text)
+
+
+class DeliveryOutbox(Base):
+    """An e-mail of a document to send: written in the transaction that issues the
+    document (or asks to send it), sent after that transaction commits by the delivery
+    worker, which marks it sent in the transaction that claimed it (services/delivery.py).
+    `message_id` is fixed per row, so a resend after a crash is recognisable."""
+
+    __tablename__ = "delivery_outbox"
+    __table_args__ = (
+        CheckConstraint("status IN ('queued', 'sent')", name="status"),
+        # What the worker claims: queued rows by when they are next due.
+        Index(
+            "ix_delivery_outbox_due",
+            "next_attempt_at",
+            postgresql_where=text("status = 'queued'"),
+            sqlite_where=text("status = 'queued'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    status: Mapped[str] = mapped_column(String(10), server_default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    next_attempt_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    requested_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DeliveryAttempt(Base):
+    """A document's delivery log: each queueing, each sent e-mail and each failure."""
+
+    __tablename__ = "delivery_attempts"
+    __table_args__ = (CheckConstraint("outcome IN ('queued', 'sent', 'failed')", name="outcome"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("delivery_outbox.id"))
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    outcome: Mapped[str] = mapped_column(String(10))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recipients: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)

@@ -1,5 +1,7 @@
 """Which invoices a document corrects: the invoices its adjustment items name (SPEC §11)."""
 
+from sqlalchemy.orm import Session
+
 from recur.db.repositories import invoices as stored
 from recur.db.session import Database
 from recur.domain.issued import IssuedInvoice
@@ -7,9 +9,17 @@ from recur.domain.issued import IssuedInvoice
 
 def corrected_invoices(db: Database, invoice: IssuedInvoice) -> dict[int, str]:
     """The number of each invoice that `invoice`'s items correct, by id."""
-    ids = {item.corrects_invoice_id for item in invoice.items}
-    named = sorted(i for i in ids if i is not None)
-    if not named:
+    if not _named(invoice):
         return {}
     with db.read() as session:
-        return stored.numbers(session, named)
+        return corrected_numbers(session, invoice)
+
+
+def corrected_numbers(session: Session, invoice: IssuedInvoice) -> dict[int, str]:
+    """`corrected_invoices` within a unit of work."""
+    named = _named(invoice)
+    return stored.numbers(session, named) if named else {}
+
+
+def _named(invoice: IssuedInvoice) -> list[int]:
+    return sorted({i.corrects_invoice_id for i in invoice.items if i.corrects_invoice_id})

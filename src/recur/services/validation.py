@@ -246,3 +246,17 @@ def searched(text: str) -> str:
 
 def _invisible(char: str) -> bool:
     return char in _BLANK_GRAPHICS or unicodedata.category(char) in _INVISIBLE_CATEGORIES
+
+
+# An address as a mail header carries it: one @, a dotted domain, nothing that would
+# split a header (spaces, commas, angle brackets, quotes).
+_EMAIL = re.compile(r"[^@\s,;<>\"']+@[^@\s,;<>\"'.]+(\.[^@\s,;<>\"'.]+)+")
+
+
+def check_email(value: str, field: str) -> str:
+    email = check_text(value, field, EMAIL_LENGTH)
+    if not _EMAIL.fullmatch(email):
+        raise InvalidInput(
+            f"invalid_{field}", f"{field} must be an e-mail address like name@example.com"
+        )
+    return email

@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from recur.web.routes import (
     accounts,
+    delivery,
     invoices,
     products,
     runs,
@@ -17,3 +18,4 @@ from recur.web.routes import (
 router = APIRouter(include_in_schema=False)
 for module in (session, accounts, subscriptions, invoices, products, runs, usage, users, tokens):
     router.include_router(module.router)
+router.include_router(delivery.router)

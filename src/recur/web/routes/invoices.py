@@ -10,7 +10,7 @@ from recur.domain.errors import DomainError
 from recur.domain.issued import InvoiceFilter
 from recur.domain.users import User
 from recur.pdf import render_invoice_pdf
-from recur.services import accounts, invoicing
+from recur.services import accounts, delivery, invoicing
 from recur.services.corrections import corrected_invoices
 from recur.web.auth import check_csrf, ctx, operator, viewer
 from recur.web.errors import found
@@ -75,6 +75,7 @@ def invoice_page(request: Request, invoice_id: PageId, user: User = Depends(view
         "invoices/page.html",
         invoice=invoice,
         corrects=corrected_invoices(db, invoice),
+        deliveries=delivery.deliveries(db, invoice_id),
         error=None,
     )
 
@@ -109,6 +110,7 @@ def invoice_pay(request: Request, invoice_id: PageId, user: User = Depends(opera
             status_code=409,
             invoice=invoice,
             corrects=corrected_invoices(db, invoice),
+            deliveries=delivery.deliveries(db, invoice_id),
             error=sentence(error.message),
         )
     flash(request, f"{invoice.number} is marked as paid.")
