@@ -8,7 +8,7 @@ makes the key one full unique index, `(subscription_id, kind, period_start,
 repeat_key)`, which also serves the reads: every billed item updates one index fewer.
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0012
 Create Date: 2026-11-30 18:00:00
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013"
-down_revision: str | None = "0010"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
