@@ -7,6 +7,7 @@ from recur.api import (
     billing_runs,
     changes,
     invoices,
+    payments,
     products,
     subscriptions,
     test_clock,
@@ -26,7 +27,16 @@ def install(app: FastAPI) -> None:
     """Mount the API routers on the application; every route needs a bearer token."""
     ctx: AppContext = app.state.ctx
     api = APIRouter(prefix=PREFIX, dependencies=[Depends(get_principal)])
-    for module in (products, accounts, subscriptions, changes, invoices, billing_runs, usage):
+    for module in (
+        products,
+        accounts,
+        subscriptions,
+        changes,
+        invoices,
+        billing_runs,
+        usage,
+        payments,
+    ):
         api.include_router(module.router)
     if isinstance(ctx.clock, TestClock):
         api.include_router(test_clock.router)

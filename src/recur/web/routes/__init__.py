@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from recur.web.routes import (
     accounts,
     invoices,
+    payments,
     products,
     runs,
     session,
@@ -15,5 +16,16 @@ from recur.web.routes import (
 )
 
 router = APIRouter(include_in_schema=False)
-for module in (session, accounts, subscriptions, invoices, products, runs, usage, users, tokens):
+for module in (
+    session,
+    accounts,
+    subscriptions,
+    invoices,
+    payments,
+    products,
+    runs,
+    usage,
+    users,
+    tokens,
+):
     router.include_router(module.router)
