@@ -242,7 +242,7 @@ class Invoice(Base):
     due_date: Mapped[date] = mapped_column(Date)
     currency: Mapped[str] = mapped_column(String(3))
     type: Mapped[str] = mapped_column(String(10), default=InvoiceType.INVOICE)
-    status: Mapped[str] = mapped_column(String(10), default=InvoiceStatus.UNPAID, index=True)
+    status: Mapped[str] = mapped_column(String(20), default=InvoiceStatus.UNPAID, index=True)
     source: Mapped[str] = mapped_column(String(10))
     generated_by: Mapped[str | None] = mapped_column(String(200))
     billing_run_id: Mapped[int | None] = mapped_column(ForeignKey("billing_runs.id"))

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from recur.domain.catalogue import InvoiceStatus
 from recur.domain.errors import Conflict, InvalidInput
+from recur.domain.money import to_money
 
 
 def payment_status(total: Decimal, amount_paid: Decimal) -> InvoiceStatus:
@@ -115,6 +116,9 @@ class Refund:
     created_at: datetime
 
 
+_OPEN = (InvoiceStatus.UNPAID, InvoiceStatus.PARTIALLY_PAID)
+
+
 def checked_allocations(
     amount: Decimal, allocations: Sequence[AllocationSpec], documents: dict[int, OpenDocument]
 ) -> None:
@@ -132,7 +136,7 @@ def checked_allocations(
         )
     for allocation in allocations:
         document = documents[allocation.invoice_id]
-        if document.type != "invoice" or document.status == InvoiceStatus.VOID:
+        if document.type != "invoice" or document.status not in _OPEN:
             raise Conflict(
                 "invoice_not_open",
                 f"{document.number} is not an open invoice: nothing was recorded",
@@ -140,7 +144,8 @@ def checked_allocations(
         if allocation.amount > document.amount_due:
             raise Conflict(
                 "over_allocated",
-                f"{allocation.amount} exceeds the {document.amount_due} due on "
+                f"{allocation.amount} exceeds the "
+                f"{to_money(document.amount_due, document.currency)} due on "
                 f"{document.number}: nothing was recorded",
             )
 

@@ -21,6 +21,7 @@ from recur.domain import receivables as r
 from recur.domain.catalogue import InvoiceSource, InvoiceStatus, InvoiceType, PaymentMethod
 from recur.domain.errors import Conflict, InvalidInput, NotFound
 from recur.domain.issued import Invoice, IssuedInvoice
+from recur.domain.money import to_money
 from recur.domain.pages import Page
 from recur.services.validation import (
     MAX_ALLOCATIONS,
@@ -60,7 +61,7 @@ def check_payment(spec: r.PaymentSpec, today: date) -> r.PaymentSpec:
         method=check_choice(spec.method, PaymentMethod, "method"),
         reference=check_reference(spec.reference),
         allocations=tuple(
-            replace(a, amount=check_payment_amount(a.amount, currency, "allocation amount"))
+            replace(a, amount=check_payment_amount(a.amount, currency, "allocation_amount"))
             for a in spec.allocations
         ),
     )
@@ -332,7 +333,7 @@ def _credit_note(document: r.OpenDocument) -> r.OpenDocument:
 
 
 def _check_remaining(note: r.OpenDocument, amount: Decimal) -> None:
-    remaining = -note.amount_due
+    remaining = to_money(-note.amount_due, note.currency)
     if amount > remaining:
         raise Conflict(
             "over_allocated",

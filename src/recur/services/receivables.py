@@ -7,6 +7,7 @@ from datetime import date
 from recur.db.repositories import receivables as books
 from recur.db.session import Database
 from recur.domain.errors import NotFound
+from recur.domain.money import to_money
 from recur.domain.receivables import BUCKET_NAMES, Aging, Balance, aging_of
 from recur.services.validation import check_day
 
@@ -45,8 +46,8 @@ def aging_csv(report: Aging) -> str:
                 "" if row.account_id is None else row.account_id,
                 _cell(row.account_name or ""),
                 row.currency,
-                *(row.buckets[name] for name in BUCKET_NAMES),
-                row.total,
+                *(to_money(row.buckets[name], row.currency) for name in BUCKET_NAMES),
+                to_money(row.total, row.currency),
             ]
         )
     return out.getvalue()

@@ -1,7 +1,7 @@
 """payments and receivables: allocations settle invoices (SPEC §18)
 
 - `invoices.amount_paid`: the sum of a document's allocations, signed as its total and
-  never beyond it; status `partially_paid`. An invoice paid before this revision was
+  never beyond it; status `partially_paid` (the column widened for it). An invoice paid before this revision was
   paid in full: its amount_paid is its total.
 - `payments`, `allocations` (a payment's, or a credit note's applied, on one invoice)
   and `refunds` (a credit note paid back).
@@ -35,6 +35,9 @@ def upgrade() -> None:
     sqlite = op.get_bind().dialect.name == "sqlite"
     with op.batch_alter_table("invoices", recreate="always" if sqlite else "auto") as batch:
         batch.add_column(sa.Column("amount_paid", Money(4), server_default="0", nullable=False))
+        batch.alter_column(
+            "status", existing_type=sa.String(length=10), type_=sa.String(length=20)
+        )
         batch.drop_constraint(op.f("ck_invoices_status"), type_="check")
         batch.create_check_constraint(op.f("ck_invoices_status"), STATUSES)
     op.execute("UPDATE invoices SET amount_paid = total WHERE status = 'paid'")
