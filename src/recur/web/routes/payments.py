@@ -14,6 +14,7 @@ from recur.web.auth import check_csrf, ctx, operator, viewer
 from recur.web.errors import found
 from recur.web.forms import Form, sentence
 from recur.web.params import PageId, id_filter
+from recur.web.posted import Posted
 from recur.web.routes.invoices import date_or_none, show_invoice
 from recur.web.templating import flash, render
 
@@ -39,10 +40,9 @@ def _settle(request: Request, invoice_id: int, form: Form, change: Callable[[], 
 
 
 @router.post("/invoices/{invoice_id}/payments", dependencies=[Depends(check_csrf)])
-async def record_payment(
-    request: Request, invoice_id: PageId, user: User = Depends(operator)
+def record_payment(
+    request: Request, form: Posted, invoice_id: PageId, user: User = Depends(operator)
 ) -> Response:
-    form = Form(await request.form())
     amount = form.decimal("amount", AMOUNT_PLACES)
     received_on = form.day("received_on")
     context = ctx(request)
@@ -67,10 +67,9 @@ async def record_payment(
 
 
 @router.post("/payments/{payment_id}/undo", dependencies=[Depends(check_csrf)])
-async def undo_payment(
-    request: Request, payment_id: PageId, user: User = Depends(operator)
+def undo_payment(
+    request: Request, form: Posted, payment_id: PageId, user: User = Depends(operator)
 ) -> Response:
-    form = Form(await request.form())
     invoice_id = form.id("invoice_id") or 0
 
     def undo() -> str:
@@ -81,10 +80,9 @@ async def undo_payment(
 
 
 @router.post("/invoices/{invoice_id}/void", dependencies=[Depends(check_csrf)])
-async def void_invoice(
-    request: Request, invoice_id: PageId, user: User = Depends(operator)
+def void_invoice(
+    request: Request, form: Posted, invoice_id: PageId, user: User = Depends(operator)
 ) -> Response:
-    form = Form(await request.form())
     context = ctx(request)
 
     def void() -> str:
@@ -99,10 +97,9 @@ async def void_invoice(
 
 
 @router.post("/credit-notes/{credit_note_id}/apply", dependencies=[Depends(check_csrf)])
-async def apply_credit_note(
-    request: Request, credit_note_id: PageId, user: User = Depends(operator)
+def apply_credit_note(
+    request: Request, form: Posted, credit_note_id: PageId, user: User = Depends(operator)
 ) -> Response:
-    form = Form(await request.form())
     amount = form.decimal("amount", AMOUNT_PLACES)
     number = form.required("invoice_number")
     db = ctx(request).db
@@ -119,10 +116,9 @@ async def apply_credit_note(
 
 
 @router.post("/credit-notes/{credit_note_id}/refund", dependencies=[Depends(check_csrf)])
-async def refund_credit_note(
-    request: Request, credit_note_id: PageId, user: User = Depends(operator)
+def refund_credit_note(
+    request: Request, form: Posted, credit_note_id: PageId, user: User = Depends(operator)
 ) -> Response:
-    form = Form(await request.form())
     amount = form.decimal("amount", AMOUNT_PLACES)
     refunded_on = form.day("refunded_on")
     context = ctx(request)

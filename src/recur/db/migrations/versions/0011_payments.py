@@ -35,9 +35,7 @@ def upgrade() -> None:
     sqlite = op.get_bind().dialect.name == "sqlite"
     with op.batch_alter_table("invoices", recreate="always" if sqlite else "auto") as batch:
         batch.add_column(sa.Column("amount_paid", Money(4), server_default="0", nullable=False))
-        batch.alter_column(
-            "status", existing_type=sa.String(length=10), type_=sa.String(length=20)
-        )
+        batch.alter_column("status", existing_type=sa.String(length=10), type_=sa.String(length=20))
         batch.drop_constraint(op.f("ck_invoices_status"), type_="check")
         batch.create_check_constraint(op.f("ck_invoices_status"), STATUSES)
     op.execute("UPDATE invoices SET amount_paid = total WHERE status = 'paid'")
