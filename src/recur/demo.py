@@ -19,12 +19,22 @@ from recur.domain.catalogue import (
     BillingType,
     CancelAt,
     InvoiceGrouping,
+    InvoiceType,
     PartialCharges,
 )
 from recur.domain.errors import Conflict
 from recur.domain.roles import Role
 from recur.domain.usage import MeterSpec
-from recur.services import accounts, billing_run, catalogue, invoicing, subscriptions, usage, users
+from recur.services import (
+    accounts,
+    billing_run,
+    catalogue,
+    invoicing,
+    payments,
+    subscriptions,
+    usage,
+    users,
+)
 from recur.services.changes import ChangeSpec, change_subscription
 
 ACTOR = "demo"
@@ -381,10 +391,11 @@ def _replay_history(db: Database, first: date, today: date, usage_feed: _UsageFe
                 ACTOR,
             )
             cancelled = True
-    for invoice in invoicing.list_invoices(
-        db, invoicing.InvoiceFilter(issued_to=today - timedelta(days=45)), 100
-    ).items:
-        invoicing.mark_paid(db, invoice.id, ACTOR)
+    old_invoices = invoicing.InvoiceFilter(
+        issued_to=today - timedelta(days=45), type=InvoiceType.INVOICE
+    )
+    for invoice in invoicing.list_invoices(db, old_invoices, 100).items:
+        payments.pay_in_full(db, invoice.id, ACTOR, today)
 
 
 def _next_due(db: Database) -> date | None:

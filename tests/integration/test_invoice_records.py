@@ -16,7 +16,7 @@ from recur.domain.billing_runs import BillingRun, BillingRunError
 from recur.domain.catalogue import InvoiceStatus
 from recur.domain.invoices import AccountTerms, PendingInvoice, SubscriptionState
 from recur.domain.issued import Invoice, InvoiceFilter, IssuedInvoice, IssuedItem
-from recur.services import invoicing
+from recur.services import invoicing, payments
 from recur.services.corrections import corrected_invoices
 from tests.integration.factories import ACTOR, account, product, subscribe
 
@@ -67,7 +67,7 @@ def test_paying_answers_the_paid_record(db: Database) -> None:
     sub = subscribe(db, acme, product(db), T)
     [issued] = invoicing.generate_for_account(db, acme, [sub], T, ACTOR).invoices
 
-    paid = invoicing.mark_paid(db, issued.id, ACTOR)
+    paid = payments.pay_in_full(db, issued.id, ACTOR, T)
 
     assert paid.status == InvoiceStatus.PAID
     assert paid.paid_at is not None

@@ -8,6 +8,7 @@ from recur.api import (
     changes,
     delivery,
     invoices,
+    payments,
     products,
     subscriptions,
     test_clock,
@@ -27,7 +28,16 @@ def install(app: FastAPI) -> None:
     """Mount the API routers on the application; every route needs a bearer token."""
     ctx: AppContext = app.state.ctx
     api = APIRouter(prefix=PREFIX, dependencies=[Depends(get_principal)])
-    for module in (products, accounts, subscriptions, changes, invoices, billing_runs, usage):
+    for module in (
+        products,
+        accounts,
+        subscriptions,
+        changes,
+        invoices,
+        billing_runs,
+        usage,
+        payments,
+    ):
         api.include_router(module.router)
     api.include_router(delivery.router)
     if isinstance(ctx.clock, TestClock):

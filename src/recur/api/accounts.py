@@ -131,5 +131,6 @@ def generate_for_account(
     return generated(
         invoicing.generate_for_account(
             ctx.db, account_id, body.subscription_ids, today, caller.actor, key
-        )
+        ),
+        today,
     )

@@ -3,6 +3,7 @@
 import hashlib
 import json
 from collections.abc import Callable
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Header, Request
@@ -66,10 +67,10 @@ def respond(
     return response
 
 
-def generated(result: Generated) -> ModelResponse:
+def generated(result: Generated, today: date) -> ModelResponse:
     """A manual generation's answer. Its key was kept in the issuing transaction itself
     (services.invoicing), so a retry is answered from there, not by `respond`."""
-    invoices = [present.invoice(invoice) for invoice in result.invoices]
+    invoices = [present.invoice(invoice, today) for invoice in result.invoices]
     return ModelResponse(
         GenerateOut(invoices=invoices),
         201,

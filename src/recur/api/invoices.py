@@ -8,14 +8,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from recur.api import presenters as present
-from recur.api.deps import Caller, Ctx
+from recur.api.deps import Caller, Ctx, Today
 from recur.api.errors import ApiRoute, documented
 from recur.api.idempotency import IdempotencyKey, respond
 from recur.api.params import Cursor, IdPath, IdQuery, Limit
 from recur.api.schemas import InvoiceOut, ListOut
 from recur.domain.catalogue import InvoiceSource, InvoiceStatus, InvoiceType
 from recur.domain.issued import InvoiceFilter
-from recur.services import accounts, invoicing
+from recur.services import accounts, invoicing, payments
 from recur.services.corrections import corrected_invoices
 
 router = APIRouter(prefix="/invoices", tags=["invoices"], route_class=ApiRoute)
@@ -26,6 +26,7 @@ DateFilter = Annotated[date | None, Query(description="Inclusive")]
 @router.get("", response_model=ListOut[InvoiceOut], responses=documented())
 def list_invoices(
     ctx: Ctx,
+    today: Today,
     account_id: IdQuery = None,
     status: InvoiceStatus | None = None,
     source: InvoiceSource | None = None,
@@ -48,12 +49,13 @@ def list_invoices(
         issued_to=issued_to,
         number=number or None,
     )
-    return present.page(invoicing.list_invoices(ctx.db, where, limit, cursor), present.invoice)
+    page = invoicing.list_invoices(ctx.db, where, limit, cursor)
+    return present.page(page, lambda invoice: present.invoice(invoice, today))
 
 
 @router.get("/{invoice_id}", response_model=InvoiceOut, responses=documented(404))
-def get_invoice(invoice_id: IdPath, ctx: Ctx) -> InvoiceOut:
-    return present.invoice(invoicing.get_invoice(ctx.db, invoice_id))
+def get_invoice(invoice_id: IdPath, ctx: Ctx, today: Today) -> InvoiceOut:
+    return present.invoice(invoicing.get_invoice(ctx.db, invoice_id), today)
 
 
 @router.get(
@@ -81,8 +83,14 @@ async def invoice_pdf(invoice_id: IdPath, ctx: Ctx) -> Response:
 
 @router.post("/{invoice_id}/pay", response_model=InvoiceOut, responses=documented(403, 404, 409))
 def pay_invoice(
-    invoice_id: IdPath, request: Request, ctx: Ctx, caller: Caller, key: IdempotencyKey = None
+    invoice_id: IdPath,
+    request: Request,
+    ctx: Ctx,
+    caller: Caller,
+    today: Today,
+    key: IdempotencyKey = None,
 ) -> Response:
+    """A payment of the whole amount due, received today (SPEC §18)."""
     return respond(
         ctx,
         request,
@@ -90,5 +98,7 @@ def pay_invoice(
         key,
         None,
         200,
-        lambda: present.invoice(invoicing.mark_paid(ctx.db, invoice_id, caller.actor)),
+        lambda: present.invoice(
+            payments.pay_in_full(ctx.db, invoice_id, caller.actor, today), today
+        ),
     )

@@ -14,6 +14,7 @@ from recur.domain.issued import IssuedInvoice, IssuedItem, issued_item
 from recur.domain.money import to_money, to_price
 from recur.domain.pages import Page
 from recur.domain.products import PricingOption, Product
+from recur.domain.receivables import Aging, AgingRow, Balance, Payment
 from recur.domain.subscriptions import Subscription, SubscriptionChange
 from recur.domain.usage import quantity_text
 from recur.services.run_heartbeat import shown_status
@@ -171,10 +172,11 @@ def invoice_item(item: IssuedItem, currency: str) -> s.ItemOut:
     )
 
 
-def invoice(item: IssuedInvoice) -> s.InvoiceOut:
+def invoice(item: IssuedInvoice, today: date) -> s.InvoiceOut:
     """A stored invoice (domain.issued.Invoice), or one as its generation issued it:
-    the same body either way."""
+    the same body either way; `overdue` as of `today`."""
     currency = item.currency
+    remaining = item.amount_remaining
     return s.InvoiceOut(
         id=item.id,
         number=item.number,
@@ -193,6 +195,61 @@ def invoice(item: IssuedInvoice) -> s.InvoiceOut:
         tax_rate=rate(item.tax_rate),
         paid_at=item.paid_at,
         items=[invoice_item(i, currency) for i in item.items],
+        amount_paid=money(item.amount_paid, currency),
+        amount_due=money(item.amount_due, currency),
+        overdue=item.is_overdue(today),
+        amount_remaining=None if remaining is None else money(remaining, currency),
+    )
+
+
+def payment(item: Payment) -> s.PaymentOut:
+    currency = item.currency
+    return s.PaymentOut(
+        id=item.id,
+        account_id=item.account_id,
+        amount=money(item.amount, currency),
+        currency=currency,
+        received_on=item.received_on,
+        method=item.method,
+        reference=item.reference,
+        allocations=[
+            s.AllocationOut(invoice_id=a.invoice_id, amount=money(a.amount, currency))
+            for a in item.allocations
+        ],
+        unallocated=money(item.unallocated, currency),
+        created_by=item.created_by,
+        created_at=item.created_at,
+        undone_at=item.undone_at,
+    )
+
+
+def balance(item: Balance) -> s.BalanceOut:
+    currency = item.currency
+    return s.BalanceOut(
+        currency=currency,
+        invoiced_due=money(item.invoiced_due, currency),
+        credits=money(item.credits, currency),
+        balance=money(item.balance, currency),
+    )
+
+
+def aging(report: Aging) -> s.AgingOut:
+    def row(item: AgingRow) -> s.AgingRowOut:
+        amounts = {name: money(value, item.currency) for name, value in item.buckets.items()}
+        return s.AgingRowOut.model_validate(
+            {
+                "account_id": item.account_id,
+                "account_name": item.account_name,
+                "currency": item.currency,
+                **amounts,
+                "total": money(item.total, item.currency),
+            }
+        )
+
+    return s.AgingOut(
+        as_of=report.as_of,
+        overall=[row(r) for r in report.overall],
+        accounts=[row(r) for r in report.accounts],
     )
 
 

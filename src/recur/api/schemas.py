@@ -34,6 +34,7 @@ from recur.domain.catalogue import (
     InvoiceStatus,
     InvoiceType,
     PartialCharges,
+    PaymentMethod,
     SubscriptionStatus,
 )
 from recur.domain.errors import InvalidInput
@@ -372,6 +373,12 @@ class InvoiceOut(BaseModel):
     tax_rate: Amount = Field(description="the tax rate (%) the invoice was issued with")
     paid_at: datetime | None
     items: list[ItemOut]
+    amount_paid: Amount = Field(description="what its allocations settled, signed as the total")
+    amount_due: Amount = Field(description="what is still open, signed as the total")
+    overdue: bool = Field(description="unpaid or partly paid after its due date (as of today)")
+    amount_remaining: Amount | None = Field(
+        description="credit notes: the credit not yet applied or refunded; invoices: null"
+    )
 
 
 class GenerateIn(Input):
@@ -380,6 +387,91 @@ class GenerateIn(Input):
 
 class GenerateOut(BaseModel):
     invoices: list[InvoiceOut]
+
+
+# --- payments and receivables (SPEC §18) ------------------------------------------------------
+
+# Up to the amount columns' 4 places here; the service checks the currency's own.
+MoneyIn = Annotated[Decimal, BeforeValidator(_shared(_money(4))), _amount_schema(4, "125.00")]
+Reference = Annotated[str, Field(max_length=rules.REFERENCE_LENGTH)]
+
+
+class AllocationIn(Input):
+    invoice_id: Id
+    amount: MoneyIn
+
+
+class PaymentIn(Input):
+    account_id: Id
+    amount: MoneyIn
+    currency: Currency
+    received_on: Day
+    method: PaymentMethod
+    reference: Reference = ""
+    allocations: list[AllocationIn] = Field(default_factory=list, max_length=rules.MAX_ALLOCATIONS)
+
+
+class AllocationOut(BaseModel):
+    invoice_id: int
+    amount: Amount
+
+
+class PaymentOut(BaseModel):
+    id: int
+    account_id: int
+    amount: Amount
+    currency: str
+    received_on: date
+    method: str
+    reference: str
+    allocations: list[AllocationOut]
+    unallocated: Amount = Field(description="what stays on the account as credit")
+    created_by: str
+    created_at: datetime
+    undone_at: datetime | None
+
+
+class CreditApplyIn(Input):
+    invoice_id: Id
+    amount: MoneyIn
+
+
+class RefundIn(Input):
+    amount: MoneyIn
+    refunded_on: Day
+    reference: Reference = ""
+
+
+class VoidOut(BaseModel):
+    invoice: InvoiceOut
+    credit_note: InvoiceOut
+
+
+class BalanceOut(BaseModel):
+    currency: str
+    invoiced_due: Amount
+    credits: Amount
+    balance: Amount
+
+
+class AgingRowOut(BaseModel):
+    account_id: int | None
+    account_name: str | None
+    currency: str
+    current: Amount
+    days_1_30: Amount = Field(alias="1_30")
+    days_31_60: Amount = Field(alias="31_60")
+    days_61_90: Amount = Field(alias="61_90")
+    over_90: Amount
+    total: Amount
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+
+class AgingOut(BaseModel):
+    as_of: date
+    overall: list[AgingRowOut]
+    accounts: list[AgingRowOut]
 
 
 # --- billing runs -------------------------------------------------------------------------

@@ -139,5 +139,6 @@ def generate_for_subscription(
     key: IdempotencyKey = None,
 ) -> ModelResponse:
     return generated(
-        invoicing.generate_for_subscription(ctx.db, subscription_id, today, caller.actor, key)
+        invoicing.generate_for_subscription(ctx.db, subscription_id, today, caller.actor, key),
+        today,
     )

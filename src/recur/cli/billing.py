@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from recur.cli import payments
 from recur.cli.app import app, context, domain_errors
 from recur.cli.documents import print_items, totals, type_name
 from recur.cli.table import print_table, say
@@ -167,9 +168,18 @@ def invoices(
 @app.command()
 @domain_errors
 def invoice(
-    number: Annotated[str, typer.Argument(help="Invoice number, e.g. INV-2027-000001.")],
+    number: Annotated[
+        str, typer.Argument(help="Invoice number, e.g. INV-2027-000001 (or `void`).")
+    ],
+    voided: Annotated[
+        str | None, typer.Argument(help="With `void`: the number of the invoice to void.")
+    ] = None,
 ) -> None:
-    """Show one invoice or credit note: its header, the invoices it corrects, its items."""
+    """Show one invoice or credit note: its header, the invoices it corrects, its items.
+    `recur invoice void NUMBER` voids an invoice issued in error (a credit note cancels it)."""
+    if number == "void" and voided is not None:
+        payments.void(voided)
+        return
     db = context().db
     inv = invoicing.get_invoice_by_number(db, number)
     _print_invoice(inv, list(corrected_invoices(db, inv).values()))
@@ -177,6 +187,7 @@ def invoice(
 
 def _print_invoice(inv: Invoice, corrects: list[str]) -> None:
     say(f"{inv.number}  {inv.account.name}  ({inv.type}, {inv.status}, {inv.source})")
+    say(f"paid {money(inv.amount_paid, inv.currency)}, open {money(inv.amount_due, inv.currency)}")
     say(
         f"issued {day(inv.issue_date)}, due {day(inv.due_date)}"
         + (f", by {inv.generated_by}" if inv.generated_by else "")

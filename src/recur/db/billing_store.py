@@ -681,6 +681,26 @@ def issue_invoices(
     return Issuing(issued, numbering)
 
 
+def issue_credit_note(session: Session, note: IssuedInvoice) -> Issuing:
+    """Write a credit note made outside the engine (a void's, services/payments.py), now,
+    and number it in the CN series as the transaction's final write. No ledger facts:
+    the days its invoice billed stay billed, so nothing is billed for them again."""
+    [note_id], item_ids = driver.reserve_ids(session, (Invoice, 1), (InvoiceItem, len(note.items)))
+    issued = replace(note, id=note_id, number=PROVISIONAL.format(note_id))
+    driver.insert_rows(session, Invoice, [_invoice_row(issued)])
+    driver.insert_rows(
+        session,
+        InvoiceItem,
+        [
+            _item_row(item_id, note_id, position, item)
+            for position, (item_id, item) in enumerate(zip(item_ids, note.items, strict=True), 1)
+        ],
+    )
+    series = SERIES[InvoiceType(note.type)]
+    numbering = number_invoices(writes_of(session), series, note.issue_date.year, [note_id])
+    return Issuing([issued], [([note_id], numbering)])
+
+
 def _invoice_row(invoice: IssuedInvoice) -> dict[str, object]:
     return dict(zip(_INVOICE_COLUMNS, _invoice_values(invoice), strict=True))
 
@@ -691,9 +711,11 @@ def _item_row(item_id: int, invoice_id: int, position: int, item: IssuedItem) ->
     )
 
 
-# The stored columns of an issued invoice and item (paid_at stays NULL at issue), read
+# The stored columns of an issued invoice and item (nothing is paid at issue), read
 # by one attrgetter each: a run writes tens of thousands of rows.
-_INVOICE_COLUMNS = [f.name for f in fields(IssuedInvoice) if f.name not in ("items", "paid_at")]
+_INVOICE_COLUMNS = [
+    f.name for f in fields(IssuedInvoice) if f.name not in ("items", "paid_at", "amount_paid")
+]
 _ITEM_COLUMNS = [f.name for f in fields(IssuedItem)]
 _ITEM_ROW_COLUMNS = ["id", "invoice_id", "position", *_ITEM_COLUMNS]
 _invoice_values = attrgetter(*_INVOICE_COLUMNS)

@@ -36,6 +36,7 @@ from recur.domain.catalogue import (
     InvoiceStatus,
     InvoiceType,
     PartialCharges,
+    PaymentMethod,
     SubscriptionStatus,
 )
 
@@ -206,6 +207,13 @@ class Subscription(Base):
     pricing_option: Mapped[PricingOption] = relationship()
 
 
+# What settled a document never exceeds it; signed as its total (SPEC §18).
+PAID_WITHIN_TOTAL = (
+    "(total >= 0 AND amount_paid >= 0 AND amount_paid <= total)"
+    " OR (total < 0 AND amount_paid <= 0 AND amount_paid >= total)"
+)
+
+
 class Invoice(Base):
     __tablename__ = "invoices"
     __table_args__ = (
@@ -214,6 +222,7 @@ class Invoice(Base):
         CheckConstraint(one_of("source", InvoiceSource), name="source"),
         CheckConstraint("due_date >= issue_date", name="due_after_issue"),
         CheckConstraint("total = subtotal + tax", name="total"),  # exact: see db/money.py
+        CheckConstraint(PAID_WITHIN_TOTAL, name="amount_paid"),
         percentage("tax_rate"),
         Index("ix_invoices_account_issue", "account_id", "issue_date"),
         # The invoice list's order (issue_date DESC, id DESC), scanned backwards (migration 0002).
@@ -233,7 +242,7 @@ class Invoice(Base):
     due_date: Mapped[date] = mapped_column(Date)
     currency: Mapped[str] = mapped_column(String(3))
     type: Mapped[str] = mapped_column(String(10), default=InvoiceType.INVOICE)
-    status: Mapped[str] = mapped_column(String(10), default=InvoiceStatus.UNPAID, index=True)
+    status: Mapped[str] = mapped_column(String(20), default=InvoiceStatus.UNPAID, index=True)
     source: Mapped[str] = mapped_column(String(10))
     generated_by: Mapped[str | None] = mapped_column(String(200))
     billing_run_id: Mapped[int | None] = mapped_column(ForeignKey("billing_runs.id"))
@@ -244,6 +253,8 @@ class Invoice(Base):
     tax_rate: Mapped[Decimal] = mapped_column(Rate)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The sum of its allocations (Allocation), written with them under the row's lock.
+    amount_paid: Mapped[Decimal] = mapped_column(Amount, default=Decimal(0), server_default="0")
 
     account: Mapped[Account] = relationship()
     items: Mapped[list["InvoiceItem"]] = relationship(
@@ -635,3 +646,66 @@ class DeliveryAttempt(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     recipients: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class Payment(Base):
+    """Money received from an account (SPEC §18); undoing it keeps the row, without
+    its allocations."""
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount"),
+        CheckConstraint(one_of("method", PaymentMethod), name="method"),
+        CheckConstraint("length(currency) = 3", name="currency"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Amount)
+    currency: Mapped[str] = mapped_column(String(3))
+    received_on: Mapped[date] = mapped_column(Date)
+    method: Mapped[str] = mapped_column(String(20))
+    reference: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    allocations: Mapped[list["Allocation"]] = relationship(
+        back_populates="payment", order_by="Allocation.id"
+    )
+
+
+class Allocation(Base):
+    """Part of a payment, or of a credit note applied, settling one invoice."""
+
+    __tablename__ = "allocations"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount"),
+        CheckConstraint("(payment_id IS NULL) <> (credit_note_id IS NULL)", name="source"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Amount)
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"), index=True)
+    credit_note_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    payment: Mapped[Payment | None] = relationship(back_populates="allocations")
+    invoice: Mapped[Invoice] = relationship(foreign_keys=[invoice_id])
+    credit_note: Mapped[Invoice | None] = relationship(foreign_keys=[credit_note_id])
+
+
+class Refund(Base):
+    """Part of a credit note paid back to the customer."""
+
+    __tablename__ = "refunds"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    credit_note_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Amount)
+    refunded_on: Mapped[date] = mapped_column(Date)
+    reference: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -76,9 +76,22 @@ class InvoiceType(StrEnum):
 
 
 class InvoiceStatus(StrEnum):
+    """What a document's allocations make it (domain.receivables.payment_status); `void`
+    an invoice cancelled by its credit note. Whether it is overdue depends on the day:
+    derived when shown, never stored."""
+
     UNPAID = "unpaid"
+    PARTIALLY_PAID = "partially_paid"
     PAID = "paid"
     VOID = "void"
+
+
+class PaymentMethod(StrEnum):
+    BANK_TRANSFER = "bank_transfer"
+    CARD = "card"
+    DIRECT_DEBIT = "direct_debit"
+    CASH = "cash"
+    OTHER = "other"
 
 
 class InvoiceSource(StrEnum):

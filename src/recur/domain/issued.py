@@ -61,9 +61,31 @@ class IssuedInvoice:
     type: str = InvoiceType.INVOICE.value
     status: str = InvoiceStatus.UNPAID.value
     paid_at: datetime | None = None
+    # What its allocations settled, signed as `total` (a credit note's is what was
+    # applied or refunded of it): the sum of its allocations, kept with them.
+    amount_paid: Decimal = Decimal(0)
 
     def numbered(self, number: str) -> "IssuedInvoice":
         return replace(self, number=number)
+
+    @property
+    def amount_due(self) -> Decimal:
+        """What is still open, signed as `total` (a credit note: what is left to use)."""
+        return self.total - self.amount_paid
+
+    @property
+    def amount_remaining(self) -> Decimal | None:
+        """A credit note's credit not yet applied or refunded (None: an invoice)."""
+        return -self.amount_due if self.type == InvoiceType.CREDIT else None
+
+    def is_overdue(self, today: date) -> bool:
+        """Unpaid or partly paid after its due date: depends on the day, never stored."""
+        open_statuses = (InvoiceStatus.UNPAID, InvoiceStatus.PARTIALLY_PAID)
+        return (
+            self.type == InvoiceType.INVOICE
+            and self.status in open_statuses
+            and (today > self.due_date)
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -147,6 +169,7 @@ _DECIMALS = {
     "proration",
     "amount",
     "usage_quantity",
+    "amount_paid",
 }
 
 

@@ -7,14 +7,13 @@ inputs, so what an operator sees is what gets issued.
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
 from anyio import to_thread
 from sqlalchemy.orm import Session
 
-from recur.db.audit import record
 from recur.db.billing_store import (
     History,
     Issuing,
@@ -31,7 +30,7 @@ from recur.db.repositories.invoices import KeptAnswer
 from recur.db.rows import fetch_rows
 from recur.db.session import Database
 from recur.domain.calendar import add_months
-from recur.domain.catalogue import InvoiceSource, InvoiceStatus
+from recur.domain.catalogue import InvoiceSource
 from recur.domain.charges import next_planned_issue_date
 from recur.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from recur.domain.invoices import (
@@ -388,21 +387,6 @@ def _found(invoice: Invoice | None, named: str) -> Invoice:
     if invoice is None:
         raise NotFound("invoice_not_found", f"invoice {named} does not exist")
     return invoice
-
-
-def mark_paid(db: Database, invoice_id: int, actor: str) -> Invoice:
-    def work(session: Session) -> None:
-        locked = stored.lock_for_payment(session, invoice_id)
-        if locked is None:
-            raise NotFound("invoice_not_found", f"invoice {invoice_id} does not exist")
-        number, status = locked
-        if status != InvoiceStatus.UNPAID:
-            raise Conflict("invoice_not_unpaid", f"invoice {number} is {status}")
-        stored.set_paid(session, invoice_id, datetime.now(UTC))
-        record(session, actor, "invoice.paid", "invoice", invoice_id, number=number)
-
-    db.run(work)
-    return get_invoice(db, invoice_id)
 
 
 def open_balance(db: Database, account_id: int) -> Decimal:

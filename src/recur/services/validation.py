@@ -14,7 +14,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from recur.domain.errors import InvalidInput
-from recur.domain.money import is_billing_currency
+from recur.domain.money import is_billing_currency, minor_unit
 
 MAX_ID = 2**31 - 1  # ids are 32-bit keys on every backend
 # The calendar arithmetic's range: every date a period or a preview can reach stays
@@ -30,6 +30,8 @@ TAX_RATE_PLACES = 2
 MAX_TAX_RATE = 100
 MAX_KEY_LENGTH = 200  # the idempotency_keys.key column
 CODE_LENGTH = 64
+REFERENCE_LENGTH = 200  # a payment's or refund's reference
+MAX_ALLOCATIONS = 1000  # invoices one payment may settle
 NAME_LENGTH = 200
 EMAIL_LENGTH = 320
 
@@ -120,6 +122,15 @@ def check_money(amount: Decimal, field: str, places: int = PRICE_PLACES) -> Deci
     if amount >= MAX_PRICE:
         raise InvalidInput(f"invalid_{field}", f"{field} must be below {MAX_PRICE:,}")
     return _check_places(amount, field, places)
+
+
+def check_payment_amount(amount: Decimal, currency: str, field: str = "amount") -> Decimal:
+    """A payment, allocation or refund: above zero, in the currency's minor unit."""
+    if not amount.is_finite() or amount <= 0:
+        raise InvalidInput(f"invalid_{field}", f"{field} must be an amount above zero")
+    if amount >= MAX_PRICE:
+        raise InvalidInput(f"invalid_{field}", f"{field} must be below {MAX_PRICE:,}")
+    return _check_places(amount, field, minor_unit(currency))
 
 
 def check_tax_rate(rate: Decimal, field: str = "tax_rate") -> Decimal:

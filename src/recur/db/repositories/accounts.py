@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 from recur.db import billing_store
 from recur.db.models import Account as AccountRow
 from recur.db.models import Invoice, Subscription
+from recur.db.repositories.invoices import OPEN_STATUSES
 from recur.db.repositories.pages import paginate
 from recur.db.repositories.utc import as_utc
 from recur.domain.accounts import Account, AccountSummary
-from recur.domain.catalogue import AccountStatus, InvoiceStatus, SubscriptionStatus
+from recur.domain.catalogue import AccountStatus, SubscriptionStatus
 from recur.domain.pages import Page
 
 
@@ -110,15 +111,14 @@ def account_summaries(session: Session, account_ids: Sequence[int]) -> dict[int,
     """Open balance and next invoice date of a page of accounts: two grouped queries, not 2×N."""
     if not account_ids:
         return {}
-    balances: dict[int, Decimal] = dict(
-        session.execute(
-            select(Invoice.account_id, func.sum(Invoice.total))
-            .where(Invoice.account_id.in_(account_ids), Invoice.status == InvoiceStatus.UNPAID)
+    balances: dict[int, Decimal] = {
+        account_id: Decimal(total or 0) - Decimal(paid or 0)
+        for account_id, total, paid in session.execute(
+            select(Invoice.account_id, func.sum(Invoice.total), func.sum(Invoice.amount_paid))
+            .where(Invoice.account_id.in_(account_ids), Invoice.status.in_(OPEN_STATUSES))
             .group_by(Invoice.account_id)
-        )
-        .tuples()
-        .all()
-    )
+        ).tuples()
+    }
     next_dates: dict[int, date | None] = dict(
         session.execute(
             select(Subscription.account_id, func.min(Subscription.next_charge_date))

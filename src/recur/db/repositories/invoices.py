@@ -1,4 +1,4 @@
-"""Stored invoices and credit notes: reading them, paying them, and what a manual
+"""Stored invoices and credit notes: reading them, and what a manual
 generation reads and keeps besides the documents (which db/billing_store.py writes)."""
 
 from collections.abc import Sequence
@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, func, insert, select, update
+from sqlalchemy import Select, and_, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -94,33 +94,18 @@ def numbers(session: Session, invoice_ids: Sequence[int]) -> dict[int, str]:
     return dict(rows.tuples().all())
 
 
-def lock_for_payment(session: Session, invoice_id: int) -> tuple[str, str] | None:
-    """The invoice's number and status, its row locked until the transaction ends
-    (None: no such invoice)."""
-    row = session.execute(
-        select(InvoiceRow.number, InvoiceRow.status)
-        .where(InvoiceRow.id == invoice_id)
-        .with_for_update()
-    ).one_or_none()
-    return None if row is None else (row.number, row.status)
-
-
-def set_paid(session: Session, invoice_id: int, paid_at: datetime) -> None:
-    session.execute(
-        update(InvoiceRow)
-        .where(InvoiceRow.id == invoice_id)
-        .values(status=InvoiceStatus.PAID.value, paid_at=paid_at)
-    )
-
-
 def open_balance(session: Session, account_id: int) -> Decimal:
-    """What the account owes: the total of its unpaid documents."""
-    total = session.scalar(
-        select(func.coalesce(func.sum(InvoiceRow.total), 0)).where(
-            InvoiceRow.account_id == account_id, InvoiceRow.status == InvoiceStatus.UNPAID
+    """What the account owes: what is still open of its documents (credit notes less)."""
+    total, paid = session.execute(
+        select(func.sum(InvoiceRow.total), func.sum(InvoiceRow.amount_paid)).where(
+            InvoiceRow.account_id == account_id, InvoiceRow.status.in_(OPEN_STATUSES)
         )
-    )
-    return Decimal(total or 0)
+    ).one()
+    return Decimal(total or 0) - Decimal(paid or 0)
+
+
+# The statuses of documents with something still open.
+OPEN_STATUSES = (InvoiceStatus.UNPAID.value, InvoiceStatus.PARTIALLY_PAID.value)
 
 
 def terms_of_subscription_account(session: Session, subscription_id: int) -> AccountTerms | None:
@@ -255,6 +240,7 @@ def _invoice(row: InvoiceRow, items: tuple[IssuedItem, ...]) -> Invoice:
         type=row.type,
         status=row.status,
         paid_at=as_utc_or_none(row.paid_at),
+        amount_paid=row.amount_paid,
         account=AccountRef(row.account.id, row.account.name),
         created_at=as_utc(row.created_at),
     )

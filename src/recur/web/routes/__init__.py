@@ -6,6 +6,7 @@ from recur.web.routes import (
     accounts,
     delivery,
     invoices,
+    payments,
     products,
     runs,
     session,
@@ -16,6 +17,17 @@ from recur.web.routes import (
 )
 
 router = APIRouter(include_in_schema=False)
-for module in (session, accounts, subscriptions, invoices, products, runs, usage, users, tokens):
+for module in (
+    session,
+    accounts,
+    subscriptions,
+    invoices,
+    payments,
+    products,
+    runs,
+    usage,
+    users,
+    tokens,
+):
     router.include_router(module.router)
 router.include_router(delivery.router)

@@ -16,7 +16,7 @@ from recur.domain.invoices import PendingInvoice
 from recur.domain.issued import Invoice
 from recur.domain.subscriptions import Subscription
 from recur.domain.users import User
-from recur.services import accounts, invoicing, subscriptions
+from recur.services import accounts, invoicing, receivables, subscriptions
 from recur.services.invoicing import InvoiceFilter
 from recur.services.validation import TAX_RATE_PLACES
 from recur.web.auth import check_csrf, ctx, operator, viewer
@@ -89,6 +89,7 @@ def account_overview(
         summary=summary,
         invoice_count=issued,
         subscription_count=subs,
+        balances=receivables.account_balance(db, account_id),
     )
 
 

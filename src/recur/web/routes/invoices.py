@@ -1,16 +1,17 @@
-"""Billing > Invoices: the list, an invoice, its PDF, and marking it paid."""
+"""Billing > Invoices: the list, an invoice, its PDF, and marking it paid (its other
+payments: web/routes/payments.py)."""
 
 from datetime import date
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from recur.domain.catalogue import InvoiceSource, InvoiceStatus, InvoiceType
+from recur.domain.catalogue import InvoiceSource, InvoiceStatus, InvoiceType, PaymentMethod
 from recur.domain.errors import DomainError
 from recur.domain.issued import InvoiceFilter
 from recur.domain.users import User
 from recur.pdf import render_invoice_pdf
-from recur.services import accounts, delivery, invoicing
+from recur.services import accounts, delivery, invoicing, payments
 from recur.services.corrections import corrected_invoices
 from recur.web.auth import check_csrf, ctx, operator, viewer
 from recur.web.errors import found
@@ -23,7 +24,7 @@ router = APIRouter()
 PAGE_SIZE = 25
 
 
-def _date_or_none(raw: str | None) -> date | None:
+def date_or_none(raw: str | None) -> date | None:
     try:
         return date.fromisoformat(raw) if raw else None
     except ValueError:
@@ -49,8 +50,8 @@ def invoice_list(
         status=InvoiceStatus(status) if status in set(InvoiceStatus) else None,
         source=InvoiceSource(source) if source in set(InvoiceSource) else None,
         type=InvoiceType(type) if type in set(InvoiceType) else None,
-        issued_from=_date_or_none(issued_from),
-        issued_to=_date_or_none(issued_to),
+        issued_from=date_or_none(issued_from),
+        issued_to=date_or_none(issued_to),
         number=number or None,
     )
     page = invoicing.list_invoice_rows(db, where, limit=PAGE_SIZE, cursor=cursor or None)
@@ -68,15 +69,27 @@ def invoice_list(
 
 @router.get("/invoices/{invoice_id}")
 def invoice_page(request: Request, invoice_id: PageId, user: User = Depends(viewer)) -> Response:
+    return show_invoice(request, invoice_id)
+
+
+def show_invoice(
+    request: Request, invoice_id: int, error: str | None = None, status_code: int = 200
+) -> Response:
+    """An invoice's page, with what settled it; `error`: a refusal shown above it."""
     db = ctx(request).db
     invoice = found(invoicing.get_invoice, db, invoice_id)
+    allocations, refunds = payments.settlements(db, invoice_id)
     return render(
         request,
         "invoices/page.html",
+        status_code=status_code,
         invoice=invoice,
         corrects=corrected_invoices(db, invoice),
         deliveries=delivery.deliveries(db, invoice_id),
-        error=None,
+        allocations=allocations,
+        refunds=refunds,
+        methods=list(PaymentMethod),
+        error=error,
     )
 
 
@@ -99,19 +112,13 @@ def invoice_pdf(request: Request, invoice_id: PageId, user: User = Depends(viewe
 
 @router.post("/invoices/{invoice_id}/pay", dependencies=[Depends(check_csrf)])
 def invoice_pay(request: Request, invoice_id: PageId, user: User = Depends(operator)) -> Response:
-    db = ctx(request).db
+    context = ctx(request)
     try:
-        invoice = invoicing.mark_paid(db, invoice_id, actor=f"user:{user.email}")
-    except DomainError as error:
-        invoice = found(invoicing.get_invoice, db, invoice_id)
-        return render(
-            request,
-            "invoices/page.html",
-            status_code=409,
-            invoice=invoice,
-            corrects=corrected_invoices(db, invoice),
-            deliveries=delivery.deliveries(db, invoice_id),
-            error=sentence(error.message),
+        invoice = payments.pay_in_full(
+            context.db, invoice_id, f"user:{user.email}", context.clock.today()
         )
+    except DomainError as error:
+        found(invoicing.get_invoice, context.db, invoice_id)
+        return show_invoice(request, invoice_id, sentence(error.message), 409)
     flash(request, f"{invoice.number} is marked as paid.")
     return RedirectResponse(f"/invoices/{invoice_id}", status_code=303)

@@ -1,0 +1,90 @@
+"""`recur payment record|undo` and `recur invoice void NUMBER` (SPEC §18)."""
+
+from datetime import date
+from typing import Annotated
+
+import typer
+
+from recur.cli.app import app, context, domain_errors
+from recur.cli.table import say
+from recur.domain.catalogue import PaymentMethod
+from recur.domain.errors import InvalidInput
+from recur.domain.receivables import AllocationSpec, PaymentSpec
+from recur.presentation import money
+from recur.services import accounts, invoicing, payments
+from recur.services.validation import parse_amount
+
+payment_app = typer.Typer(help="Payments received from accounts.", no_args_is_help=True)
+app.add_typer(payment_app, name="payment")
+
+AMOUNT_PLACES = 4  # the amount columns'; the service checks the currency's own
+
+
+@payment_app.command("record")
+@domain_errors
+def record(
+    account: Annotated[str, typer.Argument(help="Account id or exact name.")],
+    amount: Annotated[str, typer.Option(help="The amount received, e.g. 125.00.")],
+    method: Annotated[PaymentMethod, typer.Option()] = PaymentMethod.BANK_TRANSFER,
+    received_on: Annotated[
+        str | None, typer.Option(help="YYYY-MM-DD (default: today).", metavar="DATE")
+    ] = None,
+    reference: Annotated[str, typer.Option(help="Bank reference or note.")] = "",
+    currency: Annotated[str | None, typer.Option(help="Default: the account's currency.")] = None,
+    allocate: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="NUMBER=AMOUNT: put AMOUNT on invoice NUMBER (repeatable); the rest stays "
+            "on the account as credit."
+        ),
+    ] = None,
+) -> None:
+    """Record a payment, settling the invoices it names."""
+    ctx = context()
+    found = accounts.find_account(ctx.db, account)
+    today = ctx.clock.today()
+    spec = PaymentSpec(
+        account_id=found.id,
+        amount=parse_amount(amount, "amount", AMOUNT_PLACES),
+        currency=currency or found.currency,
+        received_on=_day(received_on, "received_on") if received_on else today,
+        method=method.value,
+        reference=reference,
+        allocations=tuple(_allocation(text) for text in allocate or []),
+    )
+    payment = payments.record_payment(ctx.db, spec, "cli", today)
+    say(
+        f"payment #{payment.id}: {money(payment.amount, payment.currency)} from {found.name}, "
+        f"{money(payment.unallocated, payment.currency)} left on the account as credit"
+    )
+
+
+@payment_app.command("undo")
+@domain_errors
+def undo(payment_id: Annotated[int, typer.Argument(help="The payment's id.")]) -> None:
+    """Take a payment back: the invoices it settled are open again."""
+    payments.undo_payment(context().db, payment_id, "cli")
+    say(f"payment #{payment_id} is undone")
+
+
+def void(number: str) -> None:
+    """`recur invoice void NUMBER` (cli/billing.py reads the words)."""
+    ctx = context()
+    invoice = invoicing.get_invoice_by_number(ctx.db, number)
+    voided = payments.void_invoice(ctx.db, invoice.id, "cli", ctx.clock.today())
+    say(f"{voided.invoice.number} is void: credit note {voided.credit_note.number} cancels it")
+
+
+def _allocation(text: str) -> AllocationSpec:
+    number, sep, amount = text.partition("=")
+    if not sep:
+        raise InvalidInput("invalid_allocate", "--allocate must be NUMBER=AMOUNT")
+    invoice = invoicing.get_invoice_by_number(context().db, number.strip())
+    return AllocationSpec(invoice.id, parse_amount(amount, "allocate", AMOUNT_PLACES))
+
+
+def _day(text: str, field: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"invalid_{field}", f"{field} must be a date (YYYY-MM-DD)") from None
