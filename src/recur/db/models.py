@@ -39,6 +39,7 @@ from recur.domain.catalogue import (
     PaymentMethod,
     SubscriptionStatus,
 )
+from recur.domain.identity import TaxTreatment
 
 # Money (exact on both databases, see db/money.py): 6 places for unit prices (a seat
 # may cost 0.0125); amounts keep 4 places, enough for any ISO 4217 minor unit (KWD
@@ -82,6 +83,11 @@ class Account(Base):
         CheckConstraint("payment_terms_days >= 0", name="payment_terms"),
         percentage("tax_rate"),
         CheckConstraint("length(currency) = 3", name="currency"),
+        CheckConstraint(one_of("tax_treatment", TaxTreatment), name="tax_treatment"),
+        CheckConstraint(
+            "(tax_treatment = 'exempt') = (tax_exemption_reason IS NOT NULL)",
+            name="tax_exemption_reason",
+        ),
         # Substring search (ILIKE '%…%') on PostgreSQL: trigram indexes (migration 0002).
         Index(
             "ix_accounts_name_trgm",
@@ -108,6 +114,17 @@ class Account(Base):
     tax_rate: Mapped[Decimal] = mapped_column(Rate, default=Decimal(0))
     status: Mapped[str] = mapped_column(String(10), default=AccountStatus.ACTIVE)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # The buyer's identity an invoice names (SPEC §17); address parts all NULL: none given.
+    address_lines: Mapped[list[str] | None] = mapped_column(JSON)
+    postcode: Mapped[str | None] = mapped_column(String(20))
+    city: Mapped[str | None] = mapped_column(String(100))
+    region: Mapped[str | None] = mapped_column(String(100))
+    country: Mapped[str | None] = mapped_column(String(2))
+    tax_id: Mapped[str | None] = mapped_column(String(40))
+    tax_treatment: Mapped[str] = mapped_column(
+        String(20), default=TaxTreatment.STANDARD, server_default=TaxTreatment.STANDARD.value
+    )
+    tax_exemption_reason: Mapped[str | None] = mapped_column(String(500))
 
     subscriptions: Mapped[list["Subscription"]] = relationship(back_populates="account")
 
@@ -601,6 +618,28 @@ class MailSettings(Base):
     password: Mapped[str | None] = mapped_column(String(500))  # never shown back nor logged
     subject_template: Mapped[str] = mapped_column(Text)
     body_template: Mapped[str] = mapped_column(Text)
+
+
+class SellerSettings(Base):
+    """The installation's own identity (SPEC §17), edited by an admin; one row (id 1),
+    absent until first saved."""
+
+    __tablename__ = "seller_settings"
+    __table_args__ = (CheckConstraint("id = 1", name="single"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    legal_name: Mapped[str] = mapped_column(String(200))
+    address_lines: Mapped[list[str] | None] = mapped_column(JSON)
+    postcode: Mapped[str | None] = mapped_column(String(20))
+    city: Mapped[str | None] = mapped_column(String(100))
+    region: Mapped[str | None] = mapped_column(String(100))
+    country: Mapped[str | None] = mapped_column(String(2))
+    tax_id: Mapped[str | None] = mapped_column(String(40))
+    registration: Mapped[str | None] = mapped_column(String(200))
+    iban: Mapped[str | None] = mapped_column(String(34))
+    bic: Mapped[str | None] = mapped_column(String(11))
+    bank_details: Mapped[str | None] = mapped_column(String(1000))
+    footer: Mapped[str | None] = mapped_column(String(1000))
 
 
 class DeliveryOutbox(Base):

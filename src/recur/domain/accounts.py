@@ -4,6 +4,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from recur.domain.identity import NO_ADDRESS, Address, TaxTreatment
+
 
 @dataclass(frozen=True, slots=True)
 class AccountRef:
@@ -26,6 +28,11 @@ class Account:
     tax_rate: Decimal
     status: str  # an AccountStatus value
     created_at: datetime  # aware (UTC)
+    # The buyer's identity (SPEC §17); defaults so records built before it stay valid.
+    billing_address: Address = NO_ADDRESS
+    tax_id: str | None = None
+    tax_treatment: str = TaxTreatment.STANDARD.value  # a TaxTreatment value
+    tax_exemption_reason: str | None = None  # set exactly when exempt
 
     @property
     def ref(self) -> AccountRef:

@@ -18,7 +18,15 @@ from recur.domain.catalogue import (
 )
 from recur.domain.charges import next_planned_issue_date
 from recur.domain.errors import Conflict, InvalidInput, NotFound
+from recur.domain.identity import NO_ADDRESS, Address, TaxTreatment
 from recur.domain.pages import Page
+from recur.services.identity_rules import (
+    REASON_LENGTH,
+    check_address,
+    check_tax_id,
+    check_tax_treatment,
+    optional_text,
+)
 from recur.services.validation import (
     EMAIL_LENGTH,
     NAME_LENGTH,
@@ -43,6 +51,10 @@ class AccountSpec:
     invoice_grouping: InvoiceGrouping = InvoiceGrouping.CONSOLIDATED
     payment_terms_days: int = 30
     tax_rate: Decimal = Decimal(0)
+    billing_address: Address = NO_ADDRESS
+    tax_id: str | None = None
+    tax_treatment: str = TaxTreatment.STANDARD.value
+    tax_exemption_reason: str | None = None  # required when exempt
 
 
 # Options that move the billing schedule: changing them after a subscription has
@@ -68,10 +80,19 @@ def _validated(values: dict[str, Any]) -> dict[str, Any]:
         check_payment_terms(clean["payment_terms_days"])
     if "tax_rate" in clean:
         clean["tax_rate"] = check_tax_rate(clean["tax_rate"])
+    if "billing_address" in clean:
+        clean["billing_address"] = check_address(clean["billing_address"], "billing_address")
+    if "tax_id" in clean:
+        clean["tax_id"] = check_tax_id(clean["tax_id"])
+    if "tax_exemption_reason" in clean:
+        clean["tax_exemption_reason"] = optional_text(
+            clean["tax_exemption_reason"], "tax_exemption_reason", REASON_LENGTH
+        )
     for enum_field, enum in (
         ("partial_charges", PartialCharges),
         ("invoice_grouping", InvoiceGrouping),
         ("status", AccountStatus),
+        ("tax_treatment", TaxTreatment),
     ):
         if enum_field in clean:
             clean[enum_field] = check_choice(clean[enum_field], enum, enum_field)
@@ -80,6 +101,7 @@ def _validated(values: dict[str, Any]) -> dict[str, Any]:
 
 def create_account(db: Database, spec: AccountSpec, actor: str) -> Account:
     values = _validated({f.name: getattr(spec, f.name) for f in fields(AccountSpec)})
+    check_tax_treatment(values["tax_treatment"], values["tax_exemption_reason"], values["tax_id"])
 
     def work(session: Session) -> Account:
         account = stored.add_account(session, values)
@@ -99,7 +121,9 @@ def update_account(db: Database, account_id: int, changes: dict[str, Any], actor
         account = stored.lock_account(session, account_id)
         if account is None:
             raise NotFound("account_not_found", f"account {account_id} does not exist")
-        changed = {k: v for k, v in values.items() if getattr(account, k) != v}
+        changed = {
+            k: v for k, v in _with_treatment(account, values).items() if getattr(account, k) != v
+        }
         if "currency" in changed or _SCHEDULE_FIELDS & changed.keys():
             subscriptions, invoiced = stored.subscription_counts(session, account_id)
             if "currency" in changed and subscriptions:
@@ -119,6 +143,17 @@ def update_account(db: Database, account_id: int, changes: dict[str, Any], actor
         return account
 
     return db.run(work)
+
+
+def _with_treatment(account: Account, values: dict[str, Any]) -> dict[str, Any]:
+    """The changes, checked against the tax treatment they leave the account with; a
+    treatment other than exempt drops the exemption reason."""
+    treatment = values.get("tax_treatment", account.tax_treatment)
+    reason = values.get("tax_exemption_reason", account.tax_exemption_reason)
+    if treatment != TaxTreatment.EXEMPT and "tax_exemption_reason" not in values:
+        reason = None
+    reason = check_tax_treatment(treatment, reason, values.get("tax_id", account.tax_id))
+    return values | {"tax_exemption_reason": reason}
 
 
 def _reschedule(session: Session, account_id: int) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from recur.db import billing_store
 from recur.db.models import Account as AccountRow
 from recur.db.models import Invoice, Subscription
+from recur.db.repositories.identity import address_of, with_address_columns
 from recur.db.repositories.invoices import OPEN_STATUSES
 from recur.db.repositories.pages import paginate
 from recur.db.repositories.utc import as_utc
@@ -32,6 +33,10 @@ def _record(row: AccountRow) -> Account:
         tax_rate=row.tax_rate,
         status=row.status,
         created_at=as_utc(row.created_at),
+        billing_address=address_of(row),
+        tax_id=row.tax_id,
+        tax_treatment=row.tax_treatment,
+        tax_exemption_reason=row.tax_exemption_reason,
     )
 
 
@@ -50,7 +55,9 @@ def lock_account(session: Session, account_id: int) -> Account | None:
 
 def add_account(session: Session, values: Mapping[str, Any]) -> Account:
     """A new active account from validated column values."""
-    row = AccountRow(**values, status=AccountStatus.ACTIVE.value)
+    row = AccountRow(
+        **with_address_columns(values, "billing_address"), status=AccountStatus.ACTIVE.value
+    )
     session.add(row)
     session.flush()
     return _record(row)
@@ -59,7 +66,7 @@ def add_account(session: Session, values: Mapping[str, Any]) -> Account:
 def update_account(session: Session, account_id: int, changes: Mapping[str, Any]) -> Account:
     """Write validated column values (lock the account first)."""
     row = session.get_one(AccountRow, account_id)
-    for key, value in changes.items():
+    for key, value in with_address_columns(changes, "billing_address").items():
         setattr(row, key, value)
     session.flush()
     return _record(row)
