@@ -10,6 +10,7 @@ from recur.api import (
     invoices,
     payments,
     products,
+    seller,
     subscriptions,
     test_clock,
     usage,
@@ -40,6 +41,7 @@ def install(app: FastAPI) -> None:
     ):
         api.include_router(module.router)
     api.include_router(delivery.router)
+    api.include_router(seller.router)
     if isinstance(ctx.clock, TestClock):
         api.include_router(test_clock.router)
     app.include_router(api)

@@ -16,11 +16,13 @@ from recur.api.schemas import (
     AccountOut,
     AccountPatch,
     AccountPendingOut,
+    AddressIn,
     GenerateIn,
     GenerateOut,
     ListOut,
 )
 from recur.domain.errors import InvalidInput
+from recur.domain.identity import NO_ADDRESS, Address
 from recur.services import accounts, invoicing
 
 router = APIRouter(prefix="/accounts", tags=["accounts"], route_class=ApiRoute)
@@ -29,14 +31,21 @@ _NOT_NULL = {"name", "email", "currency", "partial_charges", "invoice_grouping"}
     "payment_terms_days",
     "tax_rate",
     "status",
+    "tax_treatment",
 }
+
+
+def _address(body: AddressIn | None) -> Address:
+    return NO_ADDRESS if body is None else body.domain()
 
 
 @router.post("", status_code=201, response_model=AccountOut, responses=documented(403))
 def create_account(
     body: AccountIn, request: Request, ctx: Ctx, caller: Caller, key: IdempotencyKey = None
 ) -> Response:
-    spec = accounts.AccountSpec(**body.model_dump())
+    spec = accounts.AccountSpec(
+        **body.model_dump() | {"billing_address": _address(body.billing_address)}
+    )
     return respond(
         ctx,
         request,
@@ -76,6 +85,8 @@ def update_account(
     nulls = sorted(k for k, v in changes.items() if v is None and k in _NOT_NULL)
     if nulls:
         raise InvalidInput("null_field", f"{', '.join(nulls)} cannot be null")
+    if "billing_address" in changes:
+        changes["billing_address"] = _address(body.billing_address)
     return respond(
         ctx,
         request,

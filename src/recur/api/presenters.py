@@ -9,6 +9,7 @@ from recur.domain.accounts import Account
 from recur.domain.billing_runs import BillingRun
 from recur.domain.catalogue import ChargeKind
 from recur.domain.charges import PRORATION_PLACES, Charge
+from recur.domain.identity import Address, Seller
 from recur.domain.invoices import PendingInvoice
 from recur.domain.issued import IssuedInvoice, IssuedItem, issued_item
 from recur.domain.money import to_money, to_price
@@ -89,6 +90,33 @@ def account(item: Account) -> s.AccountOut:
         payment_terms_days=item.payment_terms_days,
         tax_rate=rate(item.tax_rate),
         status=item.status,
+        billing_address=address(item.billing_address),
+        tax_id=item.tax_id,
+        tax_treatment=item.tax_treatment,
+        tax_exemption_reason=item.tax_exemption_reason,
+    )
+
+
+def address(item: Address) -> s.AddressOut:
+    return s.AddressOut(
+        lines=list(item.lines),
+        postcode=item.postcode,
+        city=item.city,
+        region=item.region,
+        country=item.country,
+    )
+
+
+def seller(item: Seller) -> s.SellerOut:
+    return s.SellerOut(
+        legal_name=item.legal_name,
+        address=address(item.address),
+        tax_id=item.tax_id,
+        registration=item.registration,
+        iban=item.iban,
+        bic=item.bic,
+        bank_details=item.bank_details,
+        footer=item.footer,
     )
 
 

@@ -38,6 +38,8 @@ from recur.domain.catalogue import (
     SubscriptionStatus,
 )
 from recur.domain.errors import InvalidInput
+from recur.domain.identity import Address, TaxTreatment
+from recur.services import identity_rules
 from recur.services import validation as rules
 
 
@@ -190,6 +192,34 @@ class ProductOut(BaseModel):
 # --- accounts -----------------------------------------------------------------------------
 
 
+class AddressIn(Input):
+    """Empty, or at least one line, a city and a country (ISO 3166-1 alpha-2)."""
+
+    lines: Annotated[
+        list[Annotated[str, Field(max_length=identity_rules.ADDRESS_LINE_LENGTH)]],
+        Field(max_length=identity_rules.MAX_ADDRESS_LINES),
+    ] = []
+    postcode: Annotated[str | None, Field(max_length=identity_rules.POSTCODE_LENGTH)] = None
+    city: Annotated[str | None, Field(max_length=identity_rules.CITY_LENGTH)] = None
+    region: Annotated[str | None, Field(max_length=identity_rules.REGION_LENGTH)] = None
+    country: Annotated[str | None, Field(max_length=2, examples=["DE"])] = None
+
+    def domain(self) -> Address:
+        return Address(tuple(self.lines), self.postcode, self.city, self.region, self.country)
+
+
+class AddressOut(BaseModel):
+    lines: list[str]
+    postcode: str | None
+    city: str | None
+    region: str | None
+    country: str | None
+
+
+TaxId = Annotated[str | None, Field(max_length=identity_rules.TAX_ID_LENGTH)]
+Reason = Annotated[str | None, Field(max_length=identity_rules.REASON_LENGTH)]
+
+
 class AccountIn(Input):
     name: Name
     email: Email
@@ -199,6 +229,10 @@ class AccountIn(Input):
     invoice_grouping: InvoiceGrouping = InvoiceGrouping.CONSOLIDATED
     payment_terms_days: PaymentTerms = 30
     tax_rate: TaxRate = Decimal(0)
+    billing_address: AddressIn | None = None
+    tax_id: TaxId = None
+    tax_treatment: TaxTreatment = TaxTreatment.STANDARD
+    tax_exemption_reason: Reason = Field(None, description="Required when tax_treatment is exempt")
 
 
 class AccountPatch(Input):
@@ -213,6 +247,10 @@ class AccountPatch(Input):
     payment_terms_days: PaymentTerms | None = None
     tax_rate: TaxRate | None = None
     status: AccountStatus | None = None
+    billing_address: AddressIn | None = Field(None, description="null: no address")
+    tax_id: TaxId = None
+    tax_treatment: TaxTreatment | None = None
+    tax_exemption_reason: Reason = None
 
 
 class AccountOut(BaseModel):
@@ -226,6 +264,10 @@ class AccountOut(BaseModel):
     payment_terms_days: int
     tax_rate: Amount
     status: AccountStatus
+    billing_address: AddressOut
+    tax_id: str | None
+    tax_treatment: TaxTreatment
+    tax_exemption_reason: str | None
 
 
 # --- subscriptions ------------------------------------------------------------------------
@@ -571,6 +613,30 @@ class MailSettingsOut(BaseModel):
     password_set: bool
     subject_template: str
     body_template: str
+
+
+class SellerIn(Input):
+    legal_name: Annotated[str, Field(max_length=identity_rules.LEGAL_NAME_LENGTH)]
+    address: AddressIn = AddressIn()
+    tax_id: TaxId = None
+    registration: Annotated[str | None, Field(max_length=identity_rules.REGISTRATION_LENGTH)] = None
+    iban: Annotated[str | None, Field(max_length=50)] = None
+    bic: Annotated[str | None, Field(max_length=11)] = None
+    bank_details: Annotated[str | None, Field(max_length=identity_rules.BANK_DETAILS_LENGTH)] = (
+        Field(None, description="Free text, for an account an IBAN does not name")
+    )
+    footer: Annotated[str | None, Field(max_length=identity_rules.FOOTER_LENGTH)] = None
+
+
+class SellerOut(BaseModel):
+    legal_name: str
+    address: AddressOut
+    tax_id: str | None
+    registration: str | None
+    iban: str | None
+    bic: str | None
+    bank_details: str | None
+    footer: str | None
 
 
 class SendOut(BaseModel):
