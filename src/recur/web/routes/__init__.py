@@ -9,6 +9,7 @@ from recur.web.routes import (
     payments,
     products,
     runs,
+    seller,
     session,
     subscriptions,
     tokens,
@@ -31,3 +32,4 @@ for module in (
 ):
     router.include_router(module.router)
 router.include_router(delivery.router)
+router.include_router(seller.router)

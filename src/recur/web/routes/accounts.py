@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from recur.domain.accounts import Account
 from recur.domain.catalogue import InvoiceGrouping, PartialCharges
 from recur.domain.errors import DomainError
+from recur.domain.identity import TaxTreatment
 from recur.domain.invoices import PendingInvoice
 from recur.domain.issued import Invoice
 from recur.domain.subscriptions import Subscription
@@ -19,6 +20,7 @@ from recur.domain.users import User
 from recur.services import accounts, invoicing, receivables, subscriptions
 from recur.services.invoicing import InvoiceFilter
 from recur.services.validation import TAX_RATE_PLACES
+from recur.web.address import address_fields, address_values, read_address
 from recur.web.auth import check_csrf, ctx, operator, viewer
 from recur.web.errors import found, refusal_status
 from recur.web.forms import Form, sentence
@@ -40,6 +42,8 @@ ACCOUNT_FIELDS = {
     "tax_rate",
     "status",
 }
+IDENTITY_TEXTS = ("tax_id", "tax_treatment", "tax_exemption_reason")
+FORM_FIELDS = ACCOUNT_FIELDS | set(IDENTITY_TEXTS) | address_fields("billing_address")
 
 
 @router.get("/accounts")
@@ -69,7 +73,7 @@ def account_create(request: Request, form: Posted, user: User = Depends(operator
             account = accounts.create_account(ctx(request).db, spec, actor=f"user:{user.email}")
             return RedirectResponse(f"/accounts/{account.id}", status_code=303)
         except DomainError as error:
-            form.add_domain_error(error, ACCOUNT_FIELDS)
+            form.add_domain_error(error, FORM_FIELDS)
     return _account_form(request, None, form.data, form.errors, status_code=422)
 
 
@@ -98,6 +102,8 @@ def account_edit(request: Request, account_id: PageId, user: User = Depends(oper
     account = found(accounts.get_account, ctx(request).db, account_id)
     values = {name: getattr(account, name) for name in ACCOUNT_FIELDS}
     values["billing_day"] = "" if account.billing_day is None else account.billing_day
+    values |= {name: getattr(account, name) or "" for name in IDENTITY_TEXTS}
+    values |= address_values(account.billing_address, "billing_address")
     return _account_form(request, account, values)
 
 
@@ -114,7 +120,7 @@ def account_update(
             accounts.update_account(db, account_id, values, actor=f"user:{user.email}")
             return RedirectResponse(f"/accounts/{account_id}", status_code=303)
         except DomainError as error:
-            form.add_domain_error(error, ACCOUNT_FIELDS)
+            form.add_domain_error(error, FORM_FIELDS)
     return _account_form(request, account, form.data, form.errors, status_code=422)
 
 
@@ -308,6 +314,7 @@ def _defaults() -> dict[str, Any]:
         "payment_terms_days": 30,
         "tax_rate": "0",
         "status": "active",
+        "tax_treatment": TaxTreatment.STANDARD.value,
     }
 
 
@@ -321,6 +328,10 @@ def _read_account(form: Form) -> dict[str, Any]:
         "invoice_grouping": form.text("invoice_grouping") or InvoiceGrouping.CONSOLIDATED.value,
         "payment_terms_days": form.integer("payment_terms_days"),
         "tax_rate": form.decimal("tax_rate", TAX_RATE_PLACES, default=Decimal(0)),
+        "billing_address": read_address(form, "billing_address"),
+        "tax_id": form.text("tax_id"),
+        "tax_treatment": form.text("tax_treatment") or TaxTreatment.STANDARD.value,
+        "tax_exemption_reason": form.text("tax_exemption_reason"),
     }
     for name, enum in (("partial_charges", PartialCharges), ("invoice_grouping", InvoiceGrouping)):
         if values[name] not in {e.value for e in enum}:
