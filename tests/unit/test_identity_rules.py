@@ -24,7 +24,7 @@ def test_countries_are_iso_codes_not_groupings_or_user_assigned() -> None:
 
 
 @pytest.mark.parametrize(
-    "typed, stored",
+    ("typed", "stored"),
     [
         ("DE 123 456 789", "DE123456789"),
         ("el-123456789", "EL123456789"),

@@ -109,4 +109,5 @@ def test_the_account_form_sets_identity_and_refuses_bad_values(
 
     assert accounts.get_account(database, acme.account_id) == before
     page = client.get(path).text
-    assert "1 Rue de Rivoli" in page and "FR40303265045" in page
+    assert "1 Rue de Rivoli" in page
+    assert "FR40303265045" in page
