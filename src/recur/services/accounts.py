@@ -28,11 +28,11 @@ from recur.services.identity_rules import (
     optional_text,
 )
 from recur.services.validation import (
-    EMAIL_LENGTH,
     NAME_LENGTH,
     check_billing_day,
     check_choice,
     check_currency,
+    check_email,
     check_payment_terms,
     check_tax_rate,
     check_text,
@@ -68,10 +68,7 @@ def _validated(values: dict[str, Any]) -> dict[str, Any]:
     if "name" in clean:
         clean["name"] = check_text(clean["name"], "name", NAME_LENGTH)
     if "email" in clean:
-        email = check_text(clean["email"], "email", EMAIL_LENGTH)
-        if "@" not in email:
-            raise InvalidInput("invalid_email", "email must be an e-mail address")
-        clean["email"] = email
+        clean["email"] = check_email(clean["email"], "email")
     if "currency" in clean:
         clean["currency"] = check_currency(clean["currency"])
     if "billing_day" in clean:

@@ -19,7 +19,7 @@ from recur.domain.errors import Conflict, InvalidInput, NotFound
 from recur.domain.roles import Role
 from recur.domain.users import User
 from recur.services.tokens import hash_token
-from recur.services.validation import check_text
+from recur.services.validation import check_email
 
 MIN_PASSWORD_LENGTH = 8
 
@@ -34,10 +34,7 @@ def _dummy_hash() -> str:
 
 
 def normalise_email(email: str) -> str:
-    clean = check_text(email, "email", 320).lower()
-    if "@" not in clean:
-        raise InvalidInput("invalid_email", "email must be an e-mail address")
-    return clean
+    return check_email(email, "email").lower()
 
 
 def create_user(db: Database, email: str, role: Role | str, password: str, actor: str) -> User:
