@@ -79,12 +79,15 @@ def share_accounts_of(session: Session, subscription_ids: Collection[int]) -> No
     (db/billing_store.py), so it never interleaves with a batch: it sees the batch's
     records whole or not at all, and the next dates it writes account for them. Batches
     share the lock, so they never wait for each other."""
-    account_ids: set[int] = set()
+    # PostgreSQL: one statement, the accounts locked in id order. (SQLite takes no row
+    # locks: its single writer already keeps billers and batches apart.)
     for among in _among(session, Subscription.id, subscription_ids, BigInteger()):
-        account_ids.update(session.scalars(select(Subscription.account_id).where(among)))
-    for among in _among(session, Account.id, account_ids, BigInteger()):
+        owners = select(Subscription.account_id).where(among)
         session.execute(
-            select(Account.id).where(among).order_by(Account.id).with_for_update(read=True)
+            select(Account.id)
+            .where(Account.id.in_(owners))
+            .order_by(Account.id)
+            .with_for_update(read=True)
         )
 
 
