@@ -2,6 +2,8 @@
 
 import os
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -60,3 +62,32 @@ def test_the_default_database_lives_in_a_directory_of_the_owners_only(
     assert mode(folder) == 0o700
     assert mode(folder / "recur.sqlite3") == 0o600
     db.dispose()
+
+
+def test_a_second_engine_keeps_the_locks_of_the_first(tmp_path: Path) -> None:
+    """A server that makes another engine on its database while its connections are
+    open must keep their locks: otherwise another process (a CLI command) closing its
+    own connection believes it is the last, checkpoints and deletes the WAL under them,
+    and the server reads "database disk image is malformed"."""
+    database = tmp_path / "recur.sqlite3"
+    url = f"sqlite:///{database}"
+    first = Database(url)
+    with first.transaction() as session:
+        session.execute(text("CREATE TABLE t (x INTEGER)"))
+    with first.read() as session:
+        session.execute(text("SELECT count(*) FROM t")).scalar_one()
+        second = Database(url)  # as a worker or the loop's reads make theirs
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]);"
+                " c.execute('SELECT count(*) FROM t').fetchall(); c.close()",
+                str(database),
+            ],
+            check=True,
+        )
+        assert database.with_name("recur.sqlite3-wal").exists()
+        assert session.execute(text("SELECT count(*) FROM t")).scalar_one() == 0
+    second.dispose()
+    first.dispose()

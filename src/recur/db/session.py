@@ -9,7 +9,7 @@ unit of work retries serialisation failures and deadlocks.
 import os
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -104,7 +104,13 @@ def _keep_private(database: str | None) -> None:
     path = Path(database)
     if not path.parent.is_dir():
         return  # SQLite says it cannot open the file
-    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    # Created only if missing: closing a descriptor of a database file releases every
+    # POSIX lock the process holds on it, so opening an existing file here (a second
+    # engine in a server that is already using the database) would drop the locks of
+    # its open connections, and another process could checkpoint and delete the WAL
+    # under them ("database disk image is malformed").
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
     for owned in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         if owned.exists():
             owned.chmod(0o600)
