@@ -61,6 +61,7 @@ class UsageRecordOut(BaseModel):
 
 @router.post(
     "/usage",
+    operation_id="ingest_usage",
     status_code=201,
     response_model=UsageBatchOut,
     responses=documented(403, 404, 409),
@@ -89,6 +90,7 @@ def ingest_usage(
 
 @router.get(
     "/subscriptions/{subscription_id}/usage",
+    operation_id="list_usage",
     response_model=ListOut[UsageRecordOut],
     responses=documented(404),
     summary="A subscription's usage records",
@@ -101,6 +103,8 @@ def list_usage(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
+    """A subscription's usage records, a page at a time; `from` and `to` bound the
+    day they occurred."""
     page = usage.list_usage(ctx.db, subscription_id, from_, to, limit, cursor)
     return present.page(page, _record)
 
