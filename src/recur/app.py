@@ -115,7 +115,8 @@ def _install_health(app: FastAPI) -> None:
         openapi_extra=PUBLIC,
     )
     async def healthz() -> StatusOut:
-        """The process is up. On the event loop: it must not wait behind the thread pool."""
+        """The process is up."""
+        # On the event loop: it must not wait behind the thread pool.
         return StatusOut(status="ok")
 
     @app.get(

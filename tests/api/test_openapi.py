@@ -329,3 +329,10 @@ def test_the_document_passes_redocly_lint_with_the_recommended_rules(
     # Warnings count too: a document that only warns is not clean.
     assert report["problems"] == [], json.dumps(report["problems"], indent=1)[:3000]
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_the_aging_csv_is_named_as_documented(client: TestClient) -> None:
+    answer = client.get(f"{API}/reports/aging", params={"format": "csv", "as_of": "2027-01-11"})
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/csv")
+    assert answer.headers["content-disposition"] == 'attachment; filename="aging-2027-01-11.csv"'
