@@ -1,0 +1,116 @@
+"""The reads behind the workspace's figures (SPEC §19): recurring subscriptions with
+their timelines, totals issued per day, the accounts of a currency."""
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from recur.db.models import Account, Invoice, PricingOption, Subscription
+from recur.db.models import SubscriptionChange as Change
+from recur.domain.catalogue import BillingCycle, BillingType, SubscriptionStatus
+from recur.domain.metrics import RecurringService
+from recur.domain.timeline import InForce, Plan, ScheduledChange, segments_of
+
+_MONTHS = {cycle.value: cycle.months for cycle in BillingCycle}
+
+
+def recurring_services(session: Session, currency: str, since: date) -> list[RecurringService]:
+    """The currency's recurring (not one-time, not usage) subscriptions in service on or
+    after `since`, suspended ones left out: they bring nothing while suspended."""
+    rows = session.execute(
+        select(
+            Subscription.id,
+            Subscription.start_date,
+            Subscription.end_date,
+            Subscription.quantity,
+            PricingOption.billing_period,
+            PricingOption.id.label("option_id"),
+            PricingOption.product_id,
+            PricingOption.unit_price,
+        )
+        .join(PricingOption, Subscription.pricing_option_id == PricingOption.id)
+        .where(
+            PricingOption.currency == currency,
+            PricingOption.billing_period != BillingCycle.ONE_TIME.value,
+            PricingOption.billing_type != BillingType.USAGE.value,
+            Subscription.status != SubscriptionStatus.SUSPENDED.value,
+            or_(Subscription.end_date.is_(None), Subscription.end_date > since),
+        )
+        .order_by(Subscription.id)
+    ).all()
+    changes = _changes_of(session, currency)
+    return [
+        RecurringService(
+            row.start_date,
+            row.end_date,
+            _MONTHS[row.billing_period],
+            segments_of(
+                InForce(
+                    row.start_date,
+                    _plan(row.option_id, row.product_id, row.unit_price),
+                    row.quantity,
+                ),
+                changes.get(row.id, ()),
+            ),
+        )
+        for row in rows
+    ]
+
+
+def _changes_of(session: Session, currency: str) -> dict[int, list[ScheduledChange]]:
+    """The changes of the currency's subscriptions, in the order they apply (SPEC §10)."""
+    option = aliased(PricingOption)
+    rows = session.execute(
+        select(
+            Change.subscription_id,
+            Change.effective_date,
+            Change.quantity,
+            option.id.label("option_id"),
+            option.product_id,
+            option.unit_price,
+        )
+        .join(Subscription, Change.subscription_id == Subscription.id)
+        .join(PricingOption, Subscription.pricing_option_id == PricingOption.id)
+        .outerjoin(option, Change.pricing_option_id == option.id)
+        .where(PricingOption.currency == currency)
+        .order_by(Change.subscription_id, Change.effective_date, Change.id)
+    ).all()
+    found: dict[int, list[ScheduledChange]] = defaultdict(list)
+    for row in rows:
+        plan = None
+        if row.option_id is not None:
+            plan = _plan(row.option_id, row.product_id, row.unit_price)
+        found[row.subscription_id].append(ScheduledChange(row.effective_date, row.quantity, plan))
+    return found
+
+
+def _plan(option_id: int, product_id: int, unit_price: Decimal) -> Plan:
+    """A plan as MRR reads it: only its option and price matter."""
+    return Plan(option_id, product_id, "", False, unit_price)
+
+
+def totals_per_day(session: Session, currency: str, since: date) -> list[tuple[date, Decimal]]:
+    """The sum of the totals of the documents issued each day from `since` (credit notes
+    are negative), in the currency."""
+    rows = session.execute(
+        select(Invoice.issue_date, func.sum(Invoice.total))
+        .where(Invoice.currency == currency, Invoice.issue_date >= since)
+        .group_by(Invoice.issue_date)
+    ).all()
+    return [(day, Decimal(total)) for day, total in rows]
+
+
+def account_ids(session: Session, currency: str | None = None) -> list[int]:
+    """Every account's id (of one currency), in id order."""
+    query = select(Account.id).order_by(Account.id)
+    if currency is not None:
+        query = query.where(Account.currency == currency)
+    return list(session.scalars(query))
+
+
+def currencies(session: Session) -> list[str]:
+    """The currencies the book holds: its accounts'."""
+    return list(session.scalars(select(Account.currency).distinct().order_by(Account.currency)))
