@@ -54,7 +54,7 @@ def month_key(day: date) -> str:
 def trend_days(today: date) -> list[date]:
     """The last day of each of the TREND_MONTHS months before this one, then today."""
     first = today.replace(day=1)
-    ends = [add_months(first, -n) - timedelta(days=1) for n in range(TREND_MONTHS, 0, -1)]
+    ends = [add_months(first, 1 - n) - timedelta(days=1) for n in range(TREND_MONTHS, 0, -1)]
     return [*ends, today]
 
 

@@ -10,7 +10,7 @@ import csv
 import io
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -22,11 +22,13 @@ from recur.db.repositories import billing_runs, forecasts, metrics
 from recur.db.rows import fetch_rows
 from recur.db.session import Database
 from recur.domain.calendar import add_months
-from recur.domain.errors import InvalidInput, NotFound
+from recur.domain.catalogue import InvoiceSource
+from recur.domain.errors import Conflict, InvalidInput, NotFound
 from recur.domain.forecast import forecast_invoices
 from recur.domain.forecast_jobs import ForecastJob
 from recur.domain.invoices import PendingInvoice
-from recur.domain.issued import IssuedInvoice
+from recur.domain.issued import IssuedInvoice, issued_invoice
+from recur.domain.pages import Page, decode_cursor, encode_cursor
 
 log = logging.getLogger("recur.forecast")
 
@@ -114,7 +116,7 @@ def run_book_forecast(db: Database, job_id: int) -> None:
 def _write(db: Database, job_id: int, first: int, pending: list[PendingInvoice]) -> int:
     batch = list(pending)
     pending.clear()
-    db.run(lambda session: forecasts.add_documents(session, job_id, first, batch))
+    db.run(lambda session: forecasts.add_documents(session, job_id, first, list(as_issued(batch))))
     return len(batch)
 
 
@@ -175,3 +177,36 @@ def documents_csv(documents: Iterator[IssuedInvoice]) -> Iterator[str]:
             ]
         )
         yield out.getvalue()
+
+
+def _done(db: Database, job_id: int) -> ForecastJob:
+    job = get_job(db, job_id)
+    if job.status != "done":
+        raise Conflict(
+            "forecast_not_ready",
+            f"forecast job {job_id} is {job.status}: its documents are read once it is done",
+        )
+    return job
+
+
+def job_page(
+    db: Database, job_id: int, limit: int = 50, cursor: str | None = None
+) -> Page[IssuedInvoice]:
+    """A page of a finished job's documents, in issue order."""
+    job = _done(db, job_id)
+    offset = decode_cursor(cursor)
+    with db.read() as session:
+        found = forecasts.documents(session, job_id, offset - 1, limit)
+    more = offset + len(found) < job.documents
+    return Page(found, job.documents, encode_cursor(offset + len(found)) if more else None)
+
+
+def job_csv(db: Database, job_id: int) -> Iterator[str]:
+    """A finished job's documents as CSV (refused before the job is done)."""
+    _done(db, job_id)
+    return documents_csv(job_documents(db, job_id))
+
+
+def as_issued(documents: Sequence[PendingInvoice]) -> Iterator[IssuedInvoice]:
+    """Forecast documents as documents of a job hold them (no number yet)."""
+    return (issued_invoice(0, "", d, InvoiceSource.AUTOMATIC) for d in documents)

@@ -10,10 +10,8 @@ from sqlalchemy.orm import Session
 
 from recur.db.models import ForecastDocument
 from recur.db.models import ForecastJob as JobRow
-from recur.domain.catalogue import InvoiceSource
 from recur.domain.forecast_jobs import ForecastJob
-from recur.domain.invoices import PendingInvoice
-from recur.domain.issued import IssuedInvoice, from_record, issued_invoice, to_record
+from recur.domain.issued import IssuedInvoice, from_record, to_record
 
 
 def start(session: Session, as_of: date, months: int, requested_by: str, now: datetime) -> int:
@@ -31,7 +29,7 @@ def start(session: Session, as_of: date, months: int, requested_by: str, now: da
 
 
 def add_documents(
-    session: Session, job_id: int, first: int, documents: Sequence[PendingInvoice]
+    session: Session, job_id: int, first: int, documents: Sequence[IssuedInvoice]
 ) -> None:
     """Write `documents` at positions from `first` on."""
     if not documents:
@@ -42,12 +40,12 @@ def add_documents(
             "position": first + n,
             "account_id": doc.account_id,
             "issue_date": doc.issue_date,
-            "type": doc.type.value,
+            "type": doc.type,
             "currency": doc.currency,
-            "subtotal": doc.totals.subtotal,
-            "tax": doc.totals.tax,
-            "total": doc.totals.total,
-            "record": to_record(issued_invoice(0, "", doc, InvoiceSource.AUTOMATIC)),
+            "subtotal": doc.subtotal,
+            "tax": doc.tax,
+            "total": doc.total,
+            "record": to_record(doc),
         }
         for n, doc in enumerate(documents)
     ]
