@@ -84,3 +84,12 @@ def invoiced_by_month(
 def documents_total(documents: Sequence[PendingInvoice], currency: str) -> Decimal:
     """The sum of the documents' totals (credit notes are negative)."""
     return to_money(sum((d.totals.total for d in documents), Decimal(0)), currency)
+
+
+def month_totals(per_day: Iterable[tuple[date, Decimal]], currency: str) -> list[MonthFigure]:
+    """Totals per month of the months that have any, in order."""
+    sums: dict[str, Decimal] = {}
+    for day, total in sorted(per_day):
+        key = month_key(day)
+        sums[key] = sums.get(key, Decimal(0)) + total
+    return [MonthFigure(month, to_money(amount, currency)) for month, amount in sums.items()]

@@ -10,6 +10,7 @@ import csv
 import io
 import logging
 import threading
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -28,6 +29,7 @@ from recur.domain.forecast import forecast_invoices
 from recur.domain.forecast_jobs import ForecastJob
 from recur.domain.invoices import PendingInvoice
 from recur.domain.issued import IssuedInvoice, issued_invoice
+from recur.domain.metrics import MonthFigure, month_totals
 from recur.domain.pages import Page, decode_cursor, encode_cursor
 
 log = logging.getLogger("recur.forecast")
@@ -145,16 +147,15 @@ def job_documents(db: Database, job_id: int) -> Iterator[IssuedInvoice]:
         after += len(page)
 
 
-def job_month_totals(db: Database, job_id: int) -> dict[str, dict[str, Decimal]]:
-    """Per currency, the job's totals per month (YYYY-MM), months in order."""
+def job_month_totals(db: Database, job_id: int) -> dict[str, list[MonthFigure]]:
+    """Per currency, a finished job's totals per month, months in order."""
+    _done(db, job_id)
     with db.read() as session:
         per_day = forecasts.totals_per_day(session, job_id)
-    found: dict[str, dict[str, Decimal]] = {}
-    for currency, day, total in sorted(per_day):
-        months = found.setdefault(currency, {})
-        key = f"{day.year:04d}-{day.month:02d}"
-        months[key] = months.get(key, Decimal(0)) + total
-    return found
+    days: dict[str, list[tuple[date, Decimal]]] = defaultdict(list)
+    for currency, day, total in per_day:
+        days[currency].append((day, total))
+    return {currency: month_totals(days[currency], currency) for currency in sorted(days)}
 
 
 CSV_COLUMNS = ("issue_date", "account_id", "type", "currency", "subtotal", "tax", "total")
