@@ -248,3 +248,21 @@ def test_forecast_input_is_refused_in_words(client: TestClient) -> None:
     assert client.get(f"{API}/forecast/jobs/999").status_code == 404
     assert client.get(f"{API}/metrics", params={"currency": "XYZ"}).status_code == 422
     assert date.fromisoformat(TODAY) + timedelta(days=30) == date(2027, 2, 14)
+
+
+def test_next_30_days_follows_every_change_of_the_book(client: TestClient) -> None:
+    ids = _book(client)
+    before = Decimal(
+        client.get(f"{API}/metrics", params={"currency": "EUR"}).json()["next_30_days"]
+    )
+    again = Decimal(client.get(f"{API}/metrics", params={"currency": "EUR"}).json()["next_30_days"])
+    assert again == before
+    # A new order, starting in ten days: its first document is issued then.
+    seats = option_id(client, "SEATS", price="7.00")
+    subscription(client, ids["beta"], seats, "2027-01-25", 3)
+    after = Decimal(client.get(f"{API}/metrics", params={"currency": "EUR"}).json()["next_30_days"])
+    beta = client.get(f"{API}/accounts/{ids['beta']}/forecast", params={"months": 1}).json()
+    added = sum(Decimal(d["total"]) for d in beta["data"] if d["items"][0]["unit_price"] == "7.00")
+    # 3 × 7.00 with 24 % tax on 25 January; 25 February is after the 30 days.
+    assert added == Decimal("26.04")
+    assert after - before == added

@@ -4,6 +4,7 @@ MRR is the sum over recurring subscriptions in force on a day of quantity × uni
 price of the plan in force that day, converted to a month and rounded once.
 """
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -20,25 +21,48 @@ NEXT_DAYS = 30  # `next_30_days`: documents issued before today + NEXT_DAYS
 
 
 @dataclass(frozen=True, slots=True)
+class MrrStep:
+    """Subscriptions that never changed, summed: from `day` on, `amount` (unit price ×
+    quantity; negative where they end) per `months` months more is in force."""
+
+    day: date
+    months: int
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
 class RecurringService:
-    """A recurring subscription as MRR sees it: its timeline over [start, end)."""
+    """A recurring subscription with changes, as MRR sees it: its timeline over
+    [start, end)."""
 
     start_date: date
     end_date: date | None  # the end of service, exclusive
     months: int  # months one period covers
     timeline: tuple[InForce, ...]
 
-    def monthly_on(self, day: date) -> Fraction:
-        """What it brings a month on `day` (0 when not in service that day), exact."""
+    def in_force_on(self, day: date) -> Decimal | None:
+        """Unit price × quantity in force on `day`; None when not in service that day."""
         if day < self.start_date or (self.end_date is not None and day >= self.end_date):
-            return Fraction(0)
+            return None
         segment = in_force_on(self.timeline, day)
-        return Fraction(segment.plan.unit_price) * segment.quantity / self.months
+        return segment.plan.unit_price * segment.quantity
 
 
-def mrr_on(services: Iterable[RecurringService], day: date, currency: str) -> Decimal:
-    """MRR on `day`, rounded once at the end."""
-    return round_money(sum((s.monthly_on(day) for s in services), Fraction(0)), currency)
+def mrr_on(
+    steps: Iterable[MrrStep], changed: Iterable[RecurringService], day: date, currency: str
+) -> Decimal:
+    """MRR on `day`: the amounts in force summed per billing period (exact decimals),
+    each converted to a month, rounded once at the end."""
+    per_months: dict[int, Decimal] = defaultdict(Decimal)
+    for step in steps:
+        if step.day <= day:
+            per_months[step.months] += step.amount
+    for service in changed:
+        amount = service.in_force_on(day)
+        if amount is not None:
+            per_months[service.months] += amount
+    exact = sum((Fraction(total) / months for months, total in per_months.items()), Fraction(0))
+    return round_money(exact, currency)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,7 @@
 """The business's figures per currency (SPEC §19): MRR, ARR and their last year,
 revenue invoiced per month, what the next 30 days will issue, what is overdue."""
 
+import threading
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -60,24 +61,41 @@ def metrics(db: Database, currency: str, today: date) -> Metrics:
     """The figures of `currency` as of `today`."""
     check_currency(currency)
     days = trend_days(today)
-    until = today + timedelta(days=NEXT_DAYS)
     with db.read() as session:
-        services = figures.recurring_services(session, currency, days[0])
+        steps = figures.mrr_steps(session, currency)
+        changed = figures.changed_services(session, currency, days[0])
         per_day = figures.totals_per_day(session, currency, first_day_shown(today))
-        overdue = sum(
-            (
-                amount
-                for _, _, cur, bucket, amount in books.aging_sums(session, today, None)
-                if cur == currency and bucket != "current"
-            ),
-            Decimal(0),
-        )
-        coming = list(book_documents(session, today, until, currency))
+        overdue = books.overdue_total(session, currency, today)
     return Metrics(
         currency=currency,
         as_of=today,
-        mrr_by_month=[MonthFigure(month_key(day), mrr_on(services, day, currency)) for day in days],
-        next_30_days=documents_total(coming, currency),
+        mrr_by_month=[
+            MonthFigure(month_key(day), mrr_on(steps, changed, day, currency)) for day in days
+        ],
+        next_30_days=_next_30_days(db, currency, today),
         overdue=to_money(overdue, currency),
         invoiced_by_month=invoiced_by_month(today, per_day, currency),
     )
+
+
+# The next 30 days play the engine over every subscription: seconds for a large book.
+# It is kept per database, currency and day with the book's version, and computed
+# again only once the version moves (figures.book_version).
+_kept: dict[tuple[str, str, date], tuple[object, Decimal]] = {}
+_keeping = threading.Lock()
+
+
+def _next_30_days(db: Database, currency: str, today: date) -> Decimal:
+    key = (db.engine.url.render_as_string(hide_password=True), currency, today)
+    with db.read() as session:
+        version = figures.book_version(session)
+        kept = _kept.get(key)
+        if kept is not None and kept[0] == version:
+            return kept[1]
+        until = today + timedelta(days=NEXT_DAYS)
+        total = documents_total(list(book_documents(session, today, until, currency)), currency)
+    with _keeping:
+        if len(_kept) > 64:  # old days and databases: never more than a few are asked
+            _kept.clear()
+        _kept[key] = (version, total)
+    return total

@@ -5,21 +5,54 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, Exists, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from recur.db.models import Account, Invoice, PricingOption, Subscription
+from recur.db.models import Account, AuditEvent, Invoice, PricingOption, Subscription
 from recur.db.models import SubscriptionChange as Change
 from recur.domain.catalogue import BillingCycle, BillingType, SubscriptionStatus
-from recur.domain.metrics import RecurringService
+from recur.domain.metrics import MrrStep, RecurringService
 from recur.domain.timeline import InForce, Plan, ScheduledChange, segments_of
 
 _MONTHS = {cycle.value: cycle.months for cycle in BillingCycle}
 
 
-def recurring_services(session: Session, currency: str, since: date) -> list[RecurringService]:
-    """The currency's recurring (not one-time, not usage) subscriptions in service on or
-    after `since`, suspended ones left out: they bring nothing while suspended."""
+def _recurring(currency: str) -> list[ColumnElement[bool]]:
+    """The currency's recurring (not one-time, not usage) subscriptions; suspended ones
+    are left out: they bring nothing while suspended."""
+    return [
+        PricingOption.currency == currency,
+        PricingOption.billing_period != BillingCycle.ONE_TIME.value,
+        PricingOption.billing_type != BillingType.USAGE.value,
+        Subscription.status != SubscriptionStatus.SUSPENDED.value,
+    ]
+
+
+def _changed() -> Exists:
+    return exists().where(Change.subscription_id == Subscription.id)
+
+
+def mrr_steps(session: Session, currency: str) -> list[MrrStep]:
+    """The recurring subscriptions that never changed, summed per billing period and
+    per day they start (+) or end (−): two grouped statements, whatever their number."""
+    in_force = func.sum(PricingOption.unit_price * Subscription.quantity)
+    steps = []
+    for day, sign in ((Subscription.start_date, 1), (Subscription.end_date, -1)):
+        rows = session.execute(
+            select(PricingOption.billing_period, day, in_force)
+            .join(PricingOption, Subscription.pricing_option_id == PricingOption.id)
+            .where(*_recurring(currency), ~_changed(), day.is_not(None))
+            .group_by(PricingOption.billing_period, day)
+        ).all()
+        steps += [
+            MrrStep(when, _MONTHS[period], sign * Decimal(total)) for period, when, total in rows
+        ]
+    return steps
+
+
+def changed_services(session: Session, currency: str, since: date) -> list[RecurringService]:
+    """The recurring subscriptions with changes in service on or after `since`, each with
+    its timeline (SPEC §10)."""
     rows = session.execute(
         select(
             Subscription.id,
@@ -33,10 +66,8 @@ def recurring_services(session: Session, currency: str, since: date) -> list[Rec
         )
         .join(PricingOption, Subscription.pricing_option_id == PricingOption.id)
         .where(
-            PricingOption.currency == currency,
-            PricingOption.billing_period != BillingCycle.ONE_TIME.value,
-            PricingOption.billing_type != BillingType.USAGE.value,
-            Subscription.status != SubscriptionStatus.SUSPENDED.value,
+            *_recurring(currency),
+            _changed(),
             or_(Subscription.end_date.is_(None), Subscription.end_date > since),
         )
         .order_by(Subscription.id)
@@ -114,3 +145,16 @@ def account_ids(session: Session, currency: str | None = None) -> list[int]:
 def currencies(session: Session) -> list[str]:
     """The currencies the book holds: its accounts'."""
     return list(session.scalars(select(Account.currency).distinct().order_by(Account.currency)))
+
+
+def book_version(session: Session) -> tuple[int | None, int | None]:
+    """Moves whenever what the engine would issue may have changed: every state change
+    writes an audit event, and every issue writes invoices (a billing run writes no
+    event per invoice)."""
+    row = session.execute(
+        select(
+            select(func.max(AuditEvent.id)).scalar_subquery(),
+            select(func.max(Invoice.id)).scalar_subquery(),
+        )
+    ).one()
+    return row[0], row[1]
