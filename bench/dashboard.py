@@ -46,10 +46,12 @@ TOKEN = "bench-dashboard-token-0123456789abcdef"
 def timed_gets(
     client: TestClient, timed: web_pages.Timed, path: str, requests: int, **headers: str
 ) -> list[float]:
-    """Server times (ms) of `requests` GETs of `path` after one untimed warm-up."""
+    """Server times (ms) of `requests` GETs of `path` after a first one, printed apart
+    (the dashboard's first view after a change computes the next 30 days)."""
     first = client.get(path, headers=headers)
     if first.status_code != 200:
         raise SystemExit(f"{path}: HTTP {first.status_code}\n{first.text[:2000]}")
+    print(f"  {path}: first request {timed.last * 1000:.0f} ms", flush=True)
     found = []
     for _ in range(requests):
         client.get(path, headers=headers)

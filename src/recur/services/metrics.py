@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from sqlalchemy.orm import Session
+
 from recur.db.repositories import metrics as figures
 from recur.db.repositories import receivables as books
 from recur.db.session import Database
@@ -57,45 +59,45 @@ def currencies(db: Database) -> list[str]:
         return figures.currencies(session)
 
 
+# The figures read every recurring subscription and play the engine over the next 30
+# days: seconds for a large book. They are kept per database, currency and day with
+# the book's version (figures.book_version), and computed again once it moves.
+_kept: dict[tuple[str, str, date], tuple[object, "Metrics"]] = {}
+_keeping = threading.Lock()
+_KEEP_AT_MOST = 64  # entries: a few currencies of a day or two, never more in use
+
+
 def metrics(db: Database, currency: str, today: date) -> Metrics:
     """The figures of `currency` as of `today`."""
     check_currency(currency)
-    days = trend_days(today)
-    with db.read() as session:
-        steps = figures.mrr_steps(session, currency)
-        changed = figures.changed_services(session, currency, days[0])
-        per_day = figures.totals_per_day(session, currency, first_day_shown(today))
-        overdue = books.overdue_total(session, currency, today)
-    return Metrics(
-        currency=currency,
-        as_of=today,
-        mrr_by_month=[
-            MonthFigure(month_key(day), mrr_on(steps, changed, day, currency)) for day in days
-        ],
-        next_30_days=_next_30_days(db, currency, today),
-        overdue=to_money(overdue, currency),
-        invoiced_by_month=invoiced_by_month(today, per_day, currency),
-    )
-
-
-# The next 30 days play the engine over every subscription: seconds for a large book.
-# It is kept per database, currency and day with the book's version, and computed
-# again only once the version moves (figures.book_version).
-_kept: dict[tuple[str, str, date], tuple[object, Decimal]] = {}
-_keeping = threading.Lock()
-
-
-def _next_30_days(db: Database, currency: str, today: date) -> Decimal:
     key = (db.engine.url.render_as_string(hide_password=True), currency, today)
     with db.read() as session:
         version = figures.book_version(session)
         kept = _kept.get(key)
         if kept is not None and kept[0] == version:
             return kept[1]
-        until = today + timedelta(days=NEXT_DAYS)
-        total = documents_total(list(book_documents(session, today, until, currency)), currency)
+        found = _figures(session, currency, today)
     with _keeping:
-        if len(_kept) > 64:  # old days and databases: never more than a few are asked
+        if len(_kept) >= _KEEP_AT_MOST:
             _kept.clear()
-        _kept[key] = (version, total)
-    return total
+        _kept[key] = (version, found)
+    return found
+
+
+def _figures(session: Session, currency: str, today: date) -> Metrics:
+    days = trend_days(today)
+    steps = figures.mrr_steps(session, currency)
+    changed = figures.changed_services(session, currency, days[0])
+    per_day = figures.totals_per_day(session, currency, first_day_shown(today))
+    overdue = books.overdue_total(session, currency, today)
+    coming = book_documents(session, today, today + timedelta(days=NEXT_DAYS), currency)
+    return Metrics(
+        currency=currency,
+        as_of=today,
+        mrr_by_month=[
+            MonthFigure(month_key(day), mrr_on(steps, changed, day, currency)) for day in days
+        ],
+        next_30_days=documents_total(list(coming), currency),
+        overdue=to_money(overdue, currency),
+        invoiced_by_month=invoiced_by_month(today, per_day, currency),
+    )

@@ -6,8 +6,8 @@ colour; the page shows the same figures in a table beside it.
 """
 
 import base64
-from collections.abc import Sequence
 from decimal import Decimal
+from functools import lru_cache
 
 import pygal
 from pygal.style import Style
@@ -43,7 +43,9 @@ def _options(title: str) -> dict[str, object]:
     }
 
 
-def bar_chart(title: str, labels: Sequence[str], values: Sequence[Decimal]) -> str:
+# Kept by their figures: a dashboard shown again unchanged draws nothing again.
+@lru_cache(maxsize=64)
+def bar_chart(title: str, labels: tuple[str, ...], values: tuple[Decimal, ...]) -> str:
     """A bar per label, its value printed on it; a data: URI for an <img>."""
     chart = pygal.Bar(**_options(title))
     chart.x_labels = list(labels)
@@ -51,7 +53,8 @@ def bar_chart(title: str, labels: Sequence[str], values: Sequence[Decimal]) -> s
     return _data_uri(chart.render(is_unicode=True))
 
 
-def line_chart(title: str, labels: Sequence[str], values: Sequence[Decimal]) -> str:
+@lru_cache(maxsize=64)
+def line_chart(title: str, labels: tuple[str, ...], values: tuple[Decimal, ...]) -> str:
     """A line through a dot per label, each value printed; a data: URI for an <img>."""
     chart = pygal.Line(dots_size=4, **_options(title))
     chart.x_labels = list(labels)

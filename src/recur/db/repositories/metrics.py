@@ -147,14 +147,12 @@ def currencies(session: Session) -> list[str]:
     return list(session.scalars(select(Account.currency).distinct().order_by(Account.currency)))
 
 
-def book_version(session: Session) -> tuple[int | None, int | None]:
-    """Moves whenever what the engine would issue may have changed: every state change
-    writes an audit event, and every issue writes invoices (a billing run writes no
-    event per invoice)."""
-    row = session.execute(
-        select(
-            select(func.max(AuditEvent.id)).scalar_subquery(),
-            select(func.max(Invoice.id)).scalar_subquery(),
-        )
-    ).one()
-    return row[0], row[1]
+def book_version(session: Session) -> tuple[object, ...]:
+    """Moves whenever what the figures read may have changed: every state change writes
+    an audit event, and every issue writes invoices (a billing run writes no event per
+    invoice). The times tell a database emptied and filled again from the one before."""
+    newest = (
+        select(func.max(AuditEvent.id), func.max(AuditEvent.occurred_at)).subquery(),
+        select(func.max(Invoice.id), func.max(Invoice.created_at)).subquery(),
+    )
+    return tuple(session.execute(select(*newest[0].c, *newest[1].c)).one())

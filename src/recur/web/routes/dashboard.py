@@ -1,6 +1,6 @@
 """The home page (the dashboard) and the forecasts: the business at a glance (SPEC §19)."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -71,11 +71,11 @@ def dashboard(request: Request, user: User = Depends(viewer)) -> Response:
     )
 
 
-Chart = Callable[[str, Sequence[str], Sequence[Decimal]], str]
+Chart = Callable[[str, tuple[str, ...], tuple[Decimal, ...]], str]
 
 
 def _chart(draw: Chart, title: str, months: list[MonthFigure]) -> str:
-    return draw(title, [m.month for m in months], [m.amount for m in months])
+    return draw(title, tuple(m.month for m in months), tuple(m.amount for m in months))
 
 
 @router.get("/accounts/{account_id}/forecast")
