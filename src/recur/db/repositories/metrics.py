@@ -151,8 +151,9 @@ def book_version(session: Session) -> tuple[object, ...]:
     """Moves whenever what the figures read may have changed: every state change writes
     an audit event, and every issue writes invoices (a billing run writes no event per
     invoice). The times tell a database emptied and filled again from the one before."""
-    newest = (
-        select(func.max(AuditEvent.id), func.max(AuditEvent.occurred_at)).subquery(),
-        select(func.max(Invoice.id), func.max(Invoice.created_at)).subquery(),
-    )
-    return tuple(session.execute(select(*newest[0].c, *newest[1].c)).one())
+    newest = []
+    for key, stamp in ((AuditEvent.id, AuditEvent.occurred_at), (Invoice.id, Invoice.created_at)):
+        # The newest row by its key (an index), not max() of an unindexed time.
+        row = session.execute(select(key, stamp).order_by(key.desc()).limit(1)).first()
+        newest.append(None if row is None else tuple(row))
+    return tuple(newest)
