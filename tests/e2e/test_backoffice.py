@@ -31,6 +31,9 @@ def sign_in(context: BrowserContext, base_url: str, email: str) -> Page:
     page.get_by_label("E-mail").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    # Signing in lands on the dashboard; the tests start from the accounts.
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    page.goto(f"{base_url}/accounts")
     expect(page.get_by_role("heading", name="Accounts")).to_be_visible()
     return page
 

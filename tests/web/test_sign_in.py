@@ -52,7 +52,7 @@ def test_next_never_leaves_the_site(app_client: TestClient) -> None:
             "next": "//evil.example/",
         },
     )
-    assert response.headers["location"] == "/accounts"
+    assert response.headers["location"] == "/"  # the dashboard
 
 
 def test_sign_out_ends_the_session(app_client: TestClient) -> None:

@@ -8,6 +8,7 @@ from recur.api import (
     changes,
     delivery,
     invoices,
+    metrics,
     payments,
     products,
     seller,
@@ -42,6 +43,7 @@ def install(app: FastAPI) -> None:
         api.include_router(module.router)
     api.include_router(delivery.router)
     api.include_router(seller.router)
+    api.include_router(metrics.router)
     if isinstance(ctx.clock, TestClock):
         api.include_router(test_clock.router)
     app.include_router(api)

@@ -7,17 +7,20 @@ from typing import Any, TypeVar
 from recur.api import schemas as s
 from recur.domain.accounts import Account
 from recur.domain.billing_runs import BillingRun
-from recur.domain.catalogue import ChargeKind
+from recur.domain.catalogue import ChargeKind, InvoiceType
 from recur.domain.charges import PRORATION_PLACES, Charge
+from recur.domain.forecast_jobs import ForecastJob
 from recur.domain.identity import Address, Seller
 from recur.domain.invoices import PendingInvoice
 from recur.domain.issued import IssuedInvoice, IssuedItem, issued_item
+from recur.domain.metrics import MonthFigure
 from recur.domain.money import to_money, to_price
 from recur.domain.pages import Page
 from recur.domain.products import PricingOption, Product
 from recur.domain.receivables import Aging, AgingRow, Balance, Payment
 from recur.domain.subscriptions import Subscription, SubscriptionChange
 from recur.domain.usage import quantity_text
+from recur.services.metrics import Metrics
 from recur.services.run_heartbeat import shown_status
 from recur.services.subscriptions import SubscriptionFacts, effective_status, term_end
 
@@ -304,4 +307,55 @@ def billing_run(run: BillingRun) -> s.BillingRunOut:
             )
             for e in run.errors
         ],
+    )
+
+
+def metrics(figures: Metrics) -> s.MetricsOut:
+    currency = figures.currency
+
+    def months(found: list[MonthFigure]) -> list[s.MonthAmountOut]:
+        return [s.MonthAmountOut(month=m.month, total=money(m.amount, currency)) for m in found]
+
+    return s.MetricsOut(
+        currency=currency,
+        as_of=figures.as_of,
+        mrr=money(figures.mrr, currency),
+        arr=money(figures.arr, currency),
+        mrr_change=money(figures.mrr_change, currency),
+        arr_change=money(figures.arr_change, currency),
+        mrr_by_month=months(figures.mrr_by_month),
+        next_30_days=money(figures.next_30_days, currency),
+        overdue=money(figures.overdue, currency),
+        invoiced_by_month=months(figures.invoiced_by_month),
+    )
+
+
+def forecast_document(document: IssuedInvoice) -> s.PendingInvoiceOut:
+    """A document of a forecast job, as a pending invoice is shown."""
+    currency = document.currency
+    return s.PendingInvoiceOut(
+        account_id=document.account_id,
+        type=InvoiceType(document.type),
+        issue_date=document.issue_date,
+        due_date=document.due_date,
+        currency=currency,
+        subtotal=money(document.subtotal, currency),
+        tax=money(document.tax, currency),
+        total=money(document.total, currency),
+        items=[invoice_item(item, currency) for item in document.items],
+    )
+
+
+def forecast_job(job: ForecastJob, documents_url: str) -> s.ForecastJobOut:
+    return s.ForecastJobOut(
+        id=job.id,
+        as_of=job.as_of,
+        months=job.months,
+        status=job.status,
+        requested_by=job.requested_by,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        documents=job.documents,
+        error=job.error,
+        documents_url=documents_url,
     )

@@ -663,3 +663,54 @@ class DeliveryOut(BaseModel):
     at: datetime
     recipients: str | None
     error: str | None
+
+
+class MonthAmountOut(BaseModel):
+    month: str = Field(description="YYYY-MM", examples=["2027-03"])
+    total: Amount
+
+
+class MetricsOut(BaseModel):
+    """The business's figures in one currency (SPEC §19)."""
+
+    currency: str
+    as_of: date
+    mrr: Amount = Field(description="Monthly recurring revenue in force today")
+    arr: Amount = Field(description="12 × MRR")
+    mrr_change: Amount = Field(description="MRR today less MRR at the end of the month a year ago")
+    arr_change: Amount
+    mrr_by_month: list[MonthAmountOut] = Field(
+        description="MRR at the end of each of the last 12 months, then today (`total`: the MRR)"
+    )
+    next_30_days: Amount = Field(
+        description="Total of the documents the engine would issue in the next 30 days"
+    )
+    overdue: Amount = Field(description="Amounts due past their due date")
+    invoiced_by_month: list[MonthAmountOut] = Field(
+        description="Totals issued per month (credit notes net), the last 12 months"
+    )
+
+
+class ForecastOut(BaseModel):
+    """Every document the engine would issue from `as_of` for `months` months, in the
+    order they would be issued, each as a pending invoice."""
+
+    as_of: date
+    months: int
+    data: list[PendingInvoiceOut]
+
+
+class ForecastJobOut(BaseModel):
+    """A whole-book forecast: `running` until `done` (or `failed`, with its `error`);
+    its documents at `documents_url` once done."""
+
+    id: int
+    as_of: date
+    months: int
+    status: str = Field(description="`running`, `done` or `failed`")
+    requested_by: str
+    started_at: datetime
+    finished_at: datetime | None
+    documents: int
+    error: str | None
+    documents_url: str

@@ -748,3 +748,39 @@ class Refund(Base):
     reference: Mapped[str] = mapped_column(String(200))
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ForecastJob(Base):
+    """A whole-book forecast computed in the background (SPEC §19): `running` until its
+    documents are all written, then `done` (or `failed`, with its error)."""
+
+    __tablename__ = "forecast_jobs"
+    __table_args__ = (CheckConstraint("status IN ('running', 'done', 'failed')", name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    as_of: Mapped[date] = mapped_column(Date)
+    months: Mapped[int] = mapped_column(Integer)
+    requested_by: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(10), default="running")
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    documents: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class ForecastDocument(Base):
+    """One document of a forecast job, in issue order (`position`); `record` is the
+    document with its items (recur.domain.issued.to_record)."""
+
+    __tablename__ = "forecast_documents"
+
+    job_id: Mapped[int] = mapped_column(ForeignKey("forecast_jobs.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    issue_date: Mapped[date] = mapped_column(Date)
+    type: Mapped[str] = mapped_column(String(10))
+    currency: Mapped[str] = mapped_column(String(3))
+    subtotal: Mapped[Decimal] = mapped_column(Amount)
+    tax: Mapped[Decimal] = mapped_column(Amount)
+    total: Mapped[Decimal] = mapped_column(Amount)
+    record: Mapped[dict[str, object]] = mapped_column(JSON)

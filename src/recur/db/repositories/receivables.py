@@ -319,3 +319,18 @@ def _allocation(row: Allocation) -> r.Allocation:
         reference="" if payment is None else payment.reference,
         created_at=as_utc(row.created_at),
     )
+
+
+def overdue_total(session: Session, currency: str, today: date) -> Decimal:
+    """What open invoices of `currency` issued by `as_of` still owe past their due date
+    on `today` (the aging report's buckets after `current`, in one statement)."""
+    row = session.execute(
+        select(func.sum(Invoice.total), func.sum(Invoice.amount_paid)).where(
+            Invoice.type == InvoiceType.INVOICE.value,
+            Invoice.status.in_(_OPEN),
+            Invoice.issue_date <= today,
+            Invoice.due_date < today,
+            Invoice.currency == currency,
+        )
+    ).one()
+    return Decimal(row[0] or 0) - Decimal(row[1] or 0)

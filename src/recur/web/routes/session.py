@@ -40,12 +40,7 @@ def _safe_next(target: str | None) -> str:
     """Only a path on this site: never an open redirect."""
     if target and target.startswith("/") and not target.startswith(("//", "/\\")):
         return target
-    return "/accounts"
-
-
-@router.get("/")
-def home() -> Response:
-    return RedirectResponse("/accounts", status_code=303)
+    return "/"  # the dashboard
 
 
 @router.get("/login")

@@ -1,0 +1,87 @@
+"""The dashboard (the home page) and the forecast pages (SPEC §19)."""
+
+import base64
+import csv
+import io
+import re
+import time
+from collections import defaultdict
+from decimal import Decimal
+
+from fastapi.testclient import TestClient
+
+from recur.db.session import Database
+from recur.presentation import money
+from recur.services import forecast, metrics
+from tests.web.acme import Acme
+from tests.web.conftest import TODAY
+
+
+def test_the_dashboard_shows_each_figure_with_a_link_to_its_list(
+    viewer: tuple[TestClient, str], database: Database, acme: Acme
+) -> None:
+    client, _ = viewer
+    page = client.get("/")
+    assert page.status_code == 200
+    html = page.text
+    # MRR: S1 10 × 12.50 + S3 100.00 (S2 starts on 20 January), from the seed.
+    mrr = re.search(r'id="mrr-EUR".*?stat-value">([^<]+)<', html, re.S)
+    assert mrr is not None
+    assert mrr.group(1) == money(125 + 100, "EUR")
+    figures = metrics.metrics(database, "EUR", TODAY)
+    assert money(figures.next_30_days, "EUR") in html
+    assert 'href="/reports/aging" id="overdue-EUR"' in html
+    assert 'href="/forecast" id="next-EUR"' in html
+    assert "/invoices?issued_from=2027-01-01&amp;issued_to=2027-01-31" in html
+    assert 'href="/billing-runs"' in html
+    # Charts are SVG images with their figures in words, and tables beside them.
+    charts = re.findall(r'<img src="data:image/svg\+xml;base64,([^"]+)" alt="([^"]+)"', html)
+    assert len(charts) == 2
+    svg = base64.b64decode(charts[0][0]).decode()
+    assert svg.startswith("<svg")
+    assert "2027-01" in svg
+    assert "2027-01 €225.00" in charts[0][1]
+    assert 'id="mrr-table-EUR"' in html
+    assert 'id="invoiced-table-EUR"' in html
+
+
+def test_the_account_forecast_tab_shows_the_engine_forecast(
+    viewer: tuple[TestClient, str], database: Database, acme: Acme
+) -> None:
+    client, _ = viewer
+    documents = forecast.account_forecast(database, acme.account_id, TODAY, 3)
+    page = client.get(f"/accounts/{acme.account_id}/forecast?months=3")
+    assert page.status_code == 200
+    assert page.text.count('class="pending-invoice') == len(documents) > 3
+    for document in documents:
+        assert money(document.totals.total, "EUR") in page.text
+    exported = client.get(f"/accounts/{acme.account_id}/forecast.csv?months=3")
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert [row["total"] for row in rows] == [str(d.totals.total) for d in documents]
+    assert client.get(f"/accounts/{acme.account_id}/forecast?months=30").status_code == 422
+
+
+def test_an_operator_computes_the_book_forecast_in_the_background(
+    operator: tuple[TestClient, str], database: Database, acme: Acme
+) -> None:
+    client, token = operator
+    started = client.post("/forecast", data={"months": "2", "csrf_token": token})
+    assert started.status_code == 303
+    job_page = started.headers["location"]
+    for _ in range(200):
+        page = client.get(job_page)
+        if "Status: <strong>running" not in page.text:
+            break
+        time.sleep(0.05)
+    assert "Status: <strong>done" in page.text
+    documents = forecast.account_forecast(database, acme.account_id, TODAY, 2)
+    by_month: dict[str, Decimal] = defaultdict(Decimal)
+    for document in documents:
+        by_month[document.issue_date.isoformat()[:7]] += document.totals.total
+    table = page.text.split('id="forecast-months-EUR"')[1].split("</table>")[0]
+    shown = re.findall(r"<td>(\d{4}-\d{2})</td><td class=\"num\">([^<]+)</td>", table)
+    assert shown == [(month, money(total, "EUR")) for month, total in sorted(by_month.items())]
+    exported = client.get(f"{job_page}.csv").text
+    assert len(exported.splitlines()) == len(documents) + 1
+    refused = client.post("/forecast", data={"months": "x", "csrf_token": token})
+    assert refused.headers["location"] == "/forecast"
