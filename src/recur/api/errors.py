@@ -43,6 +43,7 @@ ERROR_CODES: dict[int, tuple[str, ...]] = {
         "pricing_option_not_found",
         "product_not_found",
         "subscription_not_found",
+        "forecast_job_not_found",
     ),
     409: (
         "account_closed",
@@ -68,6 +69,7 @@ ERROR_CODES: dict[int, tuple[str, ...]] = {
         "sku_taken",
         "subscription_ended",
         "usage_id_taken",
+        "forecast_not_ready",
     ),
     422: (
         "invalid_request",
@@ -93,6 +95,7 @@ ERROR_CODES: dict[int, tuple[str, ...]] = {
         "unknown_field",
         "unknown_meter",
         "usage_out_of_service",
+        "months_out_of_range",
     ),
 }
 

@@ -22,6 +22,7 @@ TAGS: list[dict[str, str]] = [
     {"name": "payments", "description": "Payments, credit notes applied or refunded, receivables"},
     {"name": "delivery", "description": "Documents sent by e-mail, and the SMTP settings"},
     {"name": "seller", "description": "The seller's identity printed on every document"},
+    {"name": "metrics", "description": "The business in figures, and the engine's forecast"},
     {"name": "test clock", "description": "Move today (only with RECUR_TEST_CLOCK=1)"},
     {"name": "health", "description": "Liveness and readiness, without a token"},
 ]
