@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from recur.web.routes import (
     accounts,
+    audit,
     delivery,
     invoices,
     payments,
@@ -33,3 +34,4 @@ for module in (
     router.include_router(module.router)
 router.include_router(delivery.router)
 router.include_router(seller.router)
+router.include_router(audit.router)
