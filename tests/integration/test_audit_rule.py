@@ -6,6 +6,7 @@ A new service that takes an `actor` but is not an `@action`, or an action withou
 scenario here, fails `test_every_state_changing_service_is_an_action_with_a_scenario`.
 """
 
+import contextlib
 import importlib
 import inspect
 import pkgutil
@@ -353,3 +354,20 @@ def test_events_are_counted_per_door(db: Database) -> None:
     with audit.entered_by(Door.API):
         account(db, "Beta")
     assert [door for _, door in _events(db)] == ["scheduler", "api"]
+
+
+@pytest.mark.usefixtures("actions_kept")
+def test_what_a_rolled_back_transaction_wrote_does_not_count(db: Database) -> None:
+    acme = account(db)
+
+    @audit.action
+    def rename_then_refuse(db: Database) -> None:
+        def work(session: Any) -> None:
+            accounts.stored.update_account(session, acme, {"name": "Gone"})
+            raise RuntimeError("refused after writing")
+
+        with contextlib.suppress(RuntimeError):
+            db.run(work)
+
+    rename_then_refuse(db)  # wrote nothing that stayed: no event needed
+    assert accounts.get_account(db, acme).name == "Acme Ltd"

@@ -50,7 +50,8 @@ class AuditRuleBroken(AssertionError):
 class _Tally:
     name: str
     committed: int = 0
-    wrote: bool = False  # some statement of the action changed rows
+    wrote: bool = False  # a committed transaction of the action changed rows
+    writing: bool = False  # the transaction in hand changed rows
 
 
 def current_door() -> Door:
@@ -138,18 +139,26 @@ def _count(session: Session, action: str) -> None:
     session.info[_PENDING] = pending
 
 
+def began() -> None:
+    """A unit of work begins: what a rolled-back one wrote does not count."""
+    tally = _ACTION.get()
+    if tally is not None:
+        tally.writing = False
+
+
 def committed(session: Session) -> None:
-    """The unit of work committed: its events count for the action it ran in."""
+    """The unit of work committed: its events and writes count for the action it ran in."""
     tally = _ACTION.get()
     if tally is not None:
         tally.committed += session.info.pop(_PENDING, 0)
+        tally.wrote = tally.wrote or tally.writing
 
 
 def note_write() -> None:
     """A statement changed rows (or will, with the COMMIT: db/final_writes.py)."""
     tally = _ACTION.get()
     if tally is not None:
-        tally.wrote = True
+        tally.writing = True
 
 
 def watch_writes(engine: Engine) -> None:

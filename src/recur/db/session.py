@@ -171,6 +171,7 @@ class Database:
         db/final_writes.py), roll back on any exception. Its audit events count for
         the action it runs in once committed (db/audit.py)."""
         session = self._sessions()
+        audit.began()
         try:
             with session.begin():
                 yield session
