@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import select
 
 import recur.services
+from recur.clock import FixedClock
 from recur.db import audit
 from recur.db.models import AuditEvent
 from recur.db.session import Database
@@ -28,6 +29,7 @@ from recur.domain.errors import Conflict
 from recur.domain.identity import NO_ADDRESS, Seller
 from recur.domain.receivables import AllocationSpec, PaymentSpec, RefundSpec
 from recur.domain.roles import Role
+from recur.scheduler import BillingSchedule
 from recur.services import (
     accounts,
     billing_run,
@@ -371,3 +373,12 @@ def test_what_a_rolled_back_transaction_wrote_does_not_count(db: Database) -> No
 
     rename_then_refuse(db)  # wrote nothing that stayed: no event needed
     assert accounts.get_account(db, acme).name == "Acme Ltd"
+
+
+def test_the_scheduled_run_comes_in_through_the_scheduler(db: Database) -> None:
+    subscribe(db, account(db), product(db), START)
+    before = _events(db)
+
+    BillingSchedule(db, FixedClock(TODAY), 3600).run_once()
+
+    assert _events(db)[len(before) :] == [("billing_run.finished", "scheduler")]
