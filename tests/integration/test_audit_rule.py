@@ -45,6 +45,7 @@ from recur.services import (
     usage,
     users,
 )
+from recur.services import audit as audit_reads
 from recur.settings import Settings
 from tests.integration.factories import ACTOR, account, product, subscribe
 from tests.integration.usage import rec, usage_subscription
@@ -382,3 +383,20 @@ def test_the_scheduled_run_comes_in_through_the_scheduler(db: Database) -> None:
     BillingSchedule(db, FixedClock(TODAY), 3600).run_once()
 
     assert _events(db)[len(before) :] == [("billing_run.finished", "scheduler")]
+
+
+def test_an_accounts_activity_takes_in_its_documents_and_no_one_elses(db: Database) -> None:
+    acme, sub, invoice = _billed(db)
+    paid = payments.record_payment(db, _payment(acme, invoice, "31.00"), ACTOR, TODAY)
+    _billed(db)  # another account's
+
+    activity = audit_reads.activity(db, "account", acme)
+
+    assert [(e.action, e.subject_type, e.subject_id) for e in activity.items] == [
+        ("payment.recorded", "payment", paid.id),
+        ("invoices.generated", "account", acme),
+        ("subscription.created", "subscription", sub),
+        ("account.created", "account", acme),
+    ]
+    assert activity.total == 4
+    assert {e.door for e in activity.items} == {Door.CLI}
