@@ -34,11 +34,11 @@ endef
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help venv install node-deps system-deps run test lint bench clean distclean
+.PHONY: help venv install node-deps tools system-deps run test lint bench clean distclean
 
 # help: list the targets.
 help:
-	@echo "targets: install node-deps system-deps run test lint bench clean distclean"
+	@echo "targets: install node-deps tools system-deps run test lint bench clean distclean"
 
 # venv / install: create .venv and install the project with dev extras;
 # redone only when pyproject.toml changes.
@@ -49,6 +49,18 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -e '.[dev]'
+	touch $@
+
+# tools: Python tools the tests run, in a virtualenv of their own because their pins
+# clash with the project's (openapi-python-client wants typer < 0.28, recur's CLI 0.29).
+TOOLS := .venv-tools
+OPENAPI_CLIENT := openapi-python-client==0.29.1
+
+tools: $(TOOLS)/.installed
+
+$(TOOLS)/.installed: Makefile
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install '$(OPENAPI_CLIENT)'
 	touch $@
 
 # node-deps: the npm packages of package-lock.json, exactly (`redocly lint` of the
@@ -87,7 +99,7 @@ run: install
 	exec $(BIN)/recur serve --host $(HOST) --port $(PORT)
 
 # test: lint, then pytest with a throwaway PostgreSQL; fails if either fails.
-test: install node-deps system-deps
+test: install node-deps tools system-deps
 	rc=0
 	$(LINT_SCRIPT)
 	scripts/with-postgres.sh $(BIN)/pytest -q $(PYTEST_ARGS) || rc=$$?
@@ -118,4 +130,4 @@ clean:
 
 # distclean: clean, and remove the virtualenv too.
 distclean: clean
-	rm -rf $(VENV) node_modules
+	rm -rf $(VENV) $(TOOLS) node_modules

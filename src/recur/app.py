@@ -20,6 +20,7 @@ from recur.db.session import is_sqlite
 from recur.delivery_worker import DeliveryWorker
 from recur.domain.roles import Role
 from recur.http_guards import HttpGuards
+from recur.request_door import DoorOfRequest
 from recur.scheduler import BillingSchedule
 from recur.services.tokens import ENV_TOKEN_NAME, ensure_token
 from recur.settings import Settings
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_api(app)
     install_web(app)
     install_http_errors(app)
+    app.add_middleware(DoorOfRequest)
     app.add_middleware(
         HttpGuards,
         max_body_bytes=ctx.settings.max_body_bytes,

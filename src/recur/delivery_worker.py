@@ -9,7 +9,9 @@ import logging
 import threading
 from collections.abc import Callable
 
+from recur.db.audit import entered_by
 from recur.db.session import Database
+from recur.domain.audit import Door
 from recur.domain.delivery import Delivered
 from recur.services.delivery import deliver_due
 from recur.settings import Settings
@@ -28,7 +30,8 @@ class DeliveryWorker:
         """Send what is due until the outbox has nothing due, wait, again; until stopped."""
         while not self._stop.is_set():
             try:
-                done = deliver_due(self.db, self.env)
+                with entered_by(Door.SCHEDULER):
+                    done = deliver_due(self.db, self.env)
                 on_pass(done)
                 if done.sent + done.failed:
                     continue  # perhaps more is due: look again at once

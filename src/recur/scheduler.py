@@ -12,7 +12,9 @@ from collections.abc import Callable
 from datetime import date
 
 from recur.clock import Clock
+from recur.db.audit import entered_by
 from recur.db.session import Database
+from recur.domain.audit import Door
 from recur.domain.billing_runs import BillingRun
 from recur.services import idempotency
 from recur.services.billing_run import BATCH_SIZE, run_billing
@@ -51,14 +53,15 @@ class BillingSchedule:
     def run_once(self, as_of: date | None = None) -> BillingRun:
         """One run as of `as_of` (default today)."""
         today = self.clock.today()
-        return run_billing(
-            self.db,
-            as_of or today,
-            today,
-            self.triggered_by,
-            batch_size=self.batch_size,
-            should_stop=self._stop.is_set,
-        )
+        with entered_by(Door.SCHEDULER):
+            return run_billing(
+                self.db,
+                as_of or today,
+                today,
+                self.triggered_by,
+                batch_size=self.batch_size,
+                should_stop=self._stop.is_set,
+            )
 
     def loop(self, on_run: Callable[[BillingRun], None] = lambda _run: None) -> None:
         """Run now, then every interval, until stopped; a failed run is logged, not fatal."""

@@ -21,7 +21,8 @@ from tests.e2e.conftest import serving
 pytestmark = pytest.mark.e2e
 
 TOKEN = "generated-client-token-0123456789abcdef"  # an admin token, 32+ characters
-GENERATOR = Path(sys.executable).parent / "openapi-python-client"
+# Installed by `make tools` in a virtualenv of its own (its typer pin clashes with recur's).
+GENERATOR = Path(__file__).parents[2] / ".venv-tools" / "bin" / "openapi-python-client"
 PACKAGE = "recur_generated_client"
 
 # The generator reads JSON, bytes (application/octet-stream) and text; a PDF is bytes to it

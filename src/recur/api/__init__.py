@@ -4,6 +4,7 @@ from fastapi import APIRouter, Depends, FastAPI
 
 from recur.api import (
     accounts,
+    audit,
     billing_runs,
     changes,
     delivery,
@@ -44,6 +45,7 @@ def install(app: FastAPI) -> None:
     api.include_router(delivery.router)
     api.include_router(seller.router)
     api.include_router(metrics.router)
+    api.include_router(audit.router)
     if isinstance(ctx.clock, TestClock):
         api.include_router(test_clock.router)
     app.include_router(api)

@@ -23,6 +23,7 @@ TAGS: list[dict[str, str]] = [
     {"name": "delivery", "description": "Documents sent by e-mail, and the SMTP settings"},
     {"name": "seller", "description": "The seller's identity printed on every document"},
     {"name": "metrics", "description": "The business in figures, and the engine's forecast"},
+    {"name": "audit", "description": "Who changed what, when, and through which door"},
     {"name": "test clock", "description": "Move today (only with RECUR_TEST_CLOCK=1)"},
     {"name": "health", "description": "Liveness and readiness, without a token"},
 ]

@@ -6,6 +6,7 @@ from typing import Any, TypeVar
 
 from recur.api import schemas as s
 from recur.domain.accounts import Account
+from recur.domain.audit import AuditEvent
 from recur.domain.billing_runs import BillingRun
 from recur.domain.catalogue import ChargeKind, InvoiceType
 from recur.domain.charges import PRORATION_PLACES, Charge
@@ -358,4 +359,17 @@ def forecast_job(job: ForecastJob, documents_url: str) -> s.ForecastJobOut:
         documents=job.documents,
         error=job.error,
         documents_url=documents_url,
+    )
+
+
+def audit_event(event: AuditEvent) -> s.AuditEventOut:
+    return s.AuditEventOut(
+        id=event.id,
+        occurred_at=event.occurred_at,
+        actor=event.actor,
+        door=event.door,
+        action=event.action,
+        subject_type=event.subject_type,
+        subject_id=event.subject_id,
+        detail=event.detail,
     )

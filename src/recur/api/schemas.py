@@ -23,6 +23,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from recur.domain.audit import Door
 from recur.domain.catalogue import (
     AccountStatus,
     BillingCycle,
@@ -714,3 +715,16 @@ class ForecastJobOut(BaseModel):
     documents: int
     error: str | None
     documents_url: str
+
+
+class AuditEventOut(BaseModel):
+    """Who did what, when, and from which door (SPEC §19)."""
+
+    id: int
+    occurred_at: datetime
+    actor: str = Field(description="Who: `user:<e-mail>`, `token:<name>`, `scheduler`, `cli`…")
+    door: Door
+    action: str = Field(description="What, as `subject.verb`: `account.created`…")
+    subject_type: str
+    subject_id: int | None
+    detail: dict[str, Any]

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import TextClause
 from sqlalchemy.orm import Session
 
-from recur.db import driver
+from recur.db import audit, driver
 from recur.db.models import Base
 
 Result = Callable[[], list[tuple[Any, ...]]]
@@ -135,6 +135,8 @@ class FinalWrites:
             return
         self.session.flush()  # the ORM's pending changes belong to this transaction too
         queued, self._queued = self._queued, []
+        if queued:
+            audit.note_write()  # sent on the driver's connection, unseen by the engine's events
         with driver.connection_of(self.session) as connection:
             for batch in _copies_and_pipelines(queued):
                 if isinstance(batch, _Copy):

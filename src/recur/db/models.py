@@ -26,6 +26,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnClause
 
 from recur.db.money import Money
+from recur.domain.audit import Door
 from recur.domain.catalogue import (
     AccountStatus,
     BillingCycle,
@@ -469,13 +470,21 @@ class IdempotencyKey(Base):
 
 
 class AuditEvent(Base):
-    """Who did what: every state change writes one."""
+    """Who did what: every state change writes one (db/audit.py)."""
 
     __tablename__ = "audit_events"
+    __table_args__ = (
+        CheckConstraint(one_of("door", Door), name="door"),
+        # A subject's activity, an actor's, and the log by date: newest first.
+        Index("ix_audit_events_subject", "subject_type", "subject_id", "occurred_at"),
+        Index("ix_audit_events_actor", "actor", "occurred_at"),
+        Index("ix_audit_events_occurred_at", "occurred_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     actor: Mapped[str] = mapped_column(String(200))
+    door: Mapped[str] = mapped_column(String(16))
     action: Mapped[str] = mapped_column(String(64))
     subject_type: Mapped[str] = mapped_column(String(32))
     subject_id: Mapped[int | None] = mapped_column(Integer)

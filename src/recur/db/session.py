@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from recur.db import audit
 from recur.db.final_writes import commit_final_writes
 
 T = TypeVar("T")
@@ -44,6 +45,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
         )
         _make_sqlite_transactional(engine)
+        audit.watch_writes(engine)
         return engine
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", 10)
@@ -51,6 +53,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     engine = create_engine(url, **kwargs)
     _plan_once(engine)
     _ping_idle_connections(engine)
+    audit.watch_writes(engine)
     return engine
 
 
@@ -165,12 +168,15 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A unit of work: commit on success (the final writes with it, see
-        db/final_writes.py), roll back on any exception."""
+        db/final_writes.py), roll back on any exception. Its audit events count for
+        the action it runs in once committed (db/audit.py)."""
         session = self._sessions()
+        audit.began()
         try:
             with session.begin():
                 yield session
                 commit_final_writes(session)
+            audit.committed(session)
         finally:
             session.close()
 
@@ -180,6 +186,7 @@ class Database:
         before it is made, by the very code that makes it. Its final writes are never
         sent."""
         session = self._sessions()
+        session.info[audit.DRY_RUN] = True
         try:
             yield session
         finally:

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from recur.db.audit import record
+from recur.db.audit import action, record
 from recur.db.billing_store import subscription_states
 from recur.db.repositories import accounts as stored
 from recur.db.session import Database
@@ -96,6 +96,7 @@ def _validated(values: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
+@action
 def create_account(db: Database, spec: AccountSpec, actor: str) -> Account:
     values = _validated({f.name: getattr(spec, f.name) for f in fields(AccountSpec)})
     check_tax_treatment(values["tax_treatment"], values["tax_exemption_reason"], values["tax_id"])
@@ -108,6 +109,7 @@ def create_account(db: Database, spec: AccountSpec, actor: str) -> Account:
     return db.run(work)
 
 
+@action
 def update_account(db: Database, account_id: int, changes: dict[str, Any], actor: str) -> Account:
     unknown = set(changes) - _EDITABLE
     if unknown:

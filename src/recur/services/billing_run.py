@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy.orm import Session
 
+from recur.db.audit import action, record
 from recur.db.billing_store import claim_due_accounts, issue_invoices, subscription_states
 from recur.db.repositories import billing_runs
 from recur.db.session import Database
@@ -37,6 +38,7 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+@action
 def run_billing(
     db: Database,
     as_of: date,
@@ -210,8 +212,26 @@ def _start_run(db: Database, as_of: date, triggered_by: str) -> int:
 
 
 def _finish_run(db: Database, run_id: int, status: str) -> BillingRun:
-    db.run(lambda session: billing_runs.finish(session, run_id, status, datetime.now(UTC)))
-    return get_billing_run(db, run_id)
+    """End the run with its one audit event: what it issued, for whom it ran."""
+
+    def work(session: Session) -> BillingRun:
+        billing_runs.finish(session, run_id, status, datetime.now(UTC))
+        run = billing_runs.by_id(session, run_id)
+        assert run is not None  # started by this run, never deleted
+        record(
+            session,
+            run.triggered_by,
+            "billing_run.finished",
+            "billing_run",
+            run_id,
+            as_of=run.as_of.isoformat(),
+            status=status,
+            invoices=run.invoices_issued,
+            errors=run.errors_count,
+        )
+        return run
+
+    return db.run(work)
 
 
 def get_billing_run(db: Database, run_id: int) -> BillingRun:

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from recur.db.audit import record
+from recur.db.audit import action, record
 from recur.db.repositories import products as stored
 from recur.db.session import Database
 from recur.domain.catalogue import BillingCycle, BillingType
@@ -50,6 +50,7 @@ class ProductSpec:
     taxable: bool = True
 
 
+@action
 def create_product(db: Database, spec: ProductSpec, actor: str) -> Product:
     options = [_pricing_option(o) for o in spec.pricing_options]
     meters = [

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy.orm import Session
 
-from recur.db.audit import record
+from recur.db.audit import action, record
 from recur.db.repositories import changes as stored
 from recur.db.repositories import subscriptions as stored_subscriptions
 from recur.db.session import Database
@@ -41,6 +41,7 @@ class ChangeSpec:
     effective: str = NOW  # "now" | "end_of_period" | "YYYY-MM-DD"
 
 
+@action
 def change_subscription(
     db: Database, subscription_id: int, spec: ChangeSpec, today: date, actor: str
 ) -> SubscriptionChange:
@@ -76,6 +77,7 @@ def list_changes(db: Database, subscription_id: int, today: date) -> list[Subscr
         return stored.of_subscription(session, subscription_id, today)
 
 
+@action
 def withdraw_change(
     db: Database, subscription_id: int, change_id: int, today: date, actor: str
 ) -> None:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from recur import mail
 from recur import presentation as fmt
-from recur.db.audit import record
+from recur.db.audit import action, record
 from recur.db.repositories import accounts as stored_accounts
 from recur.db.repositories import delivery as stored
 from recur.db.repositories import invoices as stored_invoices
@@ -95,6 +95,7 @@ def _defaults(settings: Settings) -> MailSettings:
     )
 
 
+@action
 def update_mail_settings(
     db: Database, spec: MailSettingsSpec, actor: str, env: Settings
 ) -> MailSettings:
@@ -162,6 +163,7 @@ def _options(session: Session, account_id: int) -> AccountDelivery:
     return options
 
 
+@action
 def update_account_delivery(
     db: Database,
     account_id: int,
@@ -195,6 +197,7 @@ def update_account_delivery(
     return db.run(work)
 
 
+@action
 def send_document(db: Database, invoice_id: int, actor: str) -> int:
     """Queue an e-mail of the invoice or credit note (Send and Resend); its outbox id."""
 

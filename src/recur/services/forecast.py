@@ -79,6 +79,7 @@ def book_documents(
                 yield from forecast_invoices(account, owing, today, until)
 
 
+@audit.action
 def start_book_forecast(db: Database, today: date, months: int, actor: str) -> ForecastJob:
     """Record a whole-book forecast job and compute it in a thread of its own; the
     job is `running` until its documents are all written."""

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from anyio import to_thread
 from sqlalchemy.orm import Session
 
+from recur.db.audit import action
 from recur.db.billing_store import (
     History,
     Issuing,
@@ -190,6 +191,7 @@ class Generated:
     replayed: bool = False
 
 
+@action
 def generate_for_account(
     db: Database,
     account_id: int,
@@ -207,6 +209,7 @@ def generate_for_account(
     )
 
 
+@action
 def generate_for_subscription(
     db: Database, subscription_id: int, today: date, actor: str, idempotency_key: str | None = None
 ) -> Generated:

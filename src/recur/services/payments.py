@@ -13,7 +13,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from recur.db import billing_store
-from recur.db.audit import record
+from recur.db.audit import action, record
 from recur.db.repositories import invoices as stored
 from recur.db.repositories import receivables as books
 from recur.db.session import Database
@@ -70,6 +70,7 @@ def check_payment(spec: r.PaymentSpec, today: date) -> r.PaymentSpec:
 # --- payments ------------------------------------------------------------------------------
 
 
+@action
 def record_payment(db: Database, spec: r.PaymentSpec, actor: str, today: date) -> r.Payment:
     """Record money received and settle the invoices it names; the rest stays on the
     account as credit."""
@@ -109,6 +110,7 @@ def _record(session: Session, spec: r.PaymentSpec, actor: str) -> r.Payment:
     return payment
 
 
+@action
 def pay_in_full(db: Database, invoice_id: int, actor: str, today: date) -> Invoice:
     """A payment of the invoice's whole amount due, received today (the old *Mark as
     paid*, `POST /invoices/{id}/pay`)."""
@@ -133,6 +135,7 @@ def pay_in_full(db: Database, invoice_id: int, actor: str, today: date) -> Invoi
     return _invoice(db, invoice_id)
 
 
+@action
 def undo_payment(db: Database, payment_id: int, actor: str) -> None:
     """Take a payment back: the invoices it settled are open again by as much."""
 
@@ -176,6 +179,7 @@ def settlements(db: Database, document_id: int) -> tuple[list[r.Allocation], lis
 # --- credit notes ----------------------------------------------------------------------------
 
 
+@action
 def apply_credit_note(
     db: Database, credit_note_id: int, invoice_id: int, amount: Decimal, actor: str
 ) -> Invoice:
@@ -210,6 +214,7 @@ def apply_credit_note(
     return _invoice(db, credit_note_id)
 
 
+@action
 def refund_credit_note(
     db: Database, credit_note_id: int, spec: r.RefundSpec, actor: str, today: date
 ) -> Invoice:
@@ -241,6 +246,7 @@ class Voided:
     credit_note: Invoice  # its full amount, applied to it
 
 
+@action
 def void_invoice(db: Database, invoice_id: int, actor: str, today: date) -> Voided:
     """Cancel an invoice issued in error: a credit note for its full amount, applied to
     it, and the invoice `void`. Nothing is deleted; a partly paid invoice is refused

@@ -4,7 +4,7 @@ from dataclasses import asdict
 
 from sqlalchemy.orm import Session
 
-from recur.db.audit import record
+from recur.db.audit import action, record
 from recur.db.repositories import identity as stored
 from recur.db.session import Database
 from recur.domain.identity import NO_SELLER, Seller
@@ -28,6 +28,7 @@ def seller(db: Database) -> Seller:
         return stored.seller(session) or NO_SELLER
 
 
+@action
 def update_seller(db: Database, spec: Seller, actor: str) -> Seller:
     """Replace the seller's settings; every field is checked first, so a refused edit
     changes nothing."""

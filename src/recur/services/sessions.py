@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from recur.clock import utc_now
-from recur.db.audit import record
+from recur.db.audit import action, record
 from recur.db.repositories import sessions as store
 from recur.db.session import Database
 from recur.domain.users import User
@@ -53,6 +53,7 @@ def session_user(db: Database, secret: str) -> User | None:
     return found.user
 
 
+@action
 def end(db: Database, secret: str) -> None:
     """Sign out: the session is revoked, and its cookie no longer works anywhere."""
 

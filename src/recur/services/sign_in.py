@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from recur.clock import utc_now
-from recur.db.audit import record
+from recur.db.audit import action, record
 from recur.db.repositories import sign_in as store
 from recur.db.session import Database
 from recur.domain.backoff import Backoff
@@ -46,6 +46,7 @@ def throttle(first_wait: float) -> Throttle:
     )
 
 
+@action
 def sign_in(db: Database, email: str, password: str, client: str, rules: Throttle) -> SignedIn:
     """A new session for the user with this e-mail and password.
 

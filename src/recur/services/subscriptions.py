@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 
-from recur.db.audit import record
+from recur.db.audit import action, record
 from recur.db.billing_store import states_by_id, subscription_state
 from recur.db.repositories import accounts as accounts_stored
 from recur.db.repositories import subscriptions as stored
@@ -37,6 +37,7 @@ class SubscriptionSpec:
     auto_renew: bool | None = None  # default: the pricing option's
 
 
+@action
 def create_subscription(db: Database, spec: SubscriptionSpec, actor: str) -> Subscription:
     check_quantity(spec.quantity)
     check_day(spec.start_date, "start_date")
@@ -127,6 +128,7 @@ def effective_status(sub: Subscription | SubscriptionFacts, today: date) -> Subs
     return status
 
 
+@action
 def cancel_subscription(
     db: Database, subscription_id: int, at: CancelAt, today: date, actor: str
 ) -> Subscription:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from recur.clock import utc_now
 from recur.db import driver
-from recur.db.audit import record
+from recur.db.audit import action, record
 from recur.db.loop_reads import LoopReads
 from recur.db.repositories import tokens as store
 from recur.db.session import Database
@@ -46,6 +46,7 @@ def new_secret(prefix: str) -> str:
     return prefix + secrets.token_urlsafe(32)
 
 
+@action
 def create_token(db: Database, role: Role, name: str, actor: str) -> tuple[Principal, str]:
     """A new random token; the secret is returned once and never stored."""
     name = check_text(name, "name", 200)
@@ -63,6 +64,7 @@ def create_token(db: Database, role: Role, name: str, actor: str) -> tuple[Princ
     return db.run(work), secret
 
 
+@action
 def ensure_token(db: Database, name: str, secret: str, role: Role, actor: str) -> None:
     """Create the named token or refresh its secret and role (RECUR_API_TOKEN at start-up).
 
@@ -150,6 +152,7 @@ def list_tokens(db: Database) -> list[ApiToken]:
         return store.all_tokens(session)
 
 
+@action
 def revoke_token(db: Database, token_id: int, actor: str, cache: TokenCache | None = None) -> None:
     """Revoke a token: its next request is refused, in every server process (this
     process's `cache` forgets at once, the others when they hear the NOTIFY)."""

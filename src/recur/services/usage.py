@@ -18,6 +18,7 @@ from itertools import takewhile
 
 from sqlalchemy.orm import Session
 
+from recur.db.audit import action
 from recur.db.audit import record as audit
 from recur.db.billing_store import subscription_state, terms_and_next_dates
 from recur.db.repositories import usage as repository
@@ -58,6 +59,7 @@ class BatchCheck:
         return len(self.new)
 
 
+@action
 def ingest(
     db: Database,
     records: Sequence[Raw],

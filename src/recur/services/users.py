@@ -11,7 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
 from recur.clock import utc_now
-from recur.db.audit import record
+from recur.db.audit import action, record
 from recur.db.repositories import sessions as session_store
 from recur.db.repositories import users as store
 from recur.db.session import Database
@@ -37,6 +37,7 @@ def normalise_email(email: str) -> str:
     return check_email(email, "email").lower()
 
 
+@action
 def create_user(db: Database, email: str, role: Role | str, password: str, actor: str) -> User:
     address = normalise_email(email)
     try:
@@ -107,6 +108,7 @@ def _found(user: User | None, user_id: int) -> User:
     return user
 
 
+@action
 def set_disabled(db: Database, user_id: int, disabled: bool, actor: str) -> User:
     """Disable a user (they cannot sign in, their sessions end) or enable them again.
     The last enabled administrator cannot be disabled: someone must be able to undo it."""
@@ -128,6 +130,7 @@ def set_disabled(db: Database, user_id: int, disabled: bool, actor: str) -> User
     return db.run(work)
 
 
+@action
 def change_password(
     db: Database,
     user_id: int,
@@ -148,6 +151,7 @@ def change_password(
     _store_password(db, user_id, _new_hash(new), actor, "user.password_changed", keep_hash)
 
 
+@action
 def reset_password(db: Database, user_id: int, new: str, actor: str) -> None:
     """An administrator sets a user's password; every session of that user ends."""
     _store_password(db, user_id, _new_hash(new), actor, "user.password_reset", None)

@@ -1,5 +1,6 @@
 """The ids in the back office's addresses and links, read by the rules every door uses."""
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import Path
@@ -18,3 +19,11 @@ def ids_named_by(texts: list[str]) -> list[int]:
 def id_filter(text: str | None) -> int | None:
     """A list's filter by id; a value that names no id filters nothing."""
     return None if text is None else id_named_by(text)
+
+
+def date_or_none(raw: str | None) -> date | None:
+    """A list's filter by day; a value that is not a day filters nothing."""
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None

@@ -184,7 +184,9 @@ def keep_generation(
     """A generation's audit event and, with its key, its answer: final writes, sent
     with the issue's own (db/final_writes.py)."""
     writes = writes_of(session)
-    event = event_row(actor, "invoices.generated", "account", account_id, invoices=invoice_ids)
+    event = event_row(
+        session, actor, "invoices.generated", "account", account_id, invoices=invoice_ids
+    )
     writes.insert(AuditEvent, [event])
     if kept is not None:
         writes.insert(IdempotencyKey, [_key_row(*kept)])

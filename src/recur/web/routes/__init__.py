@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from recur.web.routes import (
     accounts,
+    audit,
     dashboard,
     delivery,
     invoices,
@@ -35,3 +36,4 @@ for module in (
 router.include_router(delivery.router)
 router.include_router(seller.router)
 router.include_router(dashboard.router)
+router.include_router(audit.router)

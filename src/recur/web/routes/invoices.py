@@ -1,8 +1,6 @@
 """Billing > Invoices: the list, an invoice, its PDF, and marking it paid (its other
 payments: web/routes/payments.py)."""
 
-from datetime import date
-
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -16,19 +14,13 @@ from recur.services.corrections import corrected_invoices
 from recur.web.auth import check_csrf, ctx, operator, viewer
 from recur.web.errors import found
 from recur.web.forms import sentence
-from recur.web.params import PageId, id_filter
+from recur.web.params import PageId, date_or_none, id_filter
+from recur.web.routes.audit import recent_activity
 from recur.web.templating import flash, render
 
 router = APIRouter()
 
 PAGE_SIZE = 25
-
-
-def date_or_none(raw: str | None) -> date | None:
-    try:
-        return date.fromisoformat(raw) if raw else None
-    except ValueError:
-        return None
 
 
 @router.get("/invoices")
@@ -90,6 +82,7 @@ def show_invoice(
         refunds=refunds,
         methods=list(PaymentMethod),
         error=error,
+        activity=recent_activity(request, "invoice", invoice_id),
     )
 
 

@@ -13,9 +13,9 @@ from recur.services import invoicing, payments, receivables
 from recur.web.auth import check_csrf, ctx, operator, viewer
 from recur.web.errors import found
 from recur.web.forms import Form, sentence
-from recur.web.params import PageId, id_filter
+from recur.web.params import PageId, date_or_none, id_filter
 from recur.web.posted import Posted
-from recur.web.routes.invoices import date_or_none, show_invoice
+from recur.web.routes.invoices import show_invoice
 from recur.web.templating import flash, render
 
 router = APIRouter()

@@ -34,6 +34,7 @@ from recur.web.errors import found, refusal_status
 from recur.web.forms import Form, sentence
 from recur.web.params import PageId, id_filter, ids_named_by
 from recur.web.posted import Posted
+from recur.web.routes.audit import recent_activity
 from recur.web.templating import flash, render
 
 router = APIRouter()
@@ -360,6 +361,7 @@ def _subscription_page(
         option_names=names,
         plans=[(o.id, names[o.id]) for o in choices.on_sale],
         changes=changes.list_changes(db, subscription_id, today),
+        activity=recent_activity(request, "subscription", subscription_id),
         change_values=change_form.data if change_form else _change_defaults(choices),
         change_errors=change_form.errors if change_form else {},
         created=extra.pop("created", []),

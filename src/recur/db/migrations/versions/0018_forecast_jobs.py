@@ -5,7 +5,7 @@
 - `forecast_documents`: each job's documents in issue order, with their items.
 
 Revision ID: 0018
-Revises: 0014
+Revises: 0017
 Create Date: 2026-11-30 19:40:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from recur.db.money import Money
 
 revision: str = "0018"
-down_revision: str | None = "0014"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
