@@ -3,7 +3,6 @@ everything art. 226 of Directive 2006/112/EC asks an invoice to show."""
 
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 from babel import Locale
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -22,7 +21,6 @@ def _environment() -> Environment:
         price=fmt.price,
         day=fmt.day,
         period=fmt.period,
-        ratio=fmt.ratio,
         percent=fmt.percent,
         label=fmt.label,
         doc_type=fmt.document_type,
@@ -55,13 +53,10 @@ def render_invoice_html(document: PrintedDocument) -> str:
 def render_invoice_pdf(document: PrintedDocument) -> bytes:
     """The invoice (or credit note) as PDF bytes, its text extractable. Nothing is
     fetched: the logo is a data: URL, and any other URL is refused."""
-    from weasyprint import HTML, default_url_fetcher  # late: loading Pango takes a while
+    from weasyprint import HTML  # imported late: loading Pango takes a while
+    from weasyprint.urls import URLFetcher
 
-    def data_only(url: str, *args: Any, **kwargs: Any) -> Any:
-        if not url.startswith("data:"):
-            raise ValueError(f"{url[:40]!r}: a document fetches no resource")
-        return default_url_fetcher(url, *args, **kwargs)
-
+    data_only = URLFetcher(allowed_protocols={"data"}, allow_redirects=False)
     html = render_invoice_html(document)
     pdf = HTML(string=html, base_url=str(_TEMPLATES), url_fetcher=data_only).write_pdf()
     assert isinstance(pdf, bytes)
