@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from recur.db.final_writes import COPY_FROM_ROWS
 from recur.db.session import Database
 from recur.domain.identity import Address, Seller, TaxTreatment
 from recur.domain.invoices import PendingInvoice, TaxLine
@@ -171,3 +172,21 @@ def test_an_issued_document_keeps_who_it_was_issued_to(db: Database) -> None:
         TaxTreatment.REVERSE_CHARGE.value,
     )
     assert after.tax_breakdown == before.tax_breakdown
+
+
+def test_a_run_of_many_documents_keeps_each_buyer(db: Database) -> None:
+    """Enough documents in one batch that PostgreSQL writes them with COPY (db/final_writes.py):
+    the snapshots go through it as JSON, each document with its own account."""
+    seller.update_seller(db, SELLER, ACTOR)
+    option = product(db, "Cloud seats", unit_price="10.00")
+    count = COPY_FROM_ROWS + 5
+    ids = [account(db, f"Customer {n}", tax_rate="24") for n in range(count)]
+    for account_id in ids:
+        subscribe(db, account_id, option, JAN)
+    billing_run.run_billing(db, JAN, JAN, triggered_by=ACTOR)
+    issued = invoicing.list_invoices(db, limit=count).items
+    assert len(issued) == count
+    assert {(i.account_id, i.buyer.name if i.buyer else None) for i in issued} == {
+        (account_id, f"Customer {n}") for n, account_id in enumerate(ids)
+    }
+    assert {i.seller for i in issued} == {SELLER}

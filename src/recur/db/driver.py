@@ -98,7 +98,7 @@ def copy_rows(connection: psycopg.Connection[Any], model: type[Base], rows: Rows
     statement = f"COPY {model.__tablename__} ({', '.join(columns)}) FROM STDIN"
     with connection.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
-            copy.write_row([adapted(row[c]) for c in columns])
+            copy.write_row([row[c] for c in columns])
 
 
 def update_by_id(session: Session, model: type[Base], rows: Rows) -> None:
