@@ -40,7 +40,7 @@ OPTIONS = _table(
 )  # fmt: skip
 SUBSCRIPTIONS = _table(
     "subscriptions", "id", "account_id", "pricing_option_id", "quantity", "start_date",
-    "status", "auto_renew", "term_months", "setup_billed", "one_time_billed", "billing_seq",
+    "status", "auto_renew", "term_months", "setup_billed", "one_time_billed",
 )  # fmt: skip
 INVOICES = _table(
     "invoices", "id", "number", "account_id", "issue_date", "due_date", "currency", "type",
