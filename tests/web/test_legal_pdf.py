@@ -20,6 +20,9 @@ from recur.domain.issued import Invoice
 from recur.services import accounts, billing_run, changes, documents, invoicing, payments, seller
 from recur.services.changes import ChangeSpec
 from tests.integration.factories import ACTOR, account, product, subscribe
+from tests.web.acme import OPERATOR, seed_users
+from tests.web.beta import back_office
+from tests.web.conftest import sign_in
 
 JAN = date(2027, 1, 11)
 # A 1×1 PNG.
@@ -248,3 +251,15 @@ def test_a_logo_is_only_an_image_in_a_data_url(database: Database, logo: str) ->
 
 def _fields(value: Seller) -> dict[str, object]:
     return {name: getattr(value, name) for name in Seller.__slots__}
+
+
+def test_the_invoice_page_shows_the_breakdown_and_the_treatment(
+    database: Database, db_url: str
+) -> None:
+    seed_users(database)
+    _, _, invoice = _issue(database, TaxTreatment.STANDARD)
+    with back_office(db_url, JAN) as client:
+        sign_in(client, OPERATOR)
+        page = _flat(re.sub(r"<[^>]+>", " ", client.get(f"/invoices/{invoice.id}").text))
+    assert "VAT 24 % on €100.00 €24.00" in page
+    assert "VAT 0 % on €30.00 €0.00" in page
