@@ -31,6 +31,7 @@ def _seller(**changes: Any) -> dict[str, Any]:
         "bic": "COBADEFFXXX",
         "bank_details": None,
         "footer": "Thank you for your business.",
+        "logo_url": None,
     }
     return {**body, **changes}
 
@@ -71,6 +72,8 @@ def test_bad_seller_settings_are_refused_and_change_nothing(client: TestClient) 
         (_seller(iban="DE89 3704 0044 0532 0130 01"), "invalid_iban"),
         (_seller(bic="COBA"), "invalid_bic"),
         (_seller(footer="x\x07"), "invalid_footer"),
+        (_seller(logo_url="https://example.com/logo.png"), "invalid_logo_url"),
+        (_seller(logo_url="/srv/recur/logo.png"), "invalid_logo_url"),
     ]:
         _refused(client.put(f"{API}/seller", json=body), code)
     assert client.put(f"{API}/seller", json=_seller(footer="x" * 1001)).status_code == 422

@@ -51,6 +51,7 @@ def test_an_admin_sets_the_seller_and_bad_values_change_nothing(
         ("tax_id", "DE1234", "not in the format of a DE VAT number"),
         ("iban", "DE89370400440532013001", "not a valid IBAN"),
         ("legal_name", "", "must not be empty"),
+        ("logo_url", "https://example.com/logo.png", "links and file paths are not fetched"),
     ]:
         refused = app_client.post("/settings/seller", data=_seller_form(csrf, **{name: value}))
         assert refused.status_code == 422
@@ -58,6 +59,10 @@ def test_an_admin_sets_the_seller_and_bad_values_change_nothing(
 
     assert seller.seller(database) == before
     assert "Hauptstraße 5" in app_client.get("/settings/seller").text
+    logo = "data:image/gif;base64,R0lGODlhAQABAAAAACw="
+    saved = app_client.post("/settings/seller", data=_seller_form(csrf, logo_url=logo))
+    assert saved.status_code == 303
+    assert seller.seller(database).logo_url == logo
 
 
 def test_an_operator_cannot_open_the_seller_settings(operator: tuple[TestClient, str]) -> None:

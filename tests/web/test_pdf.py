@@ -8,8 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from recur.db.session import Database
-from recur.pdf import render_invoice_pdf
-from recur.services import accounts, invoicing
+from recur.services import documents, invoicing
 from tests.web.acme import Acme
 from tests.web.conftest import TODAY
 
@@ -32,8 +31,7 @@ def test_the_pdf_carries_the_invoice(database: Database, acme: Acme, tmp_path: P
         database, acme.account_id, [acme.s1, acme.s3], TODAY, actor="user:test"
     ).invoices
     invoice = invoicing.get_invoice(database, issued.id)
-    bill_to = accounts.get_account(database, invoice.account.id)
-    pdf = render_invoice_pdf(invoice, "Recur Cloud Services", corrects=[], bill_to=bill_to)
+    pdf = documents.document_pdf(database, invoice, "Recur Cloud Services")
     text = _text(pdf, tmp_path)
     for expected in (
         issued.number,

@@ -16,8 +16,7 @@ from recur.api.params import Cursor, IdPath, IdQuery, Limit
 from recur.api.schemas import InvoiceOut, ListOut
 from recur.domain.catalogue import InvoiceSource, InvoiceStatus, InvoiceType
 from recur.domain.issued import InvoiceFilter
-from recur.services import accounts, invoicing, payments
-from recur.services.corrections import corrected_invoices
+from recur.services import documents, invoicing, payments
 
 router = APIRouter(prefix="/invoices", tags=["invoices"], route_class=ApiRoute)
 
@@ -87,16 +86,8 @@ def get_invoice(invoice_id: IdPath, ctx: Ctx, today: Today) -> InvoiceOut:
 )
 async def invoice_pdf(invoice_id: IdPath, ctx: Ctx) -> Response:
     """The invoice or credit note as a PDF document, named by its number."""
-    from recur.pdf import render_invoice_pdf  # loading WeasyPrint takes a while: only when asked
-
     invoice = await run_in_threadpool(invoicing.get_invoice, ctx.db, invoice_id)
-    corrects = await run_in_threadpool(corrected_invoices, ctx.db, invoice)
-    bill_to = await run_in_threadpool(accounts.get_account, ctx.db, invoice.account.id)
-    pdf = await run_in_threadpool(
-        lambda: render_invoice_pdf(
-            invoice, ctx.settings.seller_name, list(corrects.values()), bill_to=bill_to
-        )
-    )
+    pdf = await run_in_threadpool(documents.document_pdf, ctx.db, invoice, ctx.settings.seller_name)
     headers = {"Content-Disposition": f'inline; filename="{invoice.number}.pdf"'}
     return Response(pdf, media_type="application/pdf", headers=headers)
 

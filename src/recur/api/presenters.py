@@ -11,8 +11,8 @@ from recur.domain.billing_runs import BillingRun
 from recur.domain.catalogue import ChargeKind, InvoiceType
 from recur.domain.charges import PRORATION_PLACES, Charge
 from recur.domain.forecast_jobs import ForecastJob
-from recur.domain.identity import Address, Seller
-from recur.domain.invoices import PendingInvoice
+from recur.domain.identity import Address, Buyer, Seller
+from recur.domain.invoices import PendingInvoice, TaxLine
 from recur.domain.issued import IssuedInvoice, IssuedItem, issued_item
 from recur.domain.metrics import MonthFigure
 from recur.domain.money import to_money, to_price
@@ -121,7 +121,40 @@ def seller(item: Seller) -> s.SellerOut:
         bic=item.bic,
         bank_details=item.bank_details,
         footer=item.footer,
+        logo_url=item.logo_url,
     )
+
+
+def document_seller(item: Seller) -> s.DocumentSellerOut:
+    """The seller as a document names it (its logo is the current seller's)."""
+    return s.DocumentSellerOut(
+        legal_name=item.legal_name,
+        address=address(item.address),
+        tax_id=item.tax_id,
+        registration=item.registration,
+        iban=item.iban,
+        bic=item.bic,
+        bank_details=item.bank_details,
+        footer=item.footer,
+    )
+
+
+def buyer(item: Buyer) -> s.BuyerOut:
+    return s.BuyerOut(
+        name=item.name,
+        address=address(item.address),
+        tax_id=item.tax_id,
+        tax_exemption_reason=item.tax_exemption_reason,
+    )
+
+
+def tax_breakdown(lines: tuple[TaxLine, ...], currency: str) -> list[s.TaxLineOut]:
+    return [
+        s.TaxLineOut(
+            rate=rate(line.rate), base=money(line.base, currency), tax=money(line.tax, currency)
+        )
+        for line in lines
+    ]
 
 
 def rate(value: Decimal) -> str:
@@ -161,14 +194,16 @@ def change(item: SubscriptionChange) -> s.ChangeOut:
     )
 
 
-def charge(item: Charge) -> s.ItemOut:
+def charge(item: Charge, tax_rate: Decimal) -> s.ItemOut:
     """A pending item: the body it will have once issued."""
-    return invoice_item(issued_item(item), item.currency)
+    return invoice_item(issued_item(item, tax_rate), item.currency)
 
 
 def pending_invoice(draft: PendingInvoice) -> s.PendingInvoiceOut:
     currency = draft.currency
     return s.PendingInvoiceOut(
+        tax_treatment=draft.tax_treatment,
+        tax_breakdown=tax_breakdown(draft.tax_breakdown, currency),
         account_id=draft.account_id,
         type=draft.type,
         issue_date=draft.issue_date,
@@ -177,7 +212,7 @@ def pending_invoice(draft: PendingInvoice) -> s.PendingInvoiceOut:
         subtotal=money(draft.totals.subtotal, currency),
         tax=money(draft.totals.tax, currency),
         total=money(draft.totals.total, currency),
-        items=[charge(c) for c in draft.items],
+        items=[charge(c, r) for c, r in zip(draft.items, draft.tax_rates, strict=True)],
     )
 
 
@@ -199,6 +234,8 @@ def invoice_item(item: IssuedItem, currency: str) -> s.ItemOut:
         unit_price=price(item.unit_price, currency),
         proration=str(Decimal(item.proration).quantize(Decimal(1).scaleb(-PRORATION_PLACES))),
         amount=money(item.amount, currency),
+        taxable=item.taxable,
+        tax_rate=rate(item.tax_rate),
         corrects_invoice_id=item.corrects_invoice_id,
         meter=item.meter,
     )
@@ -225,6 +262,10 @@ def invoice(item: IssuedInvoice, today: date) -> s.InvoiceOut:
         tax=money(item.tax, currency),
         total=money(item.total, currency),
         tax_rate=rate(item.tax_rate),
+        tax_treatment=item.tax_treatment,
+        tax_breakdown=tax_breakdown(item.tax_breakdown, currency),
+        seller=None if item.seller is None else document_seller(item.seller),
+        buyer=None if item.buyer is None else buyer(item.buyer),
         paid_at=item.paid_at,
         items=[invoice_item(i, currency) for i in item.items],
         amount_paid=money(item.amount_paid, currency),
@@ -335,6 +376,8 @@ def forecast_document(document: IssuedInvoice) -> s.PendingInvoiceOut:
     """A document of a forecast job, as a pending invoice is shown."""
     currency = document.currency
     return s.PendingInvoiceOut(
+        tax_treatment=document.tax_treatment,
+        tax_breakdown=tax_breakdown(document.tax_breakdown, currency),
         account_id=document.account_id,
         type=InvoiceType(document.type),
         issue_date=document.issue_date,

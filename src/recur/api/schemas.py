@@ -373,12 +373,57 @@ class ItemOut(BaseModel):
     unit_price: Amount
     proration: Amount
     amount: Amount
+    taxable: bool = Field(description="Whether its product is taxed")
+    tax_rate: Amount = Field(
+        description="The rate (%) applied to it: 0 for an untaxed line, and under an exempt "
+        "or reverse-charge treatment; a correction's repeats the invoice it corrects",
+        examples=["24.00"],
+    )
     corrects_invoice_id: int | None = Field(
         description="An adjustment's: the invoice that first billed the period it corrects"
     )
     meter: str | None = Field(
         default=None, description="A usage item's: the code of the meter it bills"
     )
+
+
+class DocumentSellerOut(BaseModel):
+    legal_name: str
+    address: AddressOut
+    tax_id: str | None
+    registration: str | None
+    iban: str | None
+    bic: str | None
+    bank_details: str | None
+    footer: str | None
+
+
+class BuyerOut(BaseModel):
+    name: str
+    address: AddressOut
+    tax_id: str | None
+    tax_exemption_reason: str | None
+
+
+class TaxLineOut(BaseModel):
+    """One rate of a document: the sum of its lines at that rate, and its tax."""
+
+    rate: Amount = Field(examples=["24.00"])
+    base: Amount
+    tax: Amount
+
+
+TaxBreakdown = Annotated[
+    list[TaxLineOut],
+    Field(
+        description="One entry per rate, 0 for untaxed lines: bases sum to the subtotal "
+        "and taxes to the tax"
+    ),
+]
+DocumentTreatment = Annotated[
+    TaxTreatment,
+    Field(description="The account's tax treatment when it was (or will be) issued"),
+]
 
 
 class PendingInvoiceOut(BaseModel):
@@ -390,6 +435,8 @@ class PendingInvoiceOut(BaseModel):
     subtotal: Amount
     tax: Amount
     total: Amount
+    tax_treatment: DocumentTreatment
+    tax_breakdown: TaxBreakdown
     items: list[ItemOut]
 
 
@@ -426,7 +473,15 @@ class InvoiceOut(BaseModel):
     subtotal: Amount
     tax: Amount
     total: Amount
-    tax_rate: Amount = Field(description="the tax rate (%) the invoice was issued with")
+    tax_rate: Amount = Field(description="the account's tax rate (%) when it was issued")
+    tax_treatment: DocumentTreatment
+    tax_breakdown: TaxBreakdown
+    seller: DocumentSellerOut | None = Field(
+        description="The seller as it was when issued (null: issued before Recur kept it)"
+    )
+    buyer: BuyerOut | None = Field(
+        description="The account as it was when issued (null: issued before Recur kept it)"
+    )
     paid_at: datetime | None
     items: list[ItemOut]
     amount_paid: Amount = Field(description="what its allocations settled, signed as the total")
@@ -640,6 +695,11 @@ class SellerIn(Input):
         Field(None, description="Free text, for an account an IBAN does not name")
     )
     footer: Annotated[str | None, Field(max_length=identity_rules.FOOTER_LENGTH)] = None
+    logo_url: Annotated[str | None, Field(max_length=identity_rules.LOGO_URL_LENGTH)] = Field(
+        None,
+        description="The logo printed on documents: a data: URL of a PNG, JPEG or GIF "
+        "image (never a link: nothing is fetched)",
+    )
 
 
 class SellerOut(BaseModel):
@@ -651,6 +711,7 @@ class SellerOut(BaseModel):
     bic: str | None
     bank_details: str | None
     footer: str | None
+    logo_url: str | None
 
 
 class SendOut(BaseModel):

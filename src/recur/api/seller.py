@@ -43,5 +43,6 @@ def put_seller(body: SellerIn, ctx: Ctx, admin: Admin) -> SellerOut:
         bic=body.bic,
         bank_details=body.bank_details,
         footer=body.footer,
+        logo_url=body.logo_url,
     )
     return present.seller(seller.update_seller(ctx.db, spec, admin.actor))

@@ -30,6 +30,7 @@ from recur.db.models import (
 from recur.db.models import Meter as MeterRow
 from recur.db.numbering import SERIES, number_invoices
 from recur.db.repositories import delivery
+from recur.db.repositories import identity as identities
 from recur.db.rows import Query, any_ids, fetch_rows
 from recur.domain.catalogue import (
     BillingCycle,
@@ -48,6 +49,13 @@ from recur.domain.charges import (
     SubscriptionTerms,
     first_period_to_correct,
     next_planned_issue_date,
+)
+from recur.domain.identity import (
+    NO_SELLER,
+    Buyer,
+    applied_rate,
+    buyer_record,
+    seller_record,
 )
 from recur.domain.invoices import AccountTerms, PendingInvoice, SubscriptionState
 from recur.domain.issued import IssuedInvoice, IssuedItem, issued_invoice
@@ -70,6 +78,16 @@ TERMS_COLUMNS = (
     Account.tax_rate,
     Account.invoice_grouping,
     Account.payment_terms_days,
+    Account.tax_treatment,
+    # The buyer its documents name (SPEC §17).
+    Account.name,
+    Account.address_lines,
+    Account.postcode,
+    Account.city,
+    Account.region,
+    Account.country,
+    Account.tax_id,
+    Account.tax_exemption_reason,
 )
 
 
@@ -109,6 +127,13 @@ def account_terms(account: Account | Row[Any]) -> AccountTerms:
         tax_rate=account.tax_rate,
         grouping=InvoiceGrouping(account.invoice_grouping),
         payment_terms_days=account.payment_terms_days,
+        tax_treatment=account.tax_treatment,
+        buyer=Buyer(
+            account.name,
+            identities.address_of(account),
+            account.tax_id,
+            account.tax_exemption_reason,
+        ),
     )
 
 
@@ -220,10 +245,13 @@ def _facts_query() -> Select[Any]:
             BilledPeriod.quantity,
             BilledPeriod.kind,
             InvoiceItem.invoice_id,
+            Invoice.tax_treatment.label("invoice_tax_treatment"),
+            Invoice.tax_rate.label("invoice_tax_rate"),
             *_PLAN_COLUMNS,
         )
         .join(Subscription, BilledPeriod.subscription_id == Subscription.id)
         .join(InvoiceItem, BilledPeriod.invoice_item_id == InvoiceItem.id)
+        .join(Invoice, InvoiceItem.invoice_id == Invoice.id)
         .join(PricingOption, BilledPeriod.pricing_option_id == PricingOption.id)
         .join(Product, PricingOption.product_id == Product.id)
         .where(
@@ -401,6 +429,7 @@ def states_of(
                 fact.quantity,
                 _KINDS[fact.kind],
                 fact.invoice_id,
+                applied_rate(fact.invoice_tax_treatment, fact.invoice_tax_rate),
             )
         )
     usage_of: dict[int, list[UnbilledUsage]] = defaultdict(list)
@@ -621,8 +650,11 @@ def issue_invoices(
     invoice_ids, item_ids = driver.reserve_ids(
         session, (Invoice, len(drafts)), (InvoiceItem, len(charges))
     )
+    seller = identities.seller(session) or NO_SELLER
     issued = [
-        issued_invoice(i, PROVISIONAL.format(i), draft, source, generated_by, billing_run_id)
+        issued_invoice(
+            i, PROVISIONAL.format(i), draft, source, generated_by, billing_run_id, seller
+        )
         for i, draft in zip(invoice_ids, drafts, strict=True)
     ]
     placed = [
@@ -686,7 +718,12 @@ def issue_credit_note(session: Session, note: IssuedInvoice) -> Issuing:
     and number it in the CN series as the transaction's final write. No ledger facts:
     the days its invoice billed stay billed, so nothing is billed for them again."""
     [note_id], item_ids = driver.reserve_ids(session, (Invoice, 1), (InvoiceItem, len(note.items)))
-    issued = replace(note, id=note_id, number=PROVISIONAL.format(note_id))
+    # Named as seller and account are now, when it is issued.
+    seller = identities.seller(session) or NO_SELLER
+    buyer = account_terms(session.execute(_TERMS, {"account_id": note.account_id}).one()).buyer
+    issued = replace(
+        note, id=note_id, number=PROVISIONAL.format(note_id), seller=seller, buyer=buyer
+    )
     driver.insert_rows(session, Invoice, [_invoice_row(issued)])
     driver.insert_rows(
         session,
@@ -702,7 +739,10 @@ def issue_credit_note(session: Session, note: IssuedInvoice) -> Issuing:
 
 
 def _invoice_row(invoice: IssuedInvoice) -> dict[str, object]:
-    return dict(zip(_INVOICE_COLUMNS, _invoice_values(invoice), strict=True))
+    row = dict(zip(_INVOICE_COLUMNS, _invoice_values(invoice), strict=True))
+    row["seller"] = None if invoice.seller is None else seller_record(invoice.seller)
+    row["buyer"] = None if invoice.buyer is None else buyer_record(invoice.buyer)
+    return row
 
 
 def _item_row(item_id: int, invoice_id: int, position: int, item: IssuedItem) -> dict[str, object]:

@@ -242,6 +242,7 @@ class Invoice(Base):
         CheckConstraint("total = subtotal + tax", name="total"),  # exact: see db/money.py
         CheckConstraint(PAID_WITHIN_TOTAL, name="amount_paid"),
         percentage("tax_rate"),
+        CheckConstraint(one_of("tax_treatment", TaxTreatment), name="tax_treatment"),
         Index("ix_invoices_account_issue", "account_id", "issue_date"),
         # The invoice list's order (issue_date DESC, id DESC), scanned backwards (migration 0002).
         Index("ix_invoices_issue_date_id", "issue_date", "id"),
@@ -273,6 +274,13 @@ class Invoice(Base):
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The sum of its allocations (Allocation), written with them under the row's lock.
     amount_paid: Mapped[Decimal] = mapped_column(Amount, default=Decimal(0), server_default="0")
+    # The account's treatment when it was issued, and who it names as they were then
+    # (domain/identity.py records; NULL for documents issued before snapshots).
+    tax_treatment: Mapped[str] = mapped_column(
+        String(20), default=TaxTreatment.STANDARD, server_default=TaxTreatment.STANDARD.value
+    )
+    seller: Mapped[dict[str, object] | None] = mapped_column(JSON(none_as_null=True))
+    buyer: Mapped[dict[str, object] | None] = mapped_column(JSON(none_as_null=True))
 
     account: Mapped[Account] = relationship()
     items: Mapped[list["InvoiceItem"]] = relationship(
@@ -291,6 +299,8 @@ class InvoiceItem(Base):
         # An adjustment's quantity is in force − billed: negative for a credit.
         CheckConstraint("quantity <> 0", name="quantity"),
         CheckConstraint("period_end >= period_start", name="period"),
+        percentage("tax_rate"),
+        CheckConstraint("taxable OR tax_rate = 0", name="untaxed_rate"),
         CheckConstraint(
             "(kind = 'usage') = (meter IS NOT NULL AND usage_quantity IS NOT NULL)", name="usage"
         ),
@@ -310,6 +320,8 @@ class InvoiceItem(Base):
     proration: Mapped[Decimal] = mapped_column(Proration)
     amount: Mapped[Decimal] = mapped_column(Amount)
     taxable: Mapped[bool] = mapped_column(Boolean)
+    # The rate applied to it: 0 for an untaxed line (its document's tax per rate).
+    tax_rate: Mapped[Decimal] = mapped_column(Rate)
     explanation: Mapped[str] = mapped_column(Text, default="")
     # An adjustment names the invoice that first billed the period it corrects.
     corrects_invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
@@ -649,6 +661,7 @@ class SellerSettings(Base):
     bic: Mapped[str | None] = mapped_column(String(11))
     bank_details: Mapped[str | None] = mapped_column(String(1000))
     footer: Mapped[str | None] = mapped_column(String(1000))
+    logo_url: Mapped[str | None] = mapped_column(Text)  # a data: URL
 
 
 class DeliveryOutbox(Base):

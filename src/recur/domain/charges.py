@@ -105,6 +105,9 @@ class BilledRun:
     quantity: int
     kind: ChargeKind
     invoice_id: int
+    # The rate its invoice applied to taxable lines (None: not issued yet), which a
+    # correction of the period repeats (SPEC §17).
+    tax_rate: Decimal | None = None
 
 
 @dataclass(slots=True, unsafe_hash=True)  # a value: see HOT_RECORDS
@@ -163,6 +166,8 @@ class Charge:
     billing_period_start: date | None = None  # recurring and adjustments: their period's
     corrects_invoice_id: int | None = None  # adjustments: the invoice that billed the period
     usage: MeteredUsage | None = None  # usage: the meter and the records it sums
+    # A correction's: the rate the invoice it corrects applied (None: the account's).
+    tax_rate: Decimal | None = None
 
     @property
     def explanation(self) -> str:
@@ -224,6 +229,7 @@ class _Owed(NamedTuple):
     period: BillingPeriod | None = None  # recurring, adjustments, usage: the period of the days
     corrects_invoice_id: int | None = None
     usage: MeteredUsage | None = None
+    tax_rate: Decimal | None = None  # a correction's: see Charge.tax_rate
 
 
 def _owed(terms: SubscriptionTerms, billed: BilledState) -> Iterator[_Owed]:
@@ -314,10 +320,19 @@ def _adjustments(terms: SubscriptionTerms, billed: BilledState) -> Iterator[_Owe
             (f.invoice_id for f in facts if f.kind is ChargeKind.RECURRING),
             default=min(f.invoice_id for f in facts),
         )
+        rate = next(f.tax_rate for f in facts if f.invoice_id == corrects)
         for start, end, plan, difference in _differences(terms, period, facts):
             planned = _adjustment_planned(terms, period, start)
             yield _Owed(
-                planned, ChargeKind.ADJUSTMENT, start, end, plan, difference, period, corrects
+                planned,
+                ChargeKind.ADJUSTMENT,
+                start,
+                end,
+                plan,
+                difference,
+                period,
+                corrects,
+                tax_rate=rate,
             )
 
 
@@ -498,6 +513,7 @@ class _Pricing:
             billing_period_start=owed.period.start if owed.period else owed.start,
             corrects_invoice_id=owed.corrects_invoice_id,
             usage=owed.usage,
+            tax_rate=owed.tax_rate,
         )
 
 

@@ -20,6 +20,7 @@ from recur.domain.charges import (
     pending_charges,
 )
 from recur.domain.errors import InvalidInput
+from recur.domain.identity import Buyer, TaxTreatment, applied_rate
 from recur.domain.money import round_money, to_money
 
 # The most charges one preview computes: a preview far ahead over subscriptions
@@ -44,6 +45,13 @@ class AccountTerms:
     tax_rate: Decimal
     grouping: InvoiceGrouping
     payment_terms_days: int
+    tax_treatment: str = TaxTreatment.STANDARD.value
+    buyer: Buyer | None = None  # who its documents name (None: not read, as in unit tests)
+
+    @property
+    def applied_rate(self) -> Decimal:
+        """The rate its new taxable lines get (none under exempt or reverse charge)."""
+        return applied_rate(self.tax_treatment, self.tax_rate)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +59,40 @@ class InvoiceTotals:
     subtotal: Decimal
     tax: Decimal
     total: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class TaxLine:
+    """One rate of a document: the sum of its lines at that rate, and the tax on it."""
+
+    rate: Decimal
+    base: Decimal
+    tax: Decimal
+
+
+def tax_breakdown(lines: Iterable[tuple[Decimal, Decimal]], currency: str) -> tuple[TaxLine, ...]:
+    """Per rate, highest first, of (rate, amount) lines: the base and its tax, rounded
+    half up once per rate (SPEC §3). Untaxed lines are the rate 0. The one tax rule of
+    previews, issued documents and their PDFs."""
+    bases: dict[Decimal, Decimal] = {}
+    for line_rate, amount in lines:
+        # Equal rates are one key however written ("24" and "24.00").
+        bases[line_rate] = bases.get(line_rate, Decimal(0)) + amount
+    return tuple(
+        TaxLine(line_rate, to_money(base, currency), round_money(base * line_rate / 100, currency))
+        for line_rate, base in sorted(bases.items(), reverse=True)
+    )
+
+
+def item_rate(charge: Charge, account: AccountTerms) -> Decimal:
+    """The rate one line is taxed at: none if its product is untaxed; a correction's is
+    the rate of the invoice it corrects (a credit note repeats its rates); else the
+    account's under its treatment."""
+    if not charge.taxable:
+        return Decimal(0)
+    if charge.tax_rate is not None:
+        return charge.tax_rate
+    return account.applied_rate
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +108,14 @@ class PendingInvoice:
     totals: InvoiceTotals
     tax_rate: Decimal  # the account's, as it was when the totals were computed
     type: InvoiceType = InvoiceType.INVOICE
+    tax_rates: tuple[Decimal, ...] = ()  # each item's (item_rate), in the items' order
+    tax_treatment: str = TaxTreatment.STANDARD.value
+    buyer: Buyer | None = None
+
+    @property
+    def tax_breakdown(self) -> tuple[TaxLine, ...]:
+        amounts = (item.amount for item in self.items)
+        return tax_breakdown(zip(self.tax_rates, amounts, strict=True), self.currency)
 
     @property
     def subscription_ids(self) -> list[int]:
@@ -75,13 +125,12 @@ class PendingInvoice:
 SubscriptionState = tuple[SubscriptionTerms, BilledState]
 
 
-def invoice_totals(items: Iterable[Charge], tax_rate: Decimal, currency: str) -> InvoiceTotals:
-    """Subtotal of the rounded lines; tax on the taxable ones, rounded once per invoice."""
-    lines = list(items)
-    subtotal = sum((c.amount for c in lines), Decimal(0))
-    taxable = sum((c.amount for c in lines if c.taxable), Decimal(0))
-    tax = round_money(taxable * tax_rate / 100, currency)
-    subtotal = to_money(subtotal, currency)
+def invoice_totals(breakdown: Iterable[TaxLine], currency: str) -> InvoiceTotals:
+    """Subtotal of the rounded lines, and tax: the sum of each rate's rounded tax (one
+    rate per invoice: its taxable lines' sum times the rate, rounded once, SPEC §3)."""
+    lines = list(breakdown)
+    subtotal = to_money(sum((line.base for line in lines), Decimal(0)), currency)
+    tax = sum((line.tax for line in lines), Decimal(0))
     return InvoiceTotals(subtotal, tax, subtotal + tax)
 
 
@@ -111,6 +160,8 @@ def group_into_invoices(
         items.sort(key=item_order)
         # A credit note is due when issued: it is the seller who owes.
         terms = 0 if kind is InvoiceType.CREDIT else account.payment_terms_days
+        rates = tuple(item_rate(item, account) for item in items)
+        breakdown = tax_breakdown(zip(rates, (i.amount for i in items), strict=True), currency)
         invoices.append(
             PendingInvoice(
                 account_id=account.account_id,
@@ -118,9 +169,12 @@ def group_into_invoices(
                 issue_date=issue_date,
                 due_date=issue_date + timedelta(days=terms),
                 items=tuple(items),
-                totals=invoice_totals(items, account.tax_rate, currency),
+                totals=invoice_totals(breakdown, currency),
                 tax_rate=account.tax_rate,
                 type=kind,
+                tax_rates=rates,
+                tax_treatment=account.tax_treatment,
+                buyer=account.buyer,
             )
         )
     return invoices

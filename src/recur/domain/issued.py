@@ -18,7 +18,16 @@ from typing import Any
 from recur.domain.accounts import AccountRef
 from recur.domain.catalogue import InvoiceSource, InvoiceStatus, InvoiceType
 from recur.domain.charges import Charge
-from recur.domain.invoices import PendingInvoice
+from recur.domain.identity import (
+    Buyer,
+    Seller,
+    TaxTreatment,
+    buyer_of_record,
+    buyer_record,
+    seller_of_record,
+    seller_record,
+)
+from recur.domain.invoices import PendingInvoice, TaxLine, tax_breakdown
 from recur.domain.money import check_amounts
 
 
@@ -34,6 +43,7 @@ class IssuedItem:
     proration: Decimal
     amount: Decimal
     taxable: bool
+    tax_rate: Decimal = Decimal(0)  # the rate applied to it: 0 for an untaxed line
     explanation: str = ""
     corrects_invoice_id: int | None = None  # adjustments: the invoice that billed the period
     meter: str | None = None  # usage: the meter's code …
@@ -64,6 +74,16 @@ class IssuedInvoice:
     # What its allocations settled, signed as `total` (a credit note's is what was
     # applied or refunded of it): the sum of its allocations, kept with them.
     amount_paid: Decimal = Decimal(0)
+    tax_treatment: str = TaxTreatment.STANDARD.value
+    # Who it names, as they were when it was issued (None: issued before snapshots).
+    seller: Seller | None = None
+    buyer: Buyer | None = None
+
+    @property
+    def tax_breakdown(self) -> tuple[TaxLine, ...]:
+        """Per rate: base and tax, summing to subtotal and tax (computed as at issue)."""
+        lines = ((item.tax_rate, item.amount) for item in self.items)
+        return tax_breakdown(lines, self.currency)
 
     def numbered(self, number: str) -> "IssuedInvoice":
         return replace(self, number=number)
@@ -110,7 +130,7 @@ class InvoiceFilter:
     type: InvoiceType | None = None  # invoices or credit notes
 
 
-def issued_item(charge: Charge) -> IssuedItem:
+def issued_item(charge: Charge, tax_rate: Decimal) -> IssuedItem:
     return IssuedItem(
         subscription_id=charge.subscription_id,
         kind=charge.kind.value,
@@ -122,6 +142,7 @@ def issued_item(charge: Charge) -> IssuedItem:
         proration=charge.proration_shown,
         amount=charge.amount,
         taxable=charge.taxable,
+        tax_rate=tax_rate,
         explanation=charge.explanation,
         corrects_invoice_id=charge.corrects_invoice_id,
         meter=None if charge.usage is None else charge.usage.meter.code,
@@ -136,6 +157,7 @@ def issued_invoice(
     source: InvoiceSource,
     generated_by: str | None = None,
     billing_run_id: int | None = None,
+    seller: Seller | None = None,
 ) -> IssuedInvoice:
     totals = draft.totals
     check_amounts(totals.subtotal, totals.total, *(charge.amount for charge in draft.items))
@@ -153,8 +175,14 @@ def issued_invoice(
         tax=draft.totals.tax,
         total=draft.totals.total,
         tax_rate=draft.tax_rate,
-        items=tuple(issued_item(charge) for charge in draft.items),
+        items=tuple(
+            issued_item(charge, rate)
+            for charge, rate in zip(draft.items, draft.tax_rates, strict=True)
+        ),
         type=draft.type.value,
+        tax_treatment=draft.tax_treatment,
+        seller=seller,
+        buyer=draft.buyer,
     )
 
 
@@ -177,12 +205,22 @@ def to_record(invoice: IssuedInvoice) -> dict[str, Any]:
     """A JSON-safe record of the invoice, read back exactly by `from_record`."""
     record = _encode(invoice)
     record["items"] = [_encode(item) for item in invoice.items]
+    record["seller"] = None if invoice.seller is None else seller_record(invoice.seller)
+    record["buyer"] = None if invoice.buyer is None else buyer_record(invoice.buyer)
     return record
 
 
 def from_record(record: dict[str, Any]) -> IssuedInvoice:
     items = tuple(IssuedItem(**_decode(item)) for item in record["items"])
-    return IssuedInvoice(**{**_decode(record), "items": items})
+    seller, buyer = record.get("seller"), record.get("buyer")
+    return IssuedInvoice(
+        **{
+            **_decode(record),
+            "items": items,
+            "seller": None if seller is None else seller_of_record(seller),
+            "buyer": None if buyer is None else buyer_of_record(buyer),
+        }
+    )
 
 
 def _encode(value: IssuedInvoice | IssuedItem) -> dict[str, Any]:

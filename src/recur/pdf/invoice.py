@@ -1,15 +1,14 @@
-"""The invoice document: the same figures as the invoice page, laid out for print."""
+"""The invoice document: the same figures as the invoice page, laid out for print, with
+everything art. 226 of Directive 2006/112/EC asks an invoice to show."""
 
-from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import Protocol
 
+from babel import Locale
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from recur import presentation as fmt
-from recur.domain.issued import Invoice
-from recur.settings import get_settings
+from recur.services.documents import PrintedDocument
 
 _TEMPLATES = Path(__file__).parent / "templates"
 
@@ -22,46 +21,43 @@ def _environment() -> Environment:
         price=fmt.price,
         day=fmt.day,
         period=fmt.period,
-        ratio=fmt.ratio,
         percent=fmt.percent,
         label=fmt.label,
         doc_type=fmt.document_type,
         item_quantity=fmt.item_quantity,
+        country=_country,
     )
     return env
 
 
-class BillTo(Protocol):
-    """Whom a document is addressed to: its account (services.accounts.get_account)."""
-
-    @property
-    def id(self) -> int: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def email(self) -> str: ...
+def _country(code: str | None) -> str:
+    """A country's English name from its ISO 3166-1 code (the code if CLDR has none)."""
+    if not code:
+        return ""
+    return str(Locale(fmt.LOCALE).territories.get(code, code))
 
 
-def render_invoice_html(
-    invoice: Invoice, seller_name: str | None, corrects: Sequence[str], *, bill_to: BillTo
-) -> str:
-    """The invoice as a printable HTML page; `corrects` are the numbers of the invoices
-    its adjustments correct, `bill_to` its account."""
+def render_invoice_html(document: PrintedDocument) -> str:
+    """The invoice (or credit note) as a printable HTML page."""
     template = _environment().get_template("invoice.html")
-    seller = seller_name if seller_name is not None else get_settings().seller_name
-    return template.render(invoice=invoice, account=bill_to, seller_name=seller, corrects=corrects)
+    return template.render(
+        invoice=document.invoice,
+        seller=document.seller,
+        buyer=document.buyer,
+        logo_url=document.logo_url,
+        email=document.email,
+        corrects=document.corrects,
+    )
 
 
-def render_invoice_pdf(
-    invoice: Invoice, seller_name: str | None, corrects: Sequence[str], *, bill_to: BillTo
-) -> bytes:
-    """The invoice (or credit note) as PDF bytes; `seller_name` None means the settings'
-    (RECUR_SELLER_NAME); `corrects` are the numbers of the invoices it corrects
-    (services.corrections.corrected_invoices), which every door must name; `bill_to` is
-    its account, whose address the document shows."""
+def render_invoice_pdf(document: PrintedDocument) -> bytes:
+    """The invoice (or credit note) as PDF bytes, its text extractable. Nothing is
+    fetched: the logo is a data: URL, and any other URL is refused."""
     from weasyprint import HTML  # imported late: loading Pango takes a while
+    from weasyprint.urls import URLFetcher
 
-    html = render_invoice_html(invoice, seller_name, corrects, bill_to=bill_to)
-    pdf = HTML(string=html, base_url=str(_TEMPLATES)).write_pdf()
+    data_only = URLFetcher(allowed_protocols={"data"}, allow_redirects=False)
+    html = render_invoice_html(document)
+    pdf = HTML(string=html, base_url=str(_TEMPLATES), url_fetcher=data_only).write_pdf()
     assert isinstance(pdf, bytes)
     return pdf

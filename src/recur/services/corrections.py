@@ -9,7 +9,7 @@ from recur.domain.issued import IssuedInvoice
 
 def corrected_invoices(db: Database, invoice: IssuedInvoice) -> dict[int, str]:
     """The number of each invoice that `invoice`'s items correct, by id."""
-    if not _named(invoice):
+    if not corrected_ids(invoice):
         return {}
     with db.read() as session:
         return corrected_numbers(session, invoice)
@@ -17,9 +17,10 @@ def corrected_invoices(db: Database, invoice: IssuedInvoice) -> dict[int, str]:
 
 def corrected_numbers(session: Session, invoice: IssuedInvoice) -> dict[int, str]:
     """`corrected_invoices` within a unit of work."""
-    named = _named(invoice)
+    named = corrected_ids(invoice)
     return stored.numbers(session, named) if named else {}
 
 
-def _named(invoice: IssuedInvoice) -> list[int]:
+def corrected_ids(invoice: IssuedInvoice) -> list[int]:
+    """The ids of the invoices `invoice`'s items correct, in order."""
     return sorted({i.corrects_invoice_id for i in invoice.items if i.corrects_invoice_id})

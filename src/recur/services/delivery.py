@@ -42,7 +42,7 @@ from recur.domain.delivery import (
 )
 from recur.domain.errors import InvalidInput, NotFound
 from recur.domain.issued import Invoice
-from recur.services.corrections import corrected_numbers
+from recur.services import documents
 from recur.services.validation import (
     EMAIL_LENGTH,
     check_choice,
@@ -268,11 +268,8 @@ def _message(
     options: AccountDelivery,
     seller: str,
 ) -> EmailMessage:
-    from recur.pdf import render_invoice_pdf  # loading WeasyPrint takes a while
-
     account = stored_accounts.get_account(session, invoice.account.id)
     assert account is not None
-    corrects = corrected_numbers(session, invoice)
     values = {
         "document": fmt.document_type(invoice.type),
         "number": invoice.number,
@@ -294,7 +291,7 @@ def _message(
         message["Cc"] = ", ".join(options.cc_emails)
     message["Message-ID"] = entry.message_id(settings.sender)
     message.set_content(render(settings.body_template, values))
-    pdf = render_invoice_pdf(invoice, seller, list(corrects.values()), bill_to=account)
+    pdf = documents.render(documents.printed(session, invoice, seller))
     message.add_attachment(
         pdf, maintype="application", subtype="pdf", filename=f"{invoice.number}.pdf"
     )

@@ -3,7 +3,9 @@ codes, VAT and tax ids, IBAN and BIC, the tax treatment. Every door reaches them
 through the services, so a value refused by one door is refused by all, with the
 same code and message."""
 
+import binascii
 import re
+from base64 import b64decode
 from functools import cache
 
 from babel import Locale
@@ -23,6 +25,8 @@ BANK_DETAILS_LENGTH = 1000
 FOOTER_LENGTH = 1000
 REASON_LENGTH = 500
 LEGAL_NAME_LENGTH = NAME_LENGTH
+LOGO_BYTES = 256 * 1024  # the image; its data: URL is a third longer (base64)
+LOGO_URL_LENGTH = LOGO_BYTES * 4 // 3 + 64
 
 # Two-letter codes CLDR lists that are not ISO 3166-1 countries: groupings (EU, EZ, UN)
 # and exceptional reservations (Ascension, Canary Islands, …).
@@ -192,3 +196,34 @@ def check_tax_treatment(treatment: str, reason: str | None, tax_id: str | None) 
             "missing_tax_id", "tax_id is required when tax_treatment is reverse_charge"
         )
     return None
+
+
+# A logo is an image carried in its own data: URL, never a link: rendering a PDF must
+# not reach the network, nor read a file of the server a path would name. SVG is not
+# taken: it may link to other resources.
+_LOGO = re.compile(r"data:image/(png|jpeg|gif);base64,([A-Za-z0-9+/]+={0,2})")
+_LOGO_MAGIC = {"png": b"\x89PNG\r\n\x1a\n", "jpeg": b"\xff\xd8\xff", "gif": b"GIF8"}
+
+
+def check_logo_url(value: str | None, field: str = "logo_url") -> str | None:
+    """A logo: a data: URL of a PNG, JPEG or GIF image of at most LOGO_BYTES, whose
+    bytes are of the type it names; stored without the line breaks base64 may carry."""
+    if value is None or not value.strip():
+        return None
+    url = "".join(value.split())
+    if len(url) > LOGO_URL_LENGTH:
+        raise InvalidInput(
+            f"invalid_{field}", f"{field} must be an image of at most {LOGO_BYTES // 1024} KB"
+        )
+    match = _LOGO.fullmatch(url)
+    try:
+        image = b64decode(match[2], validate=True) if match else b""
+    except binascii.Error:
+        image = b""
+    if match is None or not image.startswith(_LOGO_MAGIC[match[1]]):
+        raise InvalidInput(
+            f"invalid_{field}",
+            f"{field} must be a data: URL of a PNG, JPEG or GIF image "
+            "(data:image/png;base64,…); links and file paths are not fetched",
+        )
+    return url

@@ -303,8 +303,9 @@ def _void_note(invoice: Invoice, today: date, actor: str) -> IssuedInvoice:
         tax=-invoice.tax,
         total=-invoice.total,
         tax_rate=invoice.tax_rate,
-        items=items,
+        items=items,  # each at its invoice line's rate: the tax it cancels
         type=InvoiceType.CREDIT.value,
+        tax_treatment=invoice.tax_treatment,
     )
 
 

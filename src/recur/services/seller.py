@@ -16,6 +16,7 @@ from recur.services.identity_rules import (
     check_address,
     check_bic,
     check_iban,
+    check_logo_url,
     check_tax_id,
     optional_text,
 )
@@ -41,6 +42,7 @@ def update_seller(db: Database, spec: Seller, actor: str) -> Seller:
         bic=check_bic(spec.bic),
         bank_details=optional_text(spec.bank_details, "bank_details", BANK_DETAILS_LENGTH),
         footer=optional_text(spec.footer, "footer", FOOTER_LENGTH),
+        logo_url=check_logo_url(spec.logo_url),
     )
 
     def work(session: Session) -> Seller:

@@ -55,6 +55,7 @@ def seller(session: Session) -> Seller | None:
         bic=row.bic,
         bank_details=row.bank_details,
         footer=row.footer,
+        logo_url=row.logo_url,
     )
 
 
@@ -65,6 +66,6 @@ def save_seller(session: Session, settings: Seller) -> None:
         setattr(row, key, value)
     row.tax_id, row.registration = settings.tax_id, settings.registration
     row.iban, row.bic, row.bank_details = settings.iban, settings.bic, settings.bank_details
-    row.footer = settings.footer
+    row.footer, row.logo_url = settings.footer, settings.logo_url
     session.add(row)
     session.flush()

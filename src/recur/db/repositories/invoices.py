@@ -3,7 +3,7 @@ generation reads and keeps besides the documents (which db/billing_store.py writ
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +28,7 @@ from recur.db.repositories.utc import as_utc, as_utc_or_none
 from recur.db.rows import fetch_rows
 from recur.domain.accounts import AccountRef
 from recur.domain.catalogue import InvoiceSource, InvoiceStatus, InvoiceType
+from recur.domain.identity import buyer_of_record, seller_of_record
 from recur.domain.invoices import AccountTerms, SubscriptionState
 from recur.domain.issued import Invoice, InvoiceFilter, IssuedItem
 from recur.domain.pages import Page
@@ -92,6 +93,16 @@ def numbers(session: Session, invoice_ids: Sequence[int]) -> dict[int, str]:
         .order_by(InvoiceRow.id)
     )
     return dict(rows.tuples().all())
+
+
+def numbers_and_dates(session: Session, invoice_ids: Sequence[int]) -> list[tuple[str, date]]:
+    """The number and issue date of each of these invoices, in id order."""
+    rows = session.execute(
+        select(InvoiceRow.number, InvoiceRow.issue_date)
+        .where(InvoiceRow.id.in_(invoice_ids))
+        .order_by(InvoiceRow.id)
+    )
+    return list(rows.tuples().all())
 
 
 def open_balance(session: Session, account_id: int) -> Decimal:
@@ -243,6 +254,9 @@ def _invoice(row: InvoiceRow, items: tuple[IssuedItem, ...]) -> Invoice:
         status=row.status,
         paid_at=as_utc_or_none(row.paid_at),
         amount_paid=row.amount_paid,
+        tax_treatment=row.tax_treatment,
+        seller=None if row.seller is None else seller_of_record(row.seller),
+        buyer=None if row.buyer is None else buyer_of_record(row.buyer),
         account=AccountRef(row.account.id, row.account.name),
         created_at=as_utc(row.created_at),
     )
@@ -260,6 +274,7 @@ def _item(row: ItemRow) -> IssuedItem:
         proration=row.proration,
         amount=row.amount,
         taxable=row.taxable,
+        tax_rate=row.tax_rate,
         explanation=row.explanation,
         corrects_invoice_id=row.corrects_invoice_id,
         meter=row.meter,

@@ -8,8 +8,7 @@ from recur.domain.catalogue import InvoiceSource, InvoiceStatus, InvoiceType, Pa
 from recur.domain.errors import DomainError
 from recur.domain.issued import InvoiceFilter
 from recur.domain.users import User
-from recur.pdf import render_invoice_pdf
-from recur.services import accounts, delivery, invoicing, payments
+from recur.services import accounts, delivery, documents, invoicing, payments
 from recur.services.corrections import corrected_invoices
 from recur.web.auth import check_csrf, ctx, operator, viewer
 from recur.web.errors import found
@@ -90,12 +89,7 @@ def show_invoice(
 def invoice_pdf(request: Request, invoice_id: PageId, user: User = Depends(viewer)) -> Response:
     context = ctx(request)
     invoice = found(invoicing.get_invoice, context.db, invoice_id)
-    pdf = render_invoice_pdf(
-        invoice,
-        seller_name=context.settings.seller_name,
-        corrects=list(corrected_invoices(context.db, invoice).values()),
-        bill_to=accounts.get_account(context.db, invoice.account.id),
-    )
+    pdf = documents.document_pdf(context.db, invoice, context.settings.seller_name)
     return Response(
         pdf,
         media_type="application/pdf",

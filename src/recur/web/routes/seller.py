@@ -16,7 +16,16 @@ from recur.web.templating import flash, render
 
 router = APIRouter()
 
-TEXTS = ("legal_name", "tax_id", "registration", "iban", "bic", "bank_details", "footer")
+TEXTS = (
+    "legal_name",
+    "tax_id",
+    "registration",
+    "iban",
+    "bic",
+    "bank_details",
+    "footer",
+    "logo_url",
+)
 FIELDS = set(TEXTS) | address_fields("address")
 
 
@@ -39,6 +48,7 @@ def seller_save(request: Request, form: Posted, user: User = Depends(admin)) -> 
         bic=form.text("bic"),
         bank_details=form.text("bank_details"),
         footer=form.text("footer"),
+        logo_url=form.text("logo_url"),
     )
     try:
         seller.update_seller(ctx(request).db, spec, f"user:{user.email}")
