@@ -11,6 +11,7 @@ from recur.web.routes import (
     runs,
     seller,
     session,
+    statements,
     subscriptions,
     tokens,
     usage,
@@ -33,3 +34,4 @@ for module in (
     router.include_router(module.router)
 router.include_router(delivery.router)
 router.include_router(seller.router)
+router.include_router(statements.router)
