@@ -105,7 +105,7 @@ def _applications(session: Session, account_id: int, until: date) -> list[Statem
             EntryKind.CREDIT_APPLIED,
             currency,
             note_number,
-            f"Credit note {note_number} applied to {invoice_number}",
+            f"Applied to {invoice_number}",
             None,
             order=2,
             applied=Decimal(amount),
