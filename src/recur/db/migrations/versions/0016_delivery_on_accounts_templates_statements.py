@@ -95,8 +95,8 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_delivery_outbox_account_id"), table_name="delivery_outbox")
     op.drop_index("ix_delivery_outbox_due", table_name="delivery_outbox")
     with op.batch_alter_table("delivery_outbox") as batch:
-        batch.drop_constraint("ck_delivery_outbox_one_subject", type_="check")
-        batch.drop_constraint("fk_delivery_outbox_account_id_accounts", type_="foreignkey")
+        batch.drop_constraint(op.f("ck_delivery_outbox_one_subject"), type_="check")
+        batch.drop_constraint(op.f("fk_delivery_outbox_account_id_accounts"), type_="foreignkey")
         batch.drop_column("statement_to")
         batch.drop_column("statement_from")
         batch.drop_column("account_id")
