@@ -122,6 +122,8 @@ def test_bad_settings_and_addresses_are_refused_and_change_nothing(client: TestC
     _refused(client.patch(path, json={"cc_emails": ["nobody"]}), "invalid_cc_emails")
     _refused(client.patch(path, json={"billing_email": "a@b"}), "invalid_billing_email")
     assert client.patch(path, json={"auto_send": "yes"}).status_code == 422
+    _refused(client.patch(path, json={"cc_emails": None}), "null_field")
+    _refused(client.patch(path, json={"auto_send": None}), "null_field")
     many = [f"p{n}@acme.example" for n in range(11)]
     assert client.patch(path, json={"cc_emails": many}).status_code == 422
     _refused(
