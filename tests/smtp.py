@@ -12,7 +12,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from recur.db.session import Database
-from recur.services.delivery import MailSettingsSpec, update_mail_settings
+from recur.services.delivery import MailSettingsSpec, update_mail_settings, update_mail_template
 from recur.settings import Settings
 
 # What the services are given for the seller's name and the RECUR_SMTP_* defaults.
@@ -41,7 +41,7 @@ class MailServer:
         return "250 OK"
 
     def use_it(self, db: Database) -> None:
-        """Save the settings that send through this server."""
+        """Save the settings that send through this server, and documents' templates."""
         update_mail_settings(
             db,
             MailSettingsSpec(
@@ -51,12 +51,18 @@ class MailServer:
                 sender="billing@seller.example.com",
                 username=None,
                 password=None,
-                subject_template="{{ document }} {{ number }} for {{ account_name }}",
-                body_template="Total {{ total }}, due {{ due_date }}.",
             ),
             "test",
             ENV,
         )
+        for kind in ("invoice", "credit_note"):
+            update_mail_template(
+                db,
+                kind,
+                "{{ document }} {{ number }} for {{ account_name }}",
+                "Total {{ total }}, due {{ due_date }}.",
+                "test",
+            )
 
 
 def _free_port() -> int:

@@ -3,10 +3,13 @@
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.api.factories import account_body, created, option_id, set_today, subscription
 from tests.api.test_resources import API, error_of
+from tests.integration.factories import account
+from tests.integration.test_payments import credit_note, issue
 
 
 @pytest.fixture
@@ -136,3 +139,36 @@ def test_pay_in_full_and_void(client: TestClient, invoice: dict[str, Any]) -> No
         json={"amount": "1.00", "refunded_on": "2027-01-11"},
     )
     assert error_of(refused, 409) == "over_allocated"
+
+
+def test_a_credit_notes_application_and_refund_are_listed_and_undone(
+    client: TestClient, app: FastAPI
+) -> None:
+    db = app.state.ctx.db
+    acme = account(db)
+    note = credit_note(db, acme)  # -52.00
+    invoice = {"id": issue(db, acme, "124.00").id}
+    path = f"{API}/credit-notes/{note.id}"
+    assert client.post(
+        f"{path}/apply", json={"invoice_id": invoice["id"], "amount": "20.00"}
+    ).is_success
+    refund = {"amount": "12.00", "refunded_on": "2027-01-11", "reference": "R-1"}
+    assert client.post(f"{path}/refund", json=refund).is_success
+    uses = client.get(f"{path}/uses").json()
+    [application], [refunded] = uses["applications"], uses["refunds"]
+    assert (application["invoice_id"], application["amount"]) == (invoice["id"], "20.00")
+    assert (refunded["amount"], refunded["reference"]) == ("12.00", "R-1")
+
+    assert client.delete(f"{API}/credit-applications/{application['id']}").status_code == 204
+    assert client.get(f"{API}/invoices/{invoice['id']}").json()["amount_due"] == "124.00"
+    assert client.delete(f"{API}/refunds/{refunded['id']}").status_code == 204
+    assert client.get(f"{API}/invoices/{note.id}").json()["amount_remaining"] == "52.00"
+    assert client.get(f"{path}/uses").json() == {"applications": [], "refunds": []}
+
+    assert error_of(client.delete(f"{API}/credit-applications/{application['id']}"), 404) == (
+        "credit_application_not_found"
+    )
+    assert error_of(client.delete(f"{API}/refunds/{refunded['id']}"), 404) == "refund_not_found"
+    assert error_of(client.get(f"{API}/credit-notes/{invoice['id']}/uses"), 409) == (
+        "not_a_credit_note"
+    )

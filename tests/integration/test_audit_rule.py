@@ -42,6 +42,7 @@ from recur.services import (
     seller,
     sessions,
     sign_in,
+    statements,
     subscriptions,
     tokens,
     usage,
@@ -119,6 +120,25 @@ def _refund(db: Database) -> Call:
     return lambda: payments.refund_credit_note(db, note, refund, ACTOR, TODAY)
 
 
+def _undo_application(db: Database) -> Call:
+    acme, note = _credit_note(db)
+    payments.apply_credit_note(db, note, _one_time_invoice(db, acme), D("5.00"), ACTOR)
+    [used] = payments.credit_note_uses(db, note)[1]
+    return lambda: payments.undo_credit_application(db, used.id, ACTOR)
+
+
+def _undo_refund(db: Database) -> Call:
+    _, note = _credit_note(db)
+    payments.refund_credit_note(db, note, RefundSpec(D("1.00"), TODAY, "R-1"), ACTOR, TODAY)
+    [refund] = payments.credit_note_uses(db, note)[2]
+    return lambda: payments.undo_refund(db, refund.id, ACTOR)
+
+
+def _statement(db: Database) -> Call:
+    acme = _billed(db)[0]
+    return lambda: statements.send_statement(db, acme, START, TODAY, ACTOR)
+
+
 def _sign_out(db: Database) -> Call:
     _user(db)
     signed_in = sign_in.sign_in(db, "ann@example.com", PASSWORD, "127.0.0.1", sign_in.throttle(0))
@@ -143,7 +163,7 @@ def _seller(db: Database) -> Call:
 
 def _mail(db: Database) -> Call:
     spec = delivery.MailSettingsSpec(
-        "127.0.0.1", 2525, "starttls", "billing@example.com", None, None, "{{ number }}", "x"
+        "127.0.0.1", 2525, "starttls", "billing@example.com", None, None
     )
     return lambda: delivery.update_mail_settings(db, spec, ACTOR, ENV)
 
@@ -209,11 +229,12 @@ SCENARIOS: dict[Callable[..., Any], Scenario] = {
         lambda invoice: lambda: payments.void_invoice(db, invoice, ACTOR, TODAY)
     )(_billed(db)[2]),
     delivery.update_mail_settings: _mail,
-    delivery.update_account_delivery: lambda db: (
-        lambda acme: (
-            lambda: delivery.update_account_delivery(db, acme, "ap@example.com", [], True, ACTOR)
-        )
-    )(account(db)),
+    delivery.update_mail_template: lambda db: (
+        lambda: delivery.update_mail_template(db, "invoice", "{{ number }}", "Hello", ACTOR)
+    ),
+    payments.undo_credit_application: _undo_application,
+    payments.undo_refund: _undo_refund,
+    statements.send_statement: _statement,
     delivery.send_document: lambda db: (
         lambda invoice: lambda: delivery.send_document(db, invoice, ACTOR)
     )(_billed(db)[2]),

@@ -15,9 +15,10 @@ from sqlalchemy import func, select
 
 from recur.db.models import DeliveryOutbox
 from recur.db.session import Database
+from recur.domain.catalogue import CancelAt
 from recur.domain.delivery import Outcome
 from recur.domain.errors import InvalidInput
-from recur.services import delivery, invoicing
+from recur.services import accounts, delivery, invoicing, subscriptions
 from recur.services.billing_run import run_billing
 from recur.services.delivery import MailSettingsSpec
 from tests.integration.factories import account, product, subscribe
@@ -29,9 +30,12 @@ ACTOR = "test"
 
 def _automatic(db: Database, name: str = "Acme Ltd") -> int:
     acme = account(db, name)
-    delivery.update_account_delivery(
-        db, acme, "ap@acme.example.com", ["cfo@acme.example.com"], True, ACTOR
-    )
+    options = {
+        "billing_email": "ap@acme.example.com",
+        "cc_emails": ["cfo@acme.example.com"],
+        "auto_send": True,
+    }
+    accounts.update_account(db, acme, options, ACTOR)
     return acme
 
 
@@ -108,6 +112,8 @@ def test_a_refused_email_is_retried_later_and_logged_and_the_invoice_stays(
     assert [e.outcome for e in log] == [Outcome.QUEUED, Outcome.FAILED, Outcome.SENT]
     assert log[1].error is not None
     assert "refused by the test" in log[1].error
+    # The log numbers the tries of the e-mail: the send after the failure is a retry.
+    assert [(e.attempt, e.retry) for e in log] == [(None, False), (1, False), (2, True)]
 
 
 KILLED_BEFORE_SENDING = textwrap.dedent(
@@ -171,9 +177,7 @@ def test_send_and_resend_queue_one_email_each(db: Database, mail_server: MailSer
     delivery.deliver_due(db, ENV)
 
     first, second = mail_server.received
-    assert (
-        first.recipients == second.recipients == [delivery.account_delivery(db, acme).billing_email]
-    )
+    assert first.recipients == second.recipients == [accounts.get_account(db, acme).email]
     assert first.message["Message-ID"] != second.message["Message-ID"]
     outcomes = [e.outcome for e in delivery.deliveries(db, issued.id)]
     assert outcomes == [Outcome.QUEUED, Outcome.SENT, Outcome.QUEUED, Outcome.SENT]
@@ -187,8 +191,6 @@ def _spec(**changes: object) -> MailSettingsSpec:
         "sender": "billing@seller.example.com",
         "username": "relay",
         "password": "s3cret-password",
-        "subject_template": "{{ number }}",
-        "body_template": "{{ total }}",
     }
     return MailSettingsSpec(**{**values, **changes})  # type: ignore[arg-type]
 
@@ -203,9 +205,6 @@ def _spec(**changes: object) -> MailSettingsSpec:
         ({"security": "ssl"}, "invalid_security"),
         ({"sender": "billing"}, "invalid_sender"),
         ({"sender": "a@b.c, evil@x.y"}, "invalid_sender"),
-        ({"subject_template": "{{ number"}, "invalid_subject_template"),
-        ({"body_template": "{{ unknown_name }}"}, "invalid_body_template"),
-        ({"body_template": "{{ ''.__class__.__mro__ }}"}, "invalid_body_template"),
         ({"password": "x" * 501}, "invalid_password"),
     ],
 )
@@ -246,10 +245,59 @@ def test_bad_addresses_are_refused_and_change_nothing(
     db: Database, billing_email: str, cc: list[str], code: str
 ) -> None:
     acme = _automatic(db)
-    before = delivery.account_delivery(db, acme)
+    before = accounts.get_account(db, acme)
 
+    changes = {"billing_email": billing_email, "cc_emails": cc, "auto_send": False}
     with pytest.raises(InvalidInput) as refused:
-        delivery.update_account_delivery(db, acme, billing_email, cc, False, ACTOR)
+        accounts.update_account(db, acme, changes, ACTOR)
 
     assert refused.value.code == code
-    assert delivery.account_delivery(db, acme) == before
+    assert accounts.get_account(db, acme) == before
+
+
+def test_each_kind_of_document_is_sent_with_its_own_templates(
+    db: Database, mail_server: MailServer
+) -> None:
+    mail_server.use_it(db)
+    delivery.update_mail_template(
+        db, "credit_note", "Credit {{ number }}", "You are owed {{ total }}.", ACTOR
+    )
+    acme = _automatic(db)
+    sub = subscribe(db, acme, product(db, unit_price="31.00"), date(2027, 1, 1))
+    invoicing.generate_for_account(db, acme, [sub], date(2027, 1, 1), ACTOR)
+    subscriptions.cancel_subscription(db, sub, CancelAt.NOW, date(2027, 1, 11), ACTOR)
+    [note] = invoicing.generate_for_account(db, acme, [sub], date(2027, 1, 11), ACTOR).invoices
+
+    assert delivery.deliver_due(db, ENV).sent == 2
+
+    invoice_mail, note_mail = mail_server.received
+    assert invoice_mail.message["Subject"].startswith("Invoice INV-")
+    assert note_mail.message["Subject"] == f"Credit {note.number}"
+    body = note_mail.message.get_body(("plain",)).get_content()
+    assert body.strip() == f"You are owed -€{-note.total:,.2f}."
+
+
+@pytest.mark.parametrize(
+    ("kind", "subject", "body", "code", "words"),
+    [
+        ("invoice", "{{ number", "x", "invalid_subject", "not a valid template"),
+        ("invoice", "{{ number }}", "{{ unknown_name }}", "invalid_body", "unknown placeholder"),
+        ("invoice", "{{ number }}", "{{ ''.__class__.__mro__ }}", "invalid_body", "template"),
+        ("statement", "{{ number }}", "x", "invalid_subject", "'number' is undefined"),
+        ("credit_note", " ", "x", "missing_subject", "must not be empty"),
+        ("invoice", "x", "y" * 10_001, "invalid_body", "at most 10000"),
+        ("receipt", "x", "y", "invalid_kind", "kind"),
+    ],
+)
+def test_bad_templates_are_refused_with_a_clear_error_and_change_nothing(
+    db: Database, kind: str, subject: str, body: str, code: str, words: str
+) -> None:
+    delivery.update_mail_template(db, "invoice", "Saved {{ number }}", "Saved body", ACTOR)
+    before = delivery.mail_templates(db)
+
+    with pytest.raises(InvalidInput) as refused:
+        delivery.update_mail_template(db, kind, subject, body, ACTOR)
+
+    assert refused.value.code == code
+    assert words in refused.value.message
+    assert delivery.mail_templates(db) == before

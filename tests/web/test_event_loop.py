@@ -34,6 +34,8 @@ LOOP_SAFE = {
     "recur.api.deps.require_admin",
     "recur.api.accounts.account_pending",  # db/loop_reads.py; large previews in a thread
     "recur.api.invoices.invoice_pdf",  # reads and renders in the thread pool
+    "recur.api.delivery.account_statement",  # the same
+    "recur.web.routes.statements.statement_pdf",  # the same
     "recur.web.auth.check_csrf",  # awaits the form
     "recur.web.posted.posted_form",
     "fastapi.security.http.HTTPBearer",

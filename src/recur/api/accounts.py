@@ -32,6 +32,8 @@ _NOT_NULL = {"name", "email", "currency", "partial_charges", "invoice_grouping"}
     "tax_rate",
     "status",
     "tax_treatment",
+    "cc_emails",
+    "auto_send",
 }
 
 

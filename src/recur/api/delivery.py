@@ -1,23 +1,33 @@
-"""Delivery by e-mail: send a document, its delivery log, accounts' delivery options
-and the SMTP settings (admins only). docs/delivery.md."""
+"""Delivery by e-mail: send a document or a statement of account, their delivery logs,
+the e-mail templates and the SMTP settings (admins only). docs/delivery.md."""
 
-from fastapi import APIRouter
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
 
 from recur.api.deps import Admin, Caller, Ctx
 from recur.api.errors import ApiRoute, documented
+from recur.api.openapi import file_response
 from recur.api.params import IdPath
 from recur.api.schemas import (
-    AccountDeliveryIn,
-    AccountDeliveryOut,
     DeliveryOut,
     MailSettingsIn,
     MailSettingsOut,
+    MailTemplateIn,
+    MailTemplateOut,
     SendOut,
+    StatementSendIn,
 )
-from recur.domain.delivery import AccountDelivery, MailSettings
-from recur.services import delivery
+from recur.domain.delivery import DeliveryEvent, MailSettings, MailTemplate
+from recur.services import delivery, statements
 
 router = APIRouter(tags=["delivery"], route_class=ApiRoute)
+
+PeriodFrom = Annotated[date, Query(alias="from", description="The period's first day")]
+PeriodTo = Annotated[date, Query(alias="to", description="The period's last day")]
 
 
 @router.post(
@@ -43,54 +53,119 @@ def send_invoice(invoice_id: IdPath, ctx: Ctx, caller: Caller) -> SendOut:
     responses=documented(404),
 )
 def invoice_deliveries(invoice_id: IdPath, ctx: Ctx) -> list[DeliveryOut]:
-    """Every e-mail of the document: queued, sent or failed, and to whom."""
-    return [
-        DeliveryOut(
-            outbox_id=e.outbox_id,
-            outcome=e.outcome.value,
-            at=e.at,
-            recipients=e.recipients,
-            error=e.error,
-        )
-        for e in delivery.deliveries(ctx.db, invoice_id)
-    ]
+    """Each queueing and each attempt; `attempt` > 1 is a retry after a failure."""
+    return [_event(e) for e in delivery.deliveries(ctx.db, invoice_id)]
 
 
 @router.get(
-    "/accounts/{account_id}/delivery",
-    operation_id="get_account_delivery",
-    summary="Get an account's delivery options",
-    response_model=AccountDeliveryOut,
+    "/accounts/{account_id}/statement",
+    response_class=Response,
+    summary="An account's statement as PDF",
+    operation_id="account_statement_pdf",
+    responses={
+        200: file_response(
+            "application/pdf",
+            "The statement as PDF",
+            'inline; filename="statement-12-2027-01-01-2027-03-31.pdf"',
+        ),
+        **documented(404),
+    },
+)
+async def account_statement(
+    account_id: IdPath, ctx: Ctx, period_from: PeriodFrom, period_to: PeriodTo
+) -> Response:
+    """Opening balance, the period's documents, payments, refunds and credit notes
+    applied with the running balance, and the closing balance, per currency."""
+    pdf = await run_in_threadpool(
+        statements.statement_pdf,
+        ctx.db,
+        account_id,
+        period_from,
+        period_to,
+        ctx.settings.seller_name,
+    )
+    name = f"statement-{account_id}-{period_from.isoformat()}-{period_to.isoformat()}.pdf"
+    headers = {"Content-Disposition": f'inline; filename="{name}"'}
+    return Response(pdf, media_type="application/pdf", headers=headers)
+
+
+@router.post(
+    "/accounts/{account_id}/statement/send",
+    status_code=202,
+    response_model=SendOut,
+    summary="E-mail an account's statement",
+    operation_id="send_account_statement",
+    responses=documented(403, 404),
+)
+def send_statement(account_id: IdPath, body: StatementSendIn, ctx: Ctx, caller: Caller) -> SendOut:
+    """Queue an e-mail of the statement over `from`..`to`, its PDF attached, to the
+    account's e-mail with its CC addresses."""
+    queued = statements.send_statement(
+        ctx.db, account_id, body.period_from, body.period_to, caller.actor
+    )
+    return SendOut(outbox_id=queued, status="queued")
+
+
+@router.get(
+    "/accounts/{account_id}/statement/deliveries",
+    response_model=list[DeliveryOut],
+    summary="The delivery log of an account's statements",
+    operation_id="account_statement_deliveries",
     responses=documented(404),
 )
-def account_delivery(account_id: IdPath, ctx: Ctx) -> AccountDeliveryOut:
-    """Where the account's documents are e-mailed and whether they are sent when issued."""
-    return _options(delivery.account_delivery(ctx.db, account_id))
+def statement_deliveries(account_id: IdPath, ctx: Ctx) -> list[DeliveryOut]:
+    """Each queueing and each attempt; `attempt` > 1 is a retry after a failure."""
+    return [_event(e) for e in delivery.statement_deliveries(ctx.db, account_id)]
+
+
+def _event(event: DeliveryEvent) -> DeliveryOut:
+    return DeliveryOut(
+        outbox_id=event.outbox_id,
+        outcome=event.outcome.value,
+        at=event.at,
+        recipients=event.recipients,
+        error=event.error,
+        attempt=event.attempt,
+        retry=event.retry,
+    )
+
+
+@router.get(
+    "/mail-templates",
+    response_model=list[MailTemplateOut],
+    summary="The e-mail templates",
+    operation_id="list_mail_templates",
+    responses=documented(403),
+)
+def mail_templates(ctx: Ctx, _admin: Admin) -> list[MailTemplateOut]:
+    """Subject and body of each kind of e-mail (`invoice`, `credit_note`, `statement`)
+    with the placeholders it may use."""
+    return [_template(t) for t in delivery.mail_templates(ctx.db).values()]
 
 
 @router.put(
-    "/accounts/{account_id}/delivery",
-    operation_id="update_account_delivery",
-    summary="Set an account's delivery options",
-    response_model=AccountDeliveryOut,
-    responses=documented(403, 404),
+    "/mail-templates/{kind}",
+    response_model=MailTemplateOut,
+    summary="Replace one kind of e-mail's templates",
+    operation_id="update_mail_template",
+    responses=documented(403),
 )
-def update_account_delivery(
-    account_id: IdPath, body: AccountDeliveryIn, ctx: Ctx, caller: Caller
-) -> AccountDeliveryOut:
-    """The billing e-mail (null: the account's own), copies, and automatic sending."""
-    updated = delivery.update_account_delivery(
-        ctx.db, account_id, body.billing_email, body.cc_emails, body.auto_send, caller.actor
+def update_mail_template(
+    kind: str, body: MailTemplateIn, ctx: Ctx, admin: Admin
+) -> MailTemplateOut:
+    """Both templates are checked first: an unknown placeholder or a syntax error is
+    refused (`422`) and nothing changes."""
+    return _template(
+        delivery.update_mail_template(ctx.db, kind, body.subject, body.body, admin.actor)
     )
-    return _options(updated)
 
 
-def _options(options: AccountDelivery) -> AccountDeliveryOut:
-    return AccountDeliveryOut(
-        account_id=options.account_id,
-        billing_email=options.billing_email,
-        cc_emails=list(options.cc_emails),
-        auto_send=options.auto_send,
+def _template(template: MailTemplate) -> MailTemplateOut:
+    return MailTemplateOut(
+        kind=template.kind.value,
+        subject=template.subject,
+        body=template.body,
+        placeholders=template.placeholders,
     )
 
 
@@ -127,6 +202,4 @@ def _settings(settings: MailSettings) -> MailSettingsOut:
         sender=settings.sender,
         username=settings.username,
         password_set=settings.has_password,
-        subject_template=settings.subject_template,
-        body_template=settings.body_template,
     )

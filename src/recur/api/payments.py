@@ -16,6 +16,7 @@ from recur.api.schemas import (
     AgingOut,
     BalanceOut,
     CreditApplyIn,
+    CreditNoteUsesOut,
     InvoiceOut,
     ListOut,
     PaymentIn,
@@ -165,6 +166,56 @@ def refund_credit_note(
             payments.refund_credit_note(ctx.db, credit_note_id, spec, caller.actor, today), today
         ),
     )
+
+
+@router.get(
+    "/credit-notes/{credit_note_id}/uses",
+    response_model=CreditNoteUsesOut,
+    summary="Where a credit note went",
+    operation_id="credit_note_uses",
+    responses=documented(404),
+)
+def credit_note_uses(credit_note_id: IdPath, ctx: Ctx) -> CreditNoteUsesOut:
+    """The invoices it was applied to and its refunds, oldest first, each with the id
+    that undoes it."""
+    return present.credit_note_uses(*payments.credit_note_uses(ctx.db, credit_note_id))
+
+
+@router.delete(
+    "/credit-applications/{application_id}",
+    status_code=204,
+    summary="Undo a credit note's application",
+    operation_id="undo_credit_application",
+    responses=documented(403, 404, 409),
+)
+def undo_credit_application(
+    application_id: IdPath, request: Request, ctx: Ctx, caller: Caller, key: IdempotencyKey = None
+) -> Response:
+    """The invoice is open again by the amount and the credit note has it left; the
+    application of a void's credit note is refused (`409`)."""
+
+    def undo() -> None:
+        payments.undo_credit_application(ctx.db, application_id, caller.actor)
+
+    return respond(ctx, request, caller, key, None, 204, undo)
+
+
+@router.delete(
+    "/refunds/{refund_id}",
+    status_code=204,
+    summary="Undo a credit note's refund",
+    operation_id="undo_refund",
+    responses=documented(403, 404),
+)
+def undo_refund(
+    refund_id: IdPath, request: Request, ctx: Ctx, caller: Caller, key: IdempotencyKey = None
+) -> Response:
+    """The credit note has the amount left again."""
+
+    def undo() -> None:
+        payments.undo_refund(ctx.db, refund_id, caller.actor)
+
+    return respond(ctx, request, caller, key, None, 204, undo)
 
 
 @router.post(

@@ -13,12 +13,12 @@ from recur.domain.charges import PRORATION_PLACES, Charge
 from recur.domain.forecast_jobs import ForecastJob
 from recur.domain.identity import Address, Buyer, Seller
 from recur.domain.invoices import PendingInvoice, TaxLine
-from recur.domain.issued import IssuedInvoice, IssuedItem, issued_item
+from recur.domain.issued import Invoice, IssuedInvoice, IssuedItem, issued_item
 from recur.domain.metrics import MonthFigure
 from recur.domain.money import to_money, to_price
 from recur.domain.pages import Page
 from recur.domain.products import PricingOption, Product
-from recur.domain.receivables import Aging, AgingRow, Balance, Payment
+from recur.domain.receivables import Aging, AgingRow, Allocation, Balance, Payment, Refund
 from recur.domain.subscriptions import Subscription, SubscriptionChange
 from recur.domain.usage import quantity_text
 from recur.services.metrics import Metrics
@@ -98,6 +98,9 @@ def account(item: Account) -> s.AccountOut:
         tax_id=item.tax_id,
         tax_treatment=item.tax_treatment,
         tax_exemption_reason=item.tax_exemption_reason,
+        billing_email=item.billing_email,
+        cc_emails=list(item.cc_emails),
+        auto_send=item.auto_send,
     )
 
 
@@ -293,6 +296,33 @@ def payment(item: Payment) -> s.PaymentOut:
         created_by=item.created_by,
         created_at=item.created_at,
         undone_at=item.undone_at,
+    )
+
+
+def credit_note_uses(
+    note: Invoice, applications: list[Allocation], refunds: list[Refund]
+) -> s.CreditNoteUsesOut:
+    currency = note.currency
+    return s.CreditNoteUsesOut(
+        applications=[
+            s.CreditApplicationOut(
+                id=a.id,
+                invoice_id=a.invoice_id,
+                invoice_number=a.invoice_number,
+                amount=money(a.amount, currency),
+                applied_at=a.created_at,
+            )
+            for a in applications
+        ],
+        refunds=[
+            s.RefundOut(
+                id=f.id,
+                amount=money(f.amount, currency),
+                refunded_on=f.refunded_on,
+                reference=f.reference,
+            )
+            for f in refunds
+        ],
     )
 
 

@@ -231,6 +231,13 @@ class AddressOut(BaseModel):
 
 TaxId = Annotated[str | None, Field(max_length=identity_rules.TAX_ID_LENGTH)]
 Reason = Annotated[str | None, Field(max_length=identity_rules.REASON_LENGTH)]
+BillingEmail = Annotated[
+    str | None, Field(max_length=rules.EMAIL_LENGTH, description="null: the account's email")
+]
+CcEmails = Annotated[
+    list[Annotated[str, NotEmpty, Field(max_length=rules.EMAIL_LENGTH)]],
+    Field(max_length=rules.MAX_CC),
+]
 
 
 class AccountIn(Input):
@@ -246,6 +253,9 @@ class AccountIn(Input):
     tax_id: TaxId = None
     tax_treatment: TaxTreatment = TaxTreatment.STANDARD
     tax_exemption_reason: Reason = Field(None, description="Required when tax_treatment is exempt")
+    billing_email: BillingEmail = None
+    cc_emails: CcEmails = []
+    auto_send: Flag = False
 
 
 class AccountPatch(Input):
@@ -264,6 +274,9 @@ class AccountPatch(Input):
     tax_id: TaxId = None
     tax_treatment: TaxTreatment | None = None
     tax_exemption_reason: Reason = None
+    billing_email: BillingEmail = None
+    cc_emails: CcEmails | None = None
+    auto_send: Flag | None = None
 
 
 class AccountOut(BaseModel):
@@ -281,6 +294,9 @@ class AccountOut(BaseModel):
     tax_id: str | None
     tax_treatment: TaxTreatment
     tax_exemption_reason: str | None
+    billing_email: str | None
+    cc_emails: list[str]
+    auto_send: bool
 
 
 # --- subscriptions ------------------------------------------------------------------------
@@ -558,6 +574,26 @@ class VoidOut(BaseModel):
     credit_note: InvoiceOut
 
 
+class CreditApplicationOut(BaseModel):
+    id: int = Field(description="`DELETE /credit-applications/{id}` undoes it")
+    invoice_id: int
+    invoice_number: str
+    amount: Amount
+    applied_at: datetime
+
+
+class RefundOut(BaseModel):
+    id: int = Field(description="`DELETE /refunds/{id}` undoes it")
+    amount: Amount
+    refunded_on: date
+    reference: str
+
+
+class CreditNoteUsesOut(BaseModel):
+    applications: list[CreditApplicationOut]
+    refunds: list[RefundOut]
+
+
 class BalanceOut(BaseModel):
     currency: str
     invoiced_due: Amount
@@ -641,23 +677,6 @@ class StatusOut(BaseModel):
 # --- delivery by e-mail (docs/delivery.md) ------------------------------------------------
 
 
-class AccountDeliveryIn(Input):
-    """`billing_email` null: the account's own e-mail."""
-
-    billing_email: Annotated[str | None, Field(max_length=rules.EMAIL_LENGTH)] = None
-    cc_emails: Annotated[
-        list[Annotated[str, NotEmpty, Field(max_length=rules.EMAIL_LENGTH)]], Field(max_length=10)
-    ] = []
-    auto_send: Annotated[bool, Strict()] = False
-
-
-class AccountDeliveryOut(BaseModel):
-    account_id: int
-    billing_email: str
-    cc_emails: list[str]
-    auto_send: bool
-
-
 class MailSettingsIn(Input):
     """`password` absent or null keeps the saved one; "" removes it."""
 
@@ -667,8 +686,6 @@ class MailSettingsIn(Input):
     sender: Annotated[str, NotEmpty, Field(max_length=rules.EMAIL_LENGTH)]
     username: Annotated[str | None, Field(max_length=rules.EMAIL_LENGTH)] = None
     password: Annotated[str | None, Field(max_length=500)] = None
-    subject_template: Annotated[str, NotEmpty, Field(max_length=10_000)]
-    body_template: Annotated[str, NotEmpty, Field(max_length=10_000)]
 
 
 class MailSettingsOut(BaseModel):
@@ -680,8 +697,6 @@ class MailSettingsOut(BaseModel):
     sender: str
     username: str | None
     password_set: bool
-    subject_template: str
-    body_template: str
 
 
 class SellerIn(Input):
@@ -725,6 +740,25 @@ class DeliveryOut(BaseModel):
     at: datetime
     recipients: str | None
     error: str | None
+    attempt: int | None = Field(description="The try's number for its queued e-mail")
+    retry: bool = Field(description="A try after a failure")
+
+
+class MailTemplateIn(Input):
+    subject: Annotated[str, Field(max_length=10_000)]
+    body: Annotated[str, Field(max_length=10_000)]
+
+
+class MailTemplateOut(BaseModel):
+    kind: str = Field(examples=["invoice", "credit_note", "statement"])
+    subject: str
+    body: str
+    placeholders: list[str]
+
+
+class StatementSendIn(Input):
+    period_from: Day = Field(alias="from")
+    period_to: Day = Field(alias="to")
 
 
 class MonthAmountOut(BaseModel):

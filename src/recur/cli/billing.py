@@ -1,12 +1,13 @@
 """`recur db upgrade`, `demo`, `billing run`, `pending`, `generate`, `invoices`, `invoice`."""
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
 import typer
 
-from recur.cli import payments
+from recur.cli import delivery, payments
 from recur.cli.app import app, context, domain_errors
 from recur.cli.documents import print_items, totals, type_name
 from recur.cli.table import print_table, say
@@ -169,20 +170,33 @@ def invoices(
 @domain_errors
 def invoice(
     number: Annotated[
-        str, typer.Argument(help="Invoice number, e.g. INV-2027-000001 (or `void`).")
+        str,
+        typer.Argument(
+            help="Invoice number, e.g. INV-2027-000001 (or `void`, `send`, `deliveries`)."
+        ),
     ],
-    voided: Annotated[
-        str | None, typer.Argument(help="With `void`: the number of the invoice to void.")
+    target: Annotated[
+        str | None, typer.Argument(help="After a verb: the number of the document.")
     ] = None,
 ) -> None:
     """Show one invoice or credit note: its header, the invoices it corrects, its items.
-    `recur invoice void NUMBER` voids an invoice issued in error (a credit note cancels it)."""
-    if number == "void" and voided is not None:
-        payments.void(voided)
+    `recur invoice void NUMBER` voids an invoice issued in error (a credit note cancels it);
+    `recur invoice send NUMBER` queues its e-mail (send or resend);
+    `recur invoice deliveries NUMBER` shows its delivery log."""
+    verb = _VERBS.get(number)
+    if verb is not None and target is not None:
+        verb(target)
         return
     db = context().db
     inv = invoicing.get_invoice_by_number(db, number)
     _print_invoice(inv, list(corrected_invoices(db, inv).values()))
+
+
+_VERBS: dict[str, Callable[[str], None]] = {
+    "void": payments.void,
+    "send": delivery.send,
+    "deliveries": delivery.deliveries,
+}
 
 
 def _print_invoice(inv: Invoice, corrects: list[str]) -> None:

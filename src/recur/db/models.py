@@ -18,6 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     column,
+    false,
     func,
     literal,
     text,
@@ -126,6 +127,11 @@ class Account(Base):
         String(20), default=TaxTreatment.STANDARD, server_default=TaxTreatment.STANDARD.value
     )
     tax_exemption_reason: Mapped[str | None] = mapped_column(String(500))
+    # Where its documents go by e-mail (SPEC §17, docs/delivery.md): `billing_email`
+    # (None: `email`) with `cc_emails`; `auto_send` queues every document issued to it.
+    billing_email: Mapped[str | None] = mapped_column(String(320))
+    cc_emails: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    auto_send: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     subscriptions: Mapped[list["Subscription"]] = relationship(back_populates="account")
 
@@ -607,18 +613,6 @@ class UsageRecord(Base):
     invoice_item: Mapped[InvoiceItem | None] = relationship()
 
 
-class AccountDelivery(Base):
-    """How an account receives its documents by e-mail (docs/delivery.md); no row means
-    the account's own e-mail, no CC and no automatic sending."""
-
-    __tablename__ = "account_delivery"
-
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
-    billing_email: Mapped[str | None] = mapped_column(String(320))  # None: the account's e-mail
-    cc_emails: Mapped[list[str]] = mapped_column(JSON, default=list)
-    auto_send: Mapped[bool] = mapped_column(Boolean, default=False)
-
-
 class MailSettings(Base):
     """The SMTP server and the e-mail templates, edited by an admin; one row (id 1),
     absent until first saved (the RECUR_SMTP_* settings stand in until then)."""
@@ -637,8 +631,20 @@ class MailSettings(Base):
     sender: Mapped[str] = mapped_column(String(320))
     username: Mapped[str | None] = mapped_column(String(320))
     password: Mapped[str | None] = mapped_column(String(500))  # never shown back nor logged
-    subject_template: Mapped[str] = mapped_column(Text)
-    body_template: Mapped[str] = mapped_column(Text)
+
+
+class MailTemplate(Base):
+    """The subject and body of one kind of e-mail, edited by an admin; no row: the
+    default (domain/delivery.py)."""
+
+    __tablename__ = "mail_templates"
+    __table_args__ = (
+        CheckConstraint("kind IN ('invoice', 'credit_note', 'statement')", name="kind"),
+    )
+
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
 
 
 class SellerSettings(Base):
@@ -673,6 +679,11 @@ class DeliveryOutbox(Base):
     __tablename__ = "delivery_outbox"
     __table_args__ = (
         CheckConstraint("status IN ('queued', 'sent')", name="status"),
+        # A document, or a statement of account (an account and a period).
+        CheckConstraint(
+            "(invoice_id IS NULL) = (statement_from IS NOT NULL AND statement_to IS NOT NULL)",
+            name="one_subject",
+        ),
         # What the worker claims: queued rows by when they are next due.
         Index(
             "ix_delivery_outbox_due",
@@ -683,7 +694,10 @@ class DeliveryOutbox(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    statement_from: Mapped[date | None] = mapped_column(Date)
+    statement_to: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(10), server_default="queued")
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")
     next_attempt_at: Mapped[datetime] = mapped_column(
@@ -702,7 +716,7 @@ class DeliveryAttempt(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     outbox_id: Mapped[int] = mapped_column(ForeignKey("delivery_outbox.id"))
-    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
     outcome: Mapped[str] = mapped_column(String(10))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     recipients: Mapped[str | None] = mapped_column(Text)

@@ -33,10 +33,23 @@ class Account:
     tax_id: str | None = None
     tax_treatment: str = TaxTreatment.STANDARD.value  # a TaxTreatment value
     tax_exemption_reason: str | None = None  # set exactly when exempt
+    # Delivery by e-mail (SPEC §17): to `billing_email` (None: `email`) with `cc_emails`;
+    # `auto_send` queues every document issued to it.
+    billing_email: str | None = None
+    cc_emails: tuple[str, ...] = ()
+    auto_send: bool = False
 
     @property
     def ref(self) -> AccountRef:
         return AccountRef(self.id, self.name)
+
+    @property
+    def send_to(self) -> str:
+        return self.billing_email or self.email
+
+    @property
+    def recipients(self) -> tuple[str, ...]:
+        return (self.send_to, *self.cc_emails)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,15 +1,15 @@
-"""Delivery by e-mail, as plain values and rules: the SMTP settings, an account's
-delivery options, the outbox's entries and log, the retry rule and the templates.
+"""Delivery by e-mail, as plain values and rules: the SMTP settings, the outbox's
+entries and log, the retry rule and the templates.
 
 Templates are written by admins: they are rendered in Jinja's sandbox, with
-undefined names refused, and see only the values `template_values` gives them.
+undefined names refused, and see only the values of their kind (`PLACEHOLDERS`).
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, TemplateError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 
 from recur.domain.backoff import Backoff
@@ -28,14 +28,60 @@ class Outcome(StrEnum):
     FAILED = "failed"
 
 
-DEFAULT_SUBJECT = "{{ document }} {{ number }} from {{ seller }}"
-DEFAULT_BODY = """Dear {{ account_name }},
+class MailKind(StrEnum):
+    """What an e-mail carries; each kind has its own subject and body templates."""
 
-please find attached {{ document | lower }} {{ number }} of {{ issue_date }} \
-for {{ total }}{% if due_date %}, due on {{ due_date }}{% endif %}.
+    INVOICE = "invoice"
+    CREDIT_NOTE = "credit_note"
+    STATEMENT = "statement"
+
+
+@dataclass(frozen=True, slots=True)
+class MailTemplate:
+    kind: MailKind
+    subject: str
+    body: str
+
+    @property
+    def placeholders(self) -> list[str]:
+        return list(PLACEHOLDERS[self.kind])
+
+
+_DOCUMENT_SUBJECT = "{{ document }} {{ number }} from {{ seller }}"
+DEFAULT_TEMPLATES = {
+    MailKind.INVOICE: MailTemplate(
+        MailKind.INVOICE,
+        _DOCUMENT_SUBJECT,
+        """Dear {{ account_name }},
+
+please find attached invoice {{ number }} of {{ issue_date }} for {{ total }}, \
+due on {{ due_date }}.
 
 {{ seller }}
-"""
+""",
+    ),
+    MailKind.CREDIT_NOTE: MailTemplate(
+        MailKind.CREDIT_NOTE,
+        _DOCUMENT_SUBJECT,
+        """Dear {{ account_name }},
+
+please find attached credit note {{ number }} of {{ issue_date }} for {{ total }}.
+
+{{ seller }}
+""",
+    ),
+    MailKind.STATEMENT: MailTemplate(
+        MailKind.STATEMENT,
+        "Statement of account from {{ seller }}, {{ period_from }} to {{ period_to }}",
+        """Dear {{ account_name }},
+
+please find attached your statement of account from {{ period_from }} to \
+{{ period_to }}: closing balance {{ closing_balance }}.
+
+{{ seller }}
+""",
+    ),
+}
 
 # A failed e-mail is tried again after 1 minute, then 2, 4, … up to an hour, until sent.
 RETRY = Backoff(threshold=0, first_wait=60.0, longest_wait=3600.0)
@@ -49,8 +95,6 @@ class MailSettings:
     sender: str
     username: str | None
     password: str | None  # never shown back (see `shown`) nor logged
-    subject_template: str
-    body_template: str
 
     def __repr__(self) -> str:  # a repr may reach a log: it never carries the password
         return f"MailSettings({self.host}:{self.port}, {self.security}, from {self.sender})"
@@ -61,27 +105,16 @@ class MailSettings:
 
 
 @dataclass(frozen=True, slots=True)
-class AccountDelivery:
-    """Where an account's documents go: `billing_email` (its e-mail unless set) with
-    `cc_emails`; `auto_send` queues every document issued to it."""
-
-    account_id: int
-    billing_email: str
-    cc_emails: tuple[str, ...]
-    auto_send: bool
-
-    @property
-    def recipients(self) -> tuple[str, ...]:
-        return (self.billing_email, *self.cc_emails)
-
-
-@dataclass(frozen=True, slots=True)
 class OutboxEntry:
-    """A queued e-mail of a document, as the worker claimed it."""
+    """A queued e-mail, as the worker claimed it: of a document (`invoice_id`), or of
+    a statement of account (`account_id` over `statement_from`..`statement_to`)."""
 
     id: int
-    invoice_id: int
+    invoice_id: int | None
     attempts: int
+    account_id: int | None = None
+    statement_from: date | None = None
+    statement_to: date | None = None
 
     def message_id(self, sender: str) -> str:
         """The same Message-ID for every attempt: a resend after a crash between the
@@ -92,13 +125,19 @@ class OutboxEntry:
 
 @dataclass(frozen=True, slots=True)
 class DeliveryEvent:
-    """One line of a document's delivery log."""
+    """One line of a document's delivery log; `attempt` numbers the tries of one
+    queued e-mail (None for the queueing itself), so a try after a failure is a retry."""
 
     outbox_id: int
     outcome: Outcome
     at: datetime
     recipients: str | None
     error: str | None
+    attempt: int | None = None
+
+    @property
+    def retry(self) -> bool:
+        return self.attempt is not None and self.attempt > 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,10 +151,15 @@ class Delivered:
 _SANDBOX = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 
 
-def check_template(source: str, field: str) -> str:
-    """A template that compiles and uses only the documented values."""
+def check_template(source: str, field: str, kind: MailKind) -> str:
+    """A template that compiles and uses only the placeholders of its kind."""
     try:
-        _SANDBOX.from_string(source).render(SAMPLE_VALUES)
+        _SANDBOX.from_string(source).render(PLACEHOLDERS[kind])
+    except UndefinedError as error:
+        names = ", ".join(PLACEHOLDERS[kind])
+        raise InvalidInput(
+            f"invalid_{field}", f"{field} uses an unknown placeholder ({error}); use {names}"
+        ) from error
     except TemplateError as error:
         raise InvalidInput(
             f"invalid_{field}", f"{field} is not a valid template: {error}"
@@ -127,8 +171,7 @@ def render(source: str, values: dict[str, str]) -> str:
     return _SANDBOX.from_string(source).render(values)
 
 
-# The names a template may use, with an example of each (docs/delivery.md).
-SAMPLE_VALUES = {
+_DOCUMENT_VALUES = {
     "document": "Invoice",
     "number": "INV-2026-000001",
     "issue_date": "1 Feb 2026",
@@ -139,4 +182,16 @@ SAMPLE_VALUES = {
     "currency": "EUR",
     "account_name": "Acme",
     "seller": "Recur Cloud Services",
+}
+# The names each kind's templates may use, with an example of each (docs/delivery.md).
+PLACEHOLDERS: dict[MailKind, dict[str, str]] = {
+    MailKind.INVOICE: _DOCUMENT_VALUES,
+    MailKind.CREDIT_NOTE: _DOCUMENT_VALUES | {"document": "Credit note", "total": "-€120.00"},
+    MailKind.STATEMENT: {
+        "account_name": "Acme",
+        "seller": "Recur Cloud Services",
+        "period_from": "1 Jan 2026",
+        "period_to": "31 Mar 2026",
+        "closing_balance": "€120.00",
+    },
 }

@@ -30,6 +30,7 @@ from recur.services.identity_rules import (
 from recur.services.validation import (
     NAME_LENGTH,
     check_billing_day,
+    check_cc_emails,
     check_choice,
     check_currency,
     check_email,
@@ -55,6 +56,9 @@ class AccountSpec:
     tax_id: str | None = None
     tax_treatment: str = TaxTreatment.STANDARD.value
     tax_exemption_reason: str | None = None  # required when exempt
+    billing_email: str | None = None  # None or blank: `email`
+    cc_emails: tuple[str, ...] = ()
+    auto_send: bool = False
 
 
 # Options that move the billing schedule: changing them after a subscription has
@@ -81,6 +85,13 @@ def _validated(values: dict[str, Any]) -> dict[str, Any]:
         clean["billing_address"] = check_address(clean["billing_address"], "billing_address")
     if "tax_id" in clean:
         clean["tax_id"] = check_tax_id(clean["tax_id"])
+    if "billing_email" in clean:
+        email = clean["billing_email"]
+        clean["billing_email"] = check_email(email, "billing_email") if email else None
+    if "cc_emails" in clean:
+        clean["cc_emails"] = check_cc_emails(clean["cc_emails"])
+    if "auto_send" in clean and not isinstance(clean["auto_send"], bool):
+        raise InvalidInput("invalid_auto_send", "auto_send must be true or false")
     if "tax_exemption_reason" in clean:
         clean["tax_exemption_reason"] = optional_text(
             clean["tax_exemption_reason"], "tax_exemption_reason", REASON_LENGTH

@@ -1,4 +1,4 @@
-"""Delivery of invoices and credit notes by e-mail (docs/delivery.md).
+"""Delivery by e-mail of invoices, credit notes and statements (docs/delivery.md).
 
 Issuing a document for an account that sends automatically, or asking to send one,
 writes a row in the outbox in the same transaction. The delivery worker
@@ -13,7 +13,6 @@ with the same Message-ID, so the copy is recognisable as the same e-mail.
 
 import logging
 import smtplib
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -25,24 +24,27 @@ from recur import presentation as fmt
 from recur.db.audit import action, record
 from recur.db.repositories import accounts as stored_accounts
 from recur.db.repositories import delivery as stored
+from recur.db.repositories import identity as stored_identity
 from recur.db.repositories import invoices as stored_invoices
 from recur.db.session import Database
+from recur.domain.accounts import Account
+from recur.domain.catalogue import InvoiceType
 from recur.domain.delivery import (
-    DEFAULT_BODY,
-    DEFAULT_SUBJECT,
     RETRY,
-    AccountDelivery,
     Delivered,
     DeliveryEvent,
+    MailKind,
     MailSettings,
+    MailTemplate,
     OutboxEntry,
     Security,
     check_template,
     render,
 )
 from recur.domain.errors import InvalidInput, NotFound
+from recur.domain.identity import NO_SELLER
 from recur.domain.issued import Invoice
-from recur.services import documents
+from recur.services import documents, statements
 from recur.services.validation import (
     EMAIL_LENGTH,
     check_choice,
@@ -57,7 +59,6 @@ log = logging.getLogger("recur.delivery")
 HOST_LENGTH = 253
 PASSWORD_LENGTH = 500
 TEMPLATE_LENGTH = 10_000
-MAX_CC = 10
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,6 @@ class MailSettingsSpec:
     sender: str
     username: str | None
     password: str | None
-    subject_template: str
-    body_template: str
 
 
 def mail_settings(db: Database, env: Settings) -> MailSettings:
@@ -90,8 +89,6 @@ def _defaults(settings: Settings) -> MailSettings:
         sender=settings.mail_from,
         username=settings.smtp_user,
         password=password.get_secret_value() if password is not None else None,
-        subject_template=DEFAULT_SUBJECT,
-        body_template=DEFAULT_BODY,
     )
 
 
@@ -114,8 +111,6 @@ def update_mail_settings(
         "security": Security(check_choice(spec.security, Security, "security")),
         "sender": check_email(spec.sender, "sender"),
         "username": username,
-        "subject_template": _template(spec.subject_template, "subject_template"),
-        "body_template": _template(spec.body_template, "body_template"),
     }
 
     def work(session: Session) -> MailSettings:
@@ -141,60 +136,39 @@ def update_mail_settings(
     return db.run(work)
 
 
-def _template(source: str, field: str) -> str:
+def mail_templates(db: Database) -> dict[MailKind, MailTemplate]:
+    """Each kind of e-mail's subject and body: the saved ones, else the defaults."""
+    with db.read() as session:
+        return stored.mail_templates(session)
+
+
+@action
+def update_mail_template(
+    db: Database, kind: str, subject: str, body: str, actor: str
+) -> MailTemplate:
+    """Check both templates first (only the kind's placeholders): a refused edit changes
+    nothing."""
+    checked = MailKind(check_choice(kind, MailKind, "kind"))
+    template = MailTemplate(
+        checked, _template(subject, "subject", checked), _template(body, "body", checked)
+    )
+
+    def work(session: Session) -> MailTemplate:
+        stored.save_mail_template(session, template)
+        record(session, actor, "mail_template.updated", "mail_template", 0, kind=checked.value)
+        return template
+
+    return db.run(work)
+
+
+def _template(source: str, field: str, kind: MailKind) -> str:
     if not source.strip():
         raise InvalidInput(f"missing_{field}", f"{field} must not be empty")
     if len(source) > TEMPLATE_LENGTH:
         raise InvalidInput(
             f"invalid_{field}", f"{field} must be at most {TEMPLATE_LENGTH} characters"
         )
-    return check_template(source, field)
-
-
-def account_delivery(db: Database, account_id: int) -> AccountDelivery:
-    with db.read() as session:
-        return _options(session, account_id)
-
-
-def _options(session: Session, account_id: int) -> AccountDelivery:
-    options = stored.account_delivery(session, account_id)
-    if options is None:
-        raise NotFound("account_not_found", f"account {account_id} does not exist")
-    return options
-
-
-@action
-def update_account_delivery(
-    db: Database,
-    account_id: int,
-    billing_email: str | None,
-    cc_emails: Sequence[str],
-    auto_send: bool,
-    actor: str,
-) -> AccountDelivery:
-    """`billing_email` None or blank: the account's own e-mail."""
-    email = check_email(billing_email, "billing_email") if billing_email else None
-    if len(cc_emails) > MAX_CC:
-        raise InvalidInput("invalid_cc_emails", f"cc_emails must hold at most {MAX_CC} addresses")
-    cc = tuple(dict.fromkeys(check_email(address, "cc_emails") for address in cc_emails))
-
-    def work(session: Session) -> AccountDelivery:
-        if stored_accounts.lock_account(session, account_id) is None:
-            raise NotFound("account_not_found", f"account {account_id} does not exist")
-        stored.save_account_delivery(session, account_id, email, cc, auto_send)
-        record(
-            session,
-            actor,
-            "account.delivery_updated",
-            "account",
-            account_id,
-            billing_email=email,
-            cc_emails=list(cc),
-            auto_send=auto_send,
-        )
-        return _options(session, account_id)
-
-    return db.run(work)
+    return check_template(source, field, kind)
 
 
 @action
@@ -220,6 +194,14 @@ def deliveries(db: Database, invoice_id: int) -> list[DeliveryEvent]:
         return stored.log_of(session, invoice_id)
 
 
+def statement_deliveries(db: Database, account_id: int) -> list[DeliveryEvent]:
+    """The delivery log of the account's statements, oldest first."""
+    with db.read() as session:
+        if stored_accounts.get_account(session, account_id) is None:
+            raise NotFound("account_not_found", f"account {account_id} does not exist")
+        return stored.statement_log(session, account_id)
+
+
 def deliver_due(
     db: Database, env: Settings, now: datetime | None = None, limit: int = 100
 ) -> Delivered:
@@ -242,12 +224,9 @@ def _deliver_one(session: Session, env: Settings, now: datetime) -> bool | None:
     settings = stored.mail_settings(session) or _defaults(env)
     recipients: str | None = None
     try:
-        invoice = stored_invoices.by_id(session, entry.invoice_id)
-        assert invoice is not None  # the outbox row refers to it
-        options = _options(session, invoice.account.id)
-        recipients = ", ".join(options.recipients)
-        message = _message(session, settings, entry, invoice, options, env.seller_name)
-        mail.send(settings, message)
+        contents = _contents(session, entry, env.seller_name)
+        recipients = ", ".join(contents.account.recipients)
+        mail.send(settings, _message(session, settings, entry, contents))
     except (smtplib.SMTPException, OSError, InvalidInput) as error:
         reason = str(error) or type(error).__name__
         retry_at = now + RETRY.wait_after(entry.attempts)
@@ -260,17 +239,33 @@ def _deliver_one(session: Session, env: Settings, now: datetime) -> bool | None:
     return True
 
 
-def _message(
-    session: Session,
-    settings: MailSettings,
-    entry: OutboxEntry,
-    invoice: Invoice,
-    options: AccountDelivery,
-    seller: str,
-) -> EmailMessage:
+@dataclass(frozen=True)
+class Contents:
+    """What an e-mail carries: to whom, its kind's template values, its PDF."""
+
+    account: Account
+    kind: MailKind
+    values: dict[str, str]
+    pdf: bytes
+    filename: str
+
+
+def _contents(session: Session, entry: OutboxEntry, seller: str) -> Contents:
+    if entry.invoice_id is None:
+        return _statement_contents(session, entry, seller)
+    invoice = stored_invoices.by_id(session, entry.invoice_id)
+    assert invoice is not None  # the outbox row refers to it
     account = stored_accounts.get_account(session, invoice.account.id)
     assert account is not None
-    values = {
+    pdf = documents.render(documents.printed(session, invoice, seller))
+    kind = MailKind.CREDIT_NOTE if invoice.type == InvoiceType.CREDIT else MailKind.INVOICE
+    return Contents(
+        account, kind, _document_values(invoice, account, seller), pdf, f"{invoice.number}.pdf"
+    )
+
+
+def _document_values(invoice: Invoice, account: Account, seller: str) -> dict[str, str]:
+    return {
         "document": fmt.document_type(invoice.type),
         "number": invoice.number,
         "issue_date": fmt.day(invoice.issue_date),
@@ -282,17 +277,48 @@ def _message(
         "account_name": account.name,
         "seller": seller,
     }
+
+
+def _statement_contents(session: Session, entry: OutboxEntry, seller: str) -> Contents:
+    from recur.pdf.statement import render_statement_pdf  # loading WeasyPrint takes a while
+
+    # A statement's row names its account and period (the table's CHECK).
+    assert entry.account_id is not None
+    assert entry.statement_from is not None
+    assert entry.statement_to is not None
+    account = stored_accounts.get_account(session, entry.account_id)
+    assert account is not None
+    period = (entry.statement_from, entry.statement_to)
+    found = statements.statement_in(session, account, period)
+    named = statements.named(stored_identity.seller(session) or NO_SELLER, seller)
+    closing = ", ".join(fmt.money(part.closing, part.currency) for part in found.currencies)
+    values = {
+        "account_name": account.name,
+        "seller": named.legal_name,
+        "period_from": fmt.day(period[0]),
+        "period_to": fmt.day(period[1]),
+        "closing_balance": closing or fmt.money(0, account.currency),
+    }
+    pdf = render_statement_pdf(found, account, named)
+    filename = f"statement-{period[0].isoformat()}-{period[1].isoformat()}.pdf"
+    return Contents(account, MailKind.STATEMENT, values, pdf, filename)
+
+
+def _message(
+    session: Session, settings: MailSettings, entry: OutboxEntry, contents: Contents
+) -> EmailMessage:
+    template = stored.mail_templates(session)[contents.kind]
+    account = contents.account
     message = EmailMessage()
     # One line: a template's line break must not start a header of its own.
-    message["Subject"] = " ".join(render(settings.subject_template, values).split())
+    message["Subject"] = " ".join(render(template.subject, contents.values).split())
     message["From"] = settings.sender
-    message["To"] = options.billing_email
-    if options.cc_emails:
-        message["Cc"] = ", ".join(options.cc_emails)
+    message["To"] = account.send_to
+    if account.cc_emails:
+        message["Cc"] = ", ".join(account.cc_emails)
     message["Message-ID"] = entry.message_id(settings.sender)
-    message.set_content(render(settings.body_template, values))
-    pdf = documents.render(documents.printed(session, invoice, seller))
+    message.set_content(render(template.body, contents.values))
     message.add_attachment(
-        pdf, maintype="application", subtype="pdf", filename=f"{invoice.number}.pdf"
+        contents.pdf, maintype="application", subtype="pdf", filename=contents.filename
     )
     return message

@@ -176,6 +176,21 @@ def settlements(db: Database, document_id: int) -> tuple[list[r.Allocation], lis
         return books.allocations_of(session, document_id), books.refunds_of(session, document_id)
 
 
+def credit_note_uses(
+    db: Database, credit_note_id: int
+) -> tuple[Invoice, list[r.Allocation], list[r.Refund]]:
+    """The credit note, the invoices it was applied to and its refunds, oldest first."""
+    with db.read() as session:
+        note = stored.by_id(session, credit_note_id)
+        if note is None:
+            raise NotFound("invoice_not_found", f"invoice {credit_note_id} does not exist")
+        if note.type != InvoiceType.CREDIT:
+            raise Conflict("not_a_credit_note", f"{note.number} is not a credit note")
+        allocations = books.allocations_of(session, credit_note_id)
+        refunds = books.refunds_of(session, credit_note_id)
+    return note, [a for a in allocations if a.credit_note_id == credit_note_id], refunds
+
+
 # --- credit notes ----------------------------------------------------------------------------
 
 
@@ -235,6 +250,70 @@ def refund_credit_note(
 
     db.run(work)
     return _invoice(db, credit_note_id)
+
+
+@action
+def undo_credit_application(db: Database, allocation_id: int, actor: str) -> Invoice:
+    """Take back a credit note's application: the invoice is open again by as much and
+    the credit note has it left; answers the credit note. A void's is refused."""
+
+    def work(session: Session) -> int:
+        found = books.credit_application(session, allocation_id)
+        if found is None:
+            raise NotFound(
+                "credit_application_not_found",
+                f"credit note application {allocation_id} does not exist",
+            )
+        note_id, invoice_id, amount = found
+        documents = _locked(session, [note_id, invoice_id])
+        # Read again under the documents' locks, which any other undo of it takes first.
+        if books.credit_application(session, allocation_id) is None:
+            raise NotFound(
+                "credit_application_not_found",
+                f"credit note application {allocation_id} does not exist",
+            )
+        invoice = documents[invoice_id]
+        if invoice.status == InvoiceStatus.VOID:
+            raise Conflict(
+                "invoice_void", f"{invoice.number} is void: its credit note stays applied"
+            )
+        now = datetime.now(UTC)
+        books.delete_allocation(session, allocation_id)
+        _settle(session, invoice, -amount, now)
+        _settle(session, documents[note_id], amount, now)
+        record(
+            session,
+            actor,
+            "credit_note.application_undone",
+            "invoice",
+            note_id,
+            invoice_id=invoice_id,
+            amount=str(amount),
+        )
+        return note_id
+
+    return _invoice(db, db.run(work))
+
+
+@action
+def undo_refund(db: Database, refund_id: int, actor: str) -> Invoice:
+    """Take back a refund recorded in error: the credit note has it left again; answers
+    the credit note."""
+
+    def work(session: Session) -> int:
+        found = books.refund(session, refund_id)
+        if found is None:
+            raise NotFound("refund_not_found", f"refund {refund_id} does not exist")
+        note_id, amount = found
+        note = _locked(session, [note_id])[note_id]
+        if books.refund(session, refund_id) is None:  # undone while we waited for the lock
+            raise NotFound("refund_not_found", f"refund {refund_id} does not exist")
+        books.delete_refund(session, refund_id)
+        _settle(session, note, amount, datetime.now(UTC))
+        record(session, actor, "credit_note.refund_undone", "invoice", note_id, amount=str(amount))
+        return note_id
+
+    return _invoice(db, db.run(work))
 
 
 # --- voids ------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ with the same code and message. Each failure names its field.
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -34,6 +35,7 @@ REFERENCE_LENGTH = 200  # a payment's or refund's reference
 MAX_ALLOCATIONS = 1000  # invoices one payment may settle
 NAME_LENGTH = 200
 EMAIL_LENGTH = 320
+MAX_CC = 10  # an account's CC addresses
 
 # --- numbers as people type them ----------------------------------------------------------
 
@@ -271,3 +273,10 @@ def check_email(value: str, field: str) -> str:
             f"invalid_{field}", f"{field} must be an e-mail address like name@example.com"
         )
     return email
+
+
+def check_cc_emails(values: Sequence[str]) -> tuple[str, ...]:
+    """Each address checked, at most MAX_CC, duplicates dropped (first kept)."""
+    if len(values) > MAX_CC:
+        raise InvalidInput("invalid_cc_emails", f"cc_emails must hold at most {MAX_CC} addresses")
+    return tuple(dict.fromkeys(check_email(address, "cc_emails") for address in values))

@@ -37,6 +37,9 @@ def _record(row: AccountRow) -> Account:
         tax_id=row.tax_id,
         tax_treatment=row.tax_treatment,
         tax_exemption_reason=row.tax_exemption_reason,
+        billing_email=row.billing_email,
+        cc_emails=tuple(row.cc_emails),
+        auto_send=row.auto_send,
     )
 
 

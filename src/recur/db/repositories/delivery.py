@@ -1,24 +1,26 @@
-"""Delivery by e-mail: the SMTP settings, accounts' delivery options, the outbox and
-each document's delivery log."""
+"""Delivery by e-mail: the SMTP settings, the templates, the outbox and the delivery
+log of each document and of each account's statements."""
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
+from itertools import groupby
 
-from sqlalchemy import select, text, update
+from sqlalchemy import ColumnElement, select, text, update
 from sqlalchemy.orm import Session
 
 from recur.db import driver
 from recur.db.final_writes import FinalWrites
-from recur.db.models import Account as AccountRow
-from recur.db.models import AccountDelivery as AccountDeliveryRow
 from recur.db.models import DeliveryAttempt, DeliveryOutbox
 from recur.db.models import MailSettings as MailSettingsRow
+from recur.db.models import MailTemplate as MailTemplateRow
 from recur.db.repositories.utc import as_utc
 from recur.domain.delivery import (
-    AccountDelivery,
+    DEFAULT_TEMPLATES,
     DeliveryEvent,
+    MailKind,
     MailSettings,
+    MailTemplate,
     OutboxEntry,
     Outcome,
     Security,
@@ -37,8 +39,6 @@ def mail_settings(session: Session) -> MailSettings | None:
         sender=row.sender,
         username=row.username,
         password=row.password,
-        subject_template=row.subject_template,
-        body_template=row.body_template,
     )
 
 
@@ -46,36 +46,23 @@ def save_mail_settings(session: Session, settings: MailSettings) -> None:
     row = session.get(MailSettingsRow, 1, with_for_update=True) or MailSettingsRow(id=1)
     row.host, row.port, row.security = settings.host, settings.port, settings.security.value
     row.sender, row.username, row.password = settings.sender, settings.username, settings.password
-    row.subject_template, row.body_template = settings.subject_template, settings.body_template
     session.add(row)
     session.flush()
 
 
-def account_delivery(session: Session, account_id: int) -> AccountDelivery | None:
-    """The account's delivery options (its own e-mail until set); None: no such account."""
-    found = session.execute(
-        select(AccountRow.email, AccountDeliveryRow)
-        .outerjoin(AccountDeliveryRow, AccountDeliveryRow.account_id == AccountRow.id)
-        .where(AccountRow.id == account_id)
-    ).first()
-    if found is None:
-        return None
-    email, row = found
-    if row is None:
-        return AccountDelivery(account_id, email, (), False)
-    return AccountDelivery(
-        account_id, row.billing_email or email, tuple(row.cc_emails), row.auto_send
-    )
+def mail_templates(session: Session) -> dict[MailKind, MailTemplate]:
+    """Each kind's templates: the saved ones, else the defaults."""
+    saved = {
+        MailKind(row.kind): MailTemplate(MailKind(row.kind), row.subject, row.body)
+        for row in session.scalars(select(MailTemplateRow))
+    }
+    return DEFAULT_TEMPLATES | saved
 
 
-def save_account_delivery(
-    session: Session, account_id: int, billing_email: str | None, cc: Sequence[str], auto: bool
-) -> None:
-    """Write validated options (`billing_email` None: the account's own e-mail)."""
-    row = session.get(AccountDeliveryRow, account_id, with_for_update=True)
-    if row is None:
-        row = AccountDeliveryRow(account_id=account_id)
-    row.billing_email, row.cc_emails, row.auto_send = billing_email, list(cc), auto
+def save_mail_template(session: Session, template: MailTemplate) -> None:
+    row = session.get(MailTemplateRow, template.kind.value, with_for_update=True)
+    row = row or MailTemplateRow(kind=template.kind.value)
+    row.subject, row.body = template.subject, template.body
     session.add(row)
     session.flush()
 
@@ -84,6 +71,27 @@ def queue(session: Session, invoice_id: int, requested_by: str, now: datetime) -
     """Queue an e-mail of the document, due now; its outbox id."""
     row = DeliveryOutbox(
         invoice_id=invoice_id, requested_by=requested_by, created_at=now, next_attempt_at=now
+    )
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def queue_statement(
+    session: Session,
+    account_id: int,
+    period: tuple[date, date],
+    requested_by: str,
+    now: datetime,
+) -> int:
+    """Queue an e-mail of the account's statement over `period`, due now; its outbox id."""
+    row = DeliveryOutbox(
+        account_id=account_id,
+        statement_from=period[0],
+        statement_to=period[1],
+        requested_by=requested_by,
+        created_at=now,
+        next_attempt_at=now,
     )
     session.add(row)
     session.flush()
@@ -110,8 +118,8 @@ def queue_automatic(writes: FinalWrites, invoice_ids: Sequence[int], requested_b
 _QUEUE_AUTOMATIC = (
     "INSERT INTO delivery_outbox (invoice_id, requested_by) "
     "SELECT i.id, :requested_by FROM invoices i "
-    "JOIN account_delivery d ON d.account_id = i.account_id "
-    "WHERE d.auto_send AND i.id {ids} ORDER BY i.id"
+    "JOIN accounts a ON a.id = i.account_id "
+    "WHERE a.auto_send AND i.id {ids} ORDER BY i.id"
 )
 _QUEUE_AUTOMATIC_PG = text(_QUEUE_AUTOMATIC.format(ids="= ANY(CAST(:ids AS INTEGER[]))"))
 _QUEUE_AUTOMATIC_SQLITE = text(
@@ -125,12 +133,15 @@ def claim_due(session: Session, now: datetime) -> OutboxEntry | None:
     SQLite a write transaction has the whole database)."""
     row = session.execute(
         select(DeliveryOutbox.id, DeliveryOutbox.invoice_id, DeliveryOutbox.attempts)
+        .add_columns(
+            DeliveryOutbox.account_id, DeliveryOutbox.statement_from, DeliveryOutbox.statement_to
+        )
         .where(DeliveryOutbox.status == "queued", DeliveryOutbox.next_attempt_at <= now)
         .order_by(DeliveryOutbox.next_attempt_at, DeliveryOutbox.id)
         .limit(1)
         .with_for_update(skip_locked=True)
     ).first()
-    return None if row is None else OutboxEntry(row.id, row.invoice_id, row.attempts)
+    return None if row is None else OutboxEntry(*row)
 
 
 def mark_sent(session: Session, entry: OutboxEntry, now: datetime, recipients: str) -> None:
@@ -183,22 +194,37 @@ def _log(
 
 
 def log_of(session: Session, invoice_id: int) -> list[DeliveryEvent]:
-    """The document's delivery log, oldest first: each queueing (from the outbox), then
-    each attempt."""
+    """The document's delivery log, oldest first."""
+    return _log_where(session, DeliveryOutbox.invoice_id == invoice_id)
+
+
+def statement_log(session: Session, account_id: int) -> list[DeliveryEvent]:
+    """The delivery log of the account's statements, oldest first."""
+    return _log_where(session, DeliveryOutbox.account_id == account_id)
+
+
+def _log_where(session: Session, chosen: ColumnElement[bool]) -> list[DeliveryEvent]:
+    """Each queueing (from the outbox), then each attempt, numbered per queued e-mail."""
     queued = [
         DeliveryEvent(row.id, Outcome.QUEUED, as_utc(row.created_at), None, None)
         for row in session.execute(
-            select(DeliveryOutbox.id, DeliveryOutbox.created_at).where(
-                DeliveryOutbox.invoice_id == invoice_id
-            )
+            select(DeliveryOutbox.id, DeliveryOutbox.created_at).where(chosen)
         )
     ]
+    rows = session.scalars(
+        select(DeliveryAttempt)
+        .join(DeliveryOutbox, DeliveryOutbox.id == DeliveryAttempt.outbox_id)
+        .where(chosen)
+        .order_by(DeliveryAttempt.outbox_id, DeliveryAttempt.id)
+    )
     attempts = [
         DeliveryEvent(
-            row.outbox_id, Outcome(row.outcome), as_utc(row.at), row.recipients, row.error
+            row.outbox_id, Outcome(row.outcome), as_utc(row.at), row.recipients, row.error, number
         )
-        for row in session.scalars(
-            select(DeliveryAttempt).where(DeliveryAttempt.invoice_id == invoice_id)
-        )
+        for _outbox, tries in groupby(rows, key=lambda row: row.outbox_id)
+        for number, row in enumerate(tries, start=1)
     ]
-    return sorted(queued + attempts, key=lambda event: (event.at, event.outcome != Outcome.QUEUED))
+    return sorted(
+        queued + attempts,
+        key=lambda event: (event.at, event.outcome != Outcome.QUEUED, event.attempt or 0),
+    )

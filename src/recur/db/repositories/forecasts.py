@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from recur.db.models import ForecastDocument
 from recur.db.models import ForecastJob as JobRow
+from recur.db.repositories.utc import as_utc, as_utc_or_none
 from recur.domain.forecast_jobs import ForecastJob
 from recur.domain.issued import IssuedInvoice, from_record, to_record
 
@@ -72,8 +73,8 @@ def by_id(session: Session, job_id: int) -> ForecastJob | None:
         row.months,
         row.requested_by,
         row.status,
-        row.started_at,
-        row.finished_at,
+        as_utc(row.started_at),
+        as_utc_or_none(row.finished_at),
         row.documents,
         row.error,
     )

@@ -160,6 +160,33 @@ def add_refund(
     )
 
 
+def credit_application(session: Session, allocation_id: int) -> tuple[int, int, Decimal] | None:
+    """(credit note id, invoice id, amount) of a credit note's application (None: no
+    such allocation, or one of a payment)."""
+    row = session.execute(
+        select(Allocation.credit_note_id, Allocation.invoice_id, Allocation.amount).where(
+            Allocation.id == allocation_id, Allocation.credit_note_id.is_not(None)
+        )
+    ).first()
+    return None if row is None else (row[0], row[1], row[2])
+
+
+def delete_allocation(session: Session, allocation_id: int) -> None:
+    session.execute(delete(Allocation).where(Allocation.id == allocation_id))
+
+
+def refund(session: Session, refund_id: int) -> tuple[int, Decimal] | None:
+    """(credit note id, amount) of a refund (None: no such refund)."""
+    row = session.execute(
+        select(Refund.credit_note_id, Refund.amount).where(Refund.id == refund_id)
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+def delete_refund(session: Session, refund_id: int) -> None:
+    session.execute(delete(Refund).where(Refund.id == refund_id))
+
+
 def allocations_of(session: Session, document_id: int) -> list[r.Allocation]:
     """What settled an invoice, or what a credit note was applied to, oldest first."""
     rows = session.scalars(

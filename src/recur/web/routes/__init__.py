@@ -13,6 +13,7 @@ from recur.web.routes import (
     runs,
     seller,
     session,
+    statements,
     subscriptions,
     tokens,
     usage,
@@ -37,3 +38,4 @@ router.include_router(delivery.router)
 router.include_router(seller.router)
 router.include_router(dashboard.router)
 router.include_router(audit.router)
+router.include_router(statements.router)

@@ -43,7 +43,10 @@ ACCOUNT_FIELDS = {
     "status",
 }
 IDENTITY_TEXTS = ("tax_id", "tax_treatment", "tax_exemption_reason")
-FORM_FIELDS = ACCOUNT_FIELDS | set(IDENTITY_TEXTS) | address_fields("billing_address")
+DELIVERY_FIELDS = {"billing_email", "cc_emails", "auto_send"}
+FORM_FIELDS = (
+    ACCOUNT_FIELDS | set(IDENTITY_TEXTS) | address_fields("billing_address") | DELIVERY_FIELDS
+)
 
 
 @router.get("/accounts")
@@ -104,6 +107,11 @@ def account_edit(request: Request, account_id: PageId, user: User = Depends(oper
     values["billing_day"] = "" if account.billing_day is None else account.billing_day
     values |= {name: getattr(account, name) or "" for name in IDENTITY_TEXTS}
     values |= address_values(account.billing_address, "billing_address")
+    values |= {
+        "billing_email": account.billing_email or "",
+        "cc_emails": ", ".join(account.cc_emails),
+        "auto_send": account.auto_send,
+    }
     return _account_form(request, account, values)
 
 
@@ -332,6 +340,9 @@ def _read_account(form: Form) -> dict[str, Any]:
         "tax_id": form.text("tax_id"),
         "tax_treatment": form.text("tax_treatment") or TaxTreatment.STANDARD.value,
         "tax_exemption_reason": form.text("tax_exemption_reason"),
+        "billing_email": form.text("billing_email") or None,
+        "cc_emails": [a.strip() for a in form.text("cc_emails").split(",") if a.strip()],
+        "auto_send": form.flag("auto_send"),
     }
     for name, enum in (("partial_charges", PartialCharges), ("invoice_grouping", InvoiceGrouping)):
         if values[name] not in {e.value for e in enum}:

@@ -1,5 +1,5 @@
-"""Delivery by e-mail in the back office: Send / Resend on a document's page, an
-account's delivery options, and the SMTP settings (administrators only)."""
+"""Delivery by e-mail in the back office: Send / Resend on a document's page, the
+SMTP settings and the e-mail templates (administrators only)."""
 
 from collections.abc import Mapping
 from typing import Annotated
@@ -8,9 +8,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
+from recur.domain.delivery import PLACEHOLDERS, MailKind
 from recur.domain.errors import DomainError
 from recur.domain.users import User
-from recur.services import accounts, delivery, invoicing
+from recur.services import delivery, invoicing
 from recur.web.auth import admin, check_csrf, ctx, operator
 from recur.web.errors import found
 from recur.web.forms import Form as SubmittedForm
@@ -21,11 +22,8 @@ router = APIRouter()
 
 FormText = Annotated[str, Form()]
 
-SETTINGS_FIELDS = {"host", "port", "security", "sender", "username", "password"} | {
-    "subject_template",
-    "body_template",
-}
-OPTIONS_FIELDS = {"billing_email", "cc_emails", "auto_send"}
+SETTINGS_FIELDS = {"host", "port", "security", "sender", "username", "password"}
+TEMPLATE_FIELDS = {"subject", "body"}
 
 
 @router.post("/invoices/{invoice_id}/send", dependencies=[Depends(check_csrf)])
@@ -39,69 +37,6 @@ def invoice_send(request: Request, invoice_id: PageId, user: User = Depends(oper
     return RedirectResponse(f"/invoices/{invoice_id}", status_code=303)
 
 
-@router.get("/accounts/{account_id}/delivery")
-def options_form(request: Request, account_id: PageId, user: User = Depends(operator)) -> Response:
-    db = ctx(request).db
-    options = found(delivery.account_delivery, db, account_id)
-    values = {
-        "billing_email": options.billing_email,
-        "cc_emails": ", ".join(options.cc_emails),
-        "auto_send": options.auto_send,
-    }
-    return _options_page(request, account_id, values, {})
-
-
-@router.post("/accounts/{account_id}/delivery", dependencies=[Depends(check_csrf)])
-def options_save(
-    request: Request,
-    account_id: PageId,
-    billing_email: FormText = "",
-    cc_emails: FormText = "",
-    auto_send: FormText = "",
-    user: User = Depends(operator),
-) -> Response:
-    """A plain `def` route: the service's transaction runs in the thread pool."""
-    form = SubmittedForm(
-        FormData(billing_email=billing_email, cc_emails=cc_emails, auto_send=auto_send)
-    )
-    cc = [address.strip() for address in form.text("cc_emails").split(",") if address.strip()]
-    try:
-        delivery.update_account_delivery(
-            ctx(request).db,
-            account_id,
-            form.text("billing_email") or None,
-            cc,
-            form.flag("auto_send"),
-            actor=f"user:{user.email}",
-        )
-    except DomainError as error:
-        form.add_domain_error(error, OPTIONS_FIELDS)
-        values = {name: form.text(name) for name in OPTIONS_FIELDS} | {
-            "auto_send": form.flag("auto_send")
-        }
-        return _options_page(request, account_id, values, form.errors, 422)
-    flash(request, "The account's delivery options are saved.")
-    return RedirectResponse(f"/accounts/{account_id}", status_code=303)
-
-
-def _options_page(
-    request: Request,
-    account_id: int,
-    values: Mapping[str, object],
-    errors: dict[str, str],
-    status_code: int = 200,
-) -> Response:
-    account = found(accounts.get_account, ctx(request).db, account_id)
-    return render(
-        request,
-        "delivery/account.html",
-        status_code=status_code,
-        account=account,
-        values=values,
-        errors=errors,
-    )
-
-
 @router.get("/settings/mail")
 def settings_form(request: Request, user: User = Depends(admin)) -> Response:
     settings = delivery.mail_settings(ctx(request).db, ctx(request).settings)
@@ -111,8 +46,6 @@ def settings_form(request: Request, user: User = Depends(admin)) -> Response:
         "security": settings.security.value,
         "sender": settings.sender,
         "username": settings.username or "",
-        "subject_template": settings.subject_template,
-        "body_template": settings.body_template,
     }
     return _settings_page(request, values, {}, settings.has_password)
 
@@ -127,8 +60,6 @@ def settings_save(
     username: FormText = "",
     password: FormText = "",
     remove_password: FormText = "",
-    subject_template: FormText = "",
-    body_template: FormText = "",
     user: User = Depends(admin),
 ) -> Response:
     """A plain `def` route: the service's transaction runs in the thread pool."""
@@ -149,8 +80,6 @@ def settings_save(
             sender=form.text("sender"),
             username=form.text("username") or None,
             password=kept,
-            subject_template=subject_template,
-            body_template=body_template,
         )
         try:
             delivery.update_mail_settings(context.db, spec, f"user:{user.email}", context.settings)
@@ -159,9 +88,7 @@ def settings_save(
         except DomainError as error:
             form.add_domain_error(error, SETTINGS_FIELDS)
     values = {name: form.text(name) for name in ("host", "port", "security", "sender")} | {
-        "username": username,
-        "subject_template": subject_template,
-        "body_template": body_template,
+        "username": username
     }  # never echo the password
     saved = delivery.mail_settings(context.db, context.settings).has_password
     return _settings_page(request, values, form.errors, saved, 422)
@@ -183,3 +110,57 @@ def _settings_page(
         has_password=has_password,
         securities=[("none", "None (a local relay)"), ("starttls", "STARTTLS"), ("tls", "TLS")],
     )
+
+
+@router.get("/settings/mail/templates")
+def templates_form(request: Request, user: User = Depends(admin)) -> Response:
+    saved = delivery.mail_templates(ctx(request).db)
+    values = {kind: {"subject": t.subject, "body": t.body} for kind, t in saved.items()}
+    return _templates_page(request, values, {})
+
+
+@router.post("/settings/mail/templates/{kind}", dependencies=[Depends(check_csrf)])
+def template_save(
+    request: Request,
+    kind: MailKind,
+    subject: FormText = "",
+    body: FormText = "",
+    user: User = Depends(admin),
+) -> Response:
+    """A plain `def` route: the service's transaction runs in the thread pool."""
+    db = ctx(request).db
+    try:
+        delivery.update_mail_template(db, kind.value, subject, body, f"user:{user.email}")
+    except DomainError as error:
+        form = SubmittedForm(FormData())
+        form.add_domain_error(error, TEMPLATE_FIELDS)
+        saved = delivery.mail_templates(db)
+        values = {k: {"subject": t.subject, "body": t.body} for k, t in saved.items()}
+        values[kind] = {"subject": subject, "body": body}
+        return _templates_page(request, values, {kind: form.errors}, 422)
+    flash(request, f"The {kind.value.replace('_', ' ')} e-mail templates are saved.")
+    return RedirectResponse("/settings/mail/templates", status_code=303)
+
+
+def _templates_page(
+    request: Request,
+    values: Mapping[MailKind, Mapping[str, str]],
+    errors: Mapping[MailKind, dict[str, str]],
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "delivery/templates.html",
+        status_code=status_code,
+        kinds=[
+            (kind, _KIND_TITLES[kind], values[kind], errors.get(kind, {}), PLACEHOLDERS[kind])
+            for kind in MailKind
+        ],
+    )
+
+
+_KIND_TITLES = {
+    MailKind.INVOICE: "Invoice",
+    MailKind.CREDIT_NOTE: "Credit note",
+    MailKind.STATEMENT: "Statement of account",
+}

@@ -79,6 +79,34 @@ def undo_payment(
     return _settle(request, invoice_id, form, undo)
 
 
+@router.post("/credit-applications/{application_id}/undo", dependencies=[Depends(check_csrf)])
+def undo_credit_application(
+    request: Request, form: Posted, application_id: PageId, user: User = Depends(operator)
+) -> Response:
+    invoice_id = form.id("invoice_id") or 0
+
+    def undo() -> str:
+        note = payments.undo_credit_application(
+            ctx(request).db, application_id, f"user:{user.email}"
+        )
+        return f"The application of {note.number} is undone."
+
+    return _settle(request, invoice_id, form, undo)
+
+
+@router.post("/refunds/{refund_id}/undo", dependencies=[Depends(check_csrf)])
+def undo_refund(
+    request: Request, form: Posted, refund_id: PageId, user: User = Depends(operator)
+) -> Response:
+    invoice_id = form.id("invoice_id") or 0
+
+    def undo() -> str:
+        note = payments.undo_refund(ctx(request).db, refund_id, f"user:{user.email}")
+        return f"The refund on {note.number} is undone."
+
+    return _settle(request, invoice_id, form, undo)
+
+
 @router.post("/invoices/{invoice_id}/void", dependencies=[Depends(check_csrf)])
 def void_invoice(
     request: Request, form: Posted, invoice_id: PageId, user: User = Depends(operator)
