@@ -263,6 +263,17 @@ def change_prices(
     return db.run(work)
 
 
+def check_on_sale(option: PricingOption) -> None:
+    """An archived option takes no new subscription nor plan switch (those already on it
+    go on): the one refusal creating a subscription and changing one both give."""
+    if not option.active:
+        raise Conflict(
+            "pricing_option_inactive",
+            f"pricing option {option.id} ({option.product.name}, {option.code}) is archived: "
+            "it takes no new subscriptions; choose an option on sale",
+        )
+
+
 def _lock_option(session: Session, product_id: int, option_id: int) -> PricingOption:
     """The option, locked for the transaction; NotFound unless it is the product's."""
     option = stored.lock_pricing_option(session, option_id)
