@@ -139,7 +139,7 @@ def test_two_rows_with_one_code_are_refused(
     response = client.post("/products", data=_two_rows(token, **{row("code", 1): "monthly"}))
     assert response.status_code == 422
     assert field_error(response.text, row("code", 1)) == (
-        "Each pricing option needs a code of its own."
+        "Pricing option codes must be unique per product: 'monthly' is used twice."
     )
     assert "SEAT" not in {p.sku for p in _products(database)}
 
@@ -176,7 +176,7 @@ def test_options_are_added_on_the_product_page(
 
     taken = client.post(path, data=form | {row("code"): "monthly"})
     assert taken.status_code == 422
-    assert "unique per product" in taken.text
+    assert "unique per product" in field_error(taken.text, row("code"))
     assert _seats(database) == seats
 
     assert client.post(path, data=form).status_code == 303

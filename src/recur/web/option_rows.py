@@ -8,6 +8,7 @@ form can name every row's problem in one answer instead of the first one only.
 """
 
 import re
+from collections.abc import Iterable
 from decimal import Decimal
 
 from starlette.datastructures import FormData
@@ -88,20 +89,29 @@ def resized(data: FormData, count: int, removed: int | None) -> dict[str, str]:
     return values
 
 
-def read_rows(form: Form) -> list[PricingOptionSpec]:
-    """Every row's option; the errors of all of them in `form.errors`, keyed by field."""
-    specs = [_read_row(form, row) for row in range(row_count(form))]
-    if not specs:
+def read_rows(form: Form, taken: Iterable[str] = ()) -> list[PricingOptionSpec]:
+    """Every row's option; the errors of all of them in `form.errors`, keyed by field.
+    Codes are unique among the rows and the product's `taken` ones."""
+    codes = list(taken)
+    specs = []
+    for row in range(row_count(form)):
+        read = _read_row(form, row)
+        if read is None:
+            continue
+        spec, code = read
+        try:
+            catalogue.check_new_codes([code], codes)
+        except DomainError as error:
+            row_error(form, row, error)
+        codes.append(code)
+        specs.append(spec)
+    if not row_count(form):
         form.errors["_form"] = "Add at least one pricing option."
-    checked = [spec for spec in specs if spec is not None]
-    codes = [spec.code.strip() for spec in checked]
-    for row, spec in enumerate(specs):
-        if spec is not None and codes.count(spec.code.strip()) > 1:
-            form.errors[key(row, "code")] = "Each pricing option needs a code of its own."
-    return checked if form.ok else []
+    return specs if form.ok else []
 
 
-def _read_row(form: Form, row: int) -> PricingOptionSpec | None:
+def _read_row(form: Form, row: int) -> tuple[PricingOptionSpec, str] | None:
+    """The row's option and its code as the catalogue keeps it, or None (errors noted)."""
     errors_before = len(form.errors)
     code = _required(form, row, "code")
     currency = _required(form, row, "currency").upper()
@@ -133,11 +143,10 @@ def _read_row(form: Form, row: int) -> PricingOptionSpec | None:
         usage_delay_days=delay or 0,
     )
     try:
-        catalogue.check_pricing_option(spec)
+        return spec, catalogue.check_pricing_option(spec).code
     except DomainError as error:
         row_error(form, row, error)
         return None
-    return spec
 
 
 def row_error(form: Form, row: int, error: DomainError) -> None:

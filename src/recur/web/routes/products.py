@@ -86,7 +86,7 @@ def options_add(
     resized = _resized(form)
     if resized is not None:
         return _edit_form(request, product, values | resized)
-    specs = option_rows.read_rows(form)
+    specs = option_rows.read_rows(form, taken=[o.code for o in product.pricing_options])
     if form.ok:
         try:
             added = catalogue.add_pricing_options(
