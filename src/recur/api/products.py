@@ -27,10 +27,18 @@ from recur.services import catalogue
 router = APIRouter(prefix="/products", tags=["products"], route_class=ApiRoute)
 
 
-@router.post("", status_code=201, response_model=ProductOut, responses=documented(403, 409))
+@router.post(
+    "",
+    operation_id="create_product",
+    summary="Create a product",
+    status_code=201,
+    response_model=ProductOut,
+    responses=documented(403, 409),
+)
 def create_product(
     body: ProductIn, request: Request, ctx: Ctx, caller: Admin, key: IdempotencyKey = None
 ) -> Response:
+    """A product with one or more pricing options (admins only). Prices are decimal strings."""
     spec = catalogue.ProductSpec(
         sku=body.sku,
         name=body.name,
@@ -48,22 +56,36 @@ def create_product(
     )
 
 
-@router.get("", response_model=ListOut[ProductOut], responses=documented())
+@router.get(
+    "",
+    operation_id="list_products",
+    summary="List products",
+    response_model=ListOut[ProductOut],
+    responses=documented(),
+)
 def list_products(ctx: Ctx, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
+    """The catalogue, a page at a time (`next_cursor` fetches the next page)."""
     return present.page(catalogue.list_products(ctx.db, limit, cursor), present.product)
 
 
-@router.get("/{product_id}", response_model=ProductOut, responses=documented(404))
+@router.get(
+    "/{product_id}",
+    operation_id="get_product",
+    summary="Get a product",
+    response_model=ProductOut,
+    responses=documented(404),
+)
 def get_product(product_id: IdPath, ctx: Ctx) -> ProductOut:
+    """One product and its pricing options."""
     return present.product(catalogue.get_product(ctx.db, product_id))
 
 
 @router.patch(
     "/{product_id}",
+    operation_id="update_product",
+    summary="Edit a product's name or taxability",
     response_model=ProductOut,
     responses=documented(403, 404),
-    summary="Edit a product's name or taxability",
-    operation_id="update_product",
 )
 def update_product(
     product_id: IdPath,
@@ -95,11 +117,11 @@ def update_product(
 
 @router.post(
     "/{product_id}/pricing-options",
+    operation_id="add_pricing_options",
+    summary="Add pricing options to a product",
     status_code=201,
     response_model=ProductOut,
     responses=documented(403, 404),
-    summary="Add pricing options to a product",
-    operation_id="add_pricing_options",
 )
 def add_pricing_options(
     product_id: IdPath,
@@ -127,10 +149,10 @@ def add_pricing_options(
 
 @router.patch(
     "/{product_id}/pricing-options/{option_id}",
+    operation_id="update_pricing_option_prices",
+    summary="Correct the prices of an unused pricing option",
     response_model=PricingOptionOut,
     responses=documented(403, 404, 409),
-    summary="Correct the prices of an unused pricing option",
-    operation_id="update_pricing_option_prices",
 )
 def update_pricing_option_prices(
     product_id: IdPath,
@@ -163,10 +185,10 @@ def update_pricing_option_prices(
 
 @router.post(
     "/{product_id}/pricing-options/{option_id}/archive",
+    operation_id="archive_pricing_option",
+    summary="Archive a pricing option",
     response_model=PricingOptionOut,
     responses=documented(403, 404),
-    summary="Archive a pricing option",
-    operation_id="archive_pricing_option",
 )
 def archive_pricing_option(
     product_id: IdPath, option_id: IdPath, ctx: Ctx, caller: Admin
@@ -181,10 +203,10 @@ def archive_pricing_option(
 
 @router.post(
     "/{product_id}/pricing-options/{option_id}/unarchive",
+    operation_id="unarchive_pricing_option",
+    summary="Sell an archived pricing option again",
     response_model=PricingOptionOut,
     responses=documented(403, 404),
-    summary="Sell an archived pricing option again",
-    operation_id="unarchive_pricing_option",
 )
 def unarchive_pricing_option(
     product_id: IdPath, option_id: IdPath, ctx: Ctx, caller: Admin
