@@ -25,7 +25,7 @@ from recur.db import audit
 from recur.db.models import AuditEvent
 from recur.db.session import Database
 from recur.domain.audit import Door
-from recur.domain.catalogue import BillingCycle, CancelAt
+from recur.domain.catalogue import BillingCycle, BillingType, CancelAt
 from recur.domain.errors import Conflict
 from recur.domain.identity import NO_ADDRESS, Seller
 from recur.domain.receivables import AllocationSpec, PaymentSpec, RefundSpec
@@ -34,6 +34,7 @@ from recur.scheduler import BillingSchedule
 from recur.services import (
     accounts,
     billing_run,
+    catalogue,
     changes,
     delivery,
     forecast,
@@ -139,6 +140,26 @@ def _statement(db: Database) -> Call:
     return lambda: statements.send_statement(db, acme, START, TODAY, ACTOR)
 
 
+def _option(db: Database) -> tuple[int, int]:
+    """(product, its pricing option), on sale and used by no subscription."""
+    option = product(db)
+    return catalogue.get_pricing_option(db, option).product_id, option
+
+
+def _archived(db: Database) -> tuple[int, int]:
+    product_id, option = _option(db)
+    catalogue.archive_pricing_option(db, product_id, option, ACTOR)
+    return product_id, option
+
+
+def _new_option(db: Database) -> Call:
+    product_id, _ = _option(db)
+    spec = catalogue.PricingOptionSpec(
+        "annual", BillingCycle.ANNUAL, BillingType.PREPAID, D("100.00"), "EUR"
+    )
+    return lambda: catalogue.add_pricing_options(db, product_id, [spec], ACTOR)
+
+
 def _sign_out(db: Database) -> Call:
     _user(db)
     signed_in = sign_in.sign_in(db, "ann@example.com", PASSWORD, "127.0.0.1", sign_in.throttle(0))
@@ -184,7 +205,28 @@ SCENARIOS: dict[Callable[..., Any], Scenario] = {
     accounts.update_account: lambda db: (
         lambda acme: lambda: accounts.update_account(db, acme, {"name": "Acme plc"}, ACTOR)
     )(account(db)),
-    recur.services.catalogue.create_product: lambda db: lambda: product(db),
+    catalogue.create_product: lambda db: lambda: product(db),
+    catalogue.update_product: lambda db: (
+        lambda ids: (
+            lambda: catalogue.update_product(
+                db, ids[0], catalogue.ProductChanges(name="Office 365 E5"), ACTOR
+            )
+        )
+    )(_option(db)),
+    catalogue.add_pricing_options: _new_option,
+    catalogue.archive_pricing_option: lambda db: (
+        lambda ids: lambda: catalogue.archive_pricing_option(db, *ids, ACTOR)
+    )(_option(db)),
+    catalogue.unarchive_pricing_option: lambda db: (
+        lambda ids: lambda: catalogue.unarchive_pricing_option(db, *ids, ACTOR)
+    )(_archived(db)),
+    catalogue.change_prices: lambda db: (
+        lambda ids: (
+            lambda: catalogue.change_prices(
+                db, *ids, catalogue.PriceChanges(unit_price=D("12.00")), ACTOR
+            )
+        )
+    )(_option(db)),
     subscriptions.create_subscription: lambda db: (
         lambda acme, option: lambda: subscribe(db, acme, option, START)
     )(account(db), product(db)),

@@ -19,6 +19,7 @@ from recur.services.invoicing import InvoiceFilter
 from tests.web.acme import ADMIN, OPERATOR, VIEWER, seed_users
 from tests.web.beta import Beta, advance_to, back_office, move_clock, run, seed_beta
 from tests.web.conftest import sign_in
+from tests.web.test_input import product_form, row
 
 
 @pytest.fixture
@@ -302,23 +303,19 @@ def test_anniversary_billing_on_the_pricing_option_form(
     client: TestClient, database: Database
 ) -> None:
     token = sign_in(client, ADMIN)
-    form = {
-        "sku": "AZ-RI",
-        "name": "Azure reserved instance",
-        "code": "monthly",
-        "billing_period": "monthly",
-        "billing_type": "prepaid",
-        "unit_price": "80.00",
-        "setup_fee": "0",
-        "currency": "EUR",
-        "anniversary_billing": "on",
-        "csrf_token": token,
-    }
-    refused = client.post("/products", data={**form, "billing_day": "5"})
+    form = product_form(
+        token,
+        sku="AZ-RI",
+        name="Azure reserved instance",
+        unit_price="80.00",
+        anniversary_billing="on",
+    )
+    refused = client.post("/products", data={**form, row("billing_day"): "5"})
     assert refused.status_code == 422
-    assert "billing day" in field_error(refused.text, "anniversary_billing")
+    assert "billing day" in field_error(refused.text, row("anniversary_billing"))
     assert "AZ-RI" not in client.get("/products").text
-    assert "checked" in refused.text.split('name="anniversary_billing"')[1].split(">")[0]
+    checkbox = f'name="{row("anniversary_billing")}"'
+    assert "checked" in refused.text.split(checkbox)[1].split(">")[0]
 
     assert client.post("/products", data=form).status_code == 303
     [product] = [p for p in catalogue.list_products(database).items if p.sku == "AZ-RI"]

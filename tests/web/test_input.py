@@ -35,8 +35,8 @@ def app_client(db_url: str, acme: Acme) -> Iterator[TestClient]:
 
 
 def product_form(token: str, **fields: str) -> dict[str, str]:
-    return {
-        "csrf_token": token,
+    """The new product form with one pricing option row; option fields go to that row."""
+    values = {
         "sku": "SEAT",
         "name": "Seat",
         "code": "monthly",
@@ -47,6 +47,16 @@ def product_form(token: str, **fields: str) -> dict[str, str]:
         "setup_fee": "0",
         **fields,
     }
+    product = {"sku", "name", "taxable"}
+    rows = {row(k): v for k, v in values.items() if k not in product}
+    return {"csrf_token": token, "option_rows": "1", **rows} | {
+        k: v for k, v in values.items() if k in product
+    }
+
+
+def row(name: str, index: int = 0) -> str:
+    """A field of the product form's pricing option row `index`."""
+    return f"options-{index}-{name}"
 
 
 def field_error(html: str, name: str) -> str:
@@ -67,7 +77,7 @@ def test_a_decimal_comma_is_never_read_as_thousands(
     client, token = admin
     response = client.post("/products", data=product_form(token, unit_price="12,50"))
     assert response.status_code == 422
-    assert field_error(response.text, "unit_price") == (
+    assert field_error(response.text, row("unit_price")) == (
         "Unit price must use a point for decimals: write 12.50, not 12,50."
     )
     assert prices(database) == []  # never stored as 1,250.00
@@ -92,7 +102,7 @@ def test_grouped_thousands_and_extra_decimals_are_refused(
     client, token = admin
     response = client.post("/products", data=product_form(token, unit_price=typed))
     assert response.status_code == 422
-    assert field_error(response.text, "unit_price") == words
+    assert field_error(response.text, row("unit_price")) == words
     assert prices(database) == []
 
 
@@ -111,12 +121,12 @@ def test_the_back_office_has_the_api_bounds(
     client, token = admin
     response = client.post("/products", data=product_form(token, term_months=str(10**12)))
     assert response.status_code == 422
-    assert field_error(response.text, "term_months").startswith(
+    assert field_error(response.text, row("term_months")).startswith(
         "Term months must be a positive multiple of the billing period (1), at most 1200"
     )
     response = client.post("/products", data=product_form(token, currency="XXX"))
     assert response.status_code == 422
-    assert "not a currency in use" in field_error(response.text, "currency")
+    assert "not a currency in use" in field_error(response.text, row("currency"))
     response = client.post("/products", data=product_form(token, name="\u200b"))
     assert field_error(response.text, "name") == "Name must contain a visible character."
     assert prices(database) == []

@@ -4,6 +4,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.web.acme import Acme
+from tests.web.test_input import product_form
 
 
 def test_a_post_without_its_csrf_token_is_refused(
@@ -87,19 +88,16 @@ def test_an_admin_adds_a_product_and_a_user(admin: tuple[TestClient, str]) -> No
     client, token = admin
     response = client.post(
         "/products",
-        data={
-            "csrf_token": token,
-            "sku": "M365-BP",
-            "name": "Microsoft 365 Business Premium",
-            "taxable": "on",
-            "code": "annual",
-            "billing_period": "annual",
-            "billing_type": "prepaid",
-            "unit_price": "264.00",
-            "setup_fee": "0",
-            "currency": "EUR",
-            "auto_renew": "on",
-        },
+        data=product_form(
+            token,
+            sku="M365-BP",
+            name="Microsoft 365 Business Premium",
+            taxable="on",
+            code="annual",
+            billing_period="annual",
+            unit_price="264.00",
+            auto_renew="on",
+        ),
     )
     assert response.status_code == 303
     assert "Microsoft 365 Business Premium" in client.get("/products").text

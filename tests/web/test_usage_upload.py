@@ -14,7 +14,7 @@ from recur.services.subscriptions import SubscriptionSpec, create_subscription
 from recur.services.usage import ingest
 from tests.integration.usage import azure_option, rec
 from tests.web.acme import Acme
-from tests.web.test_input import field_error, product_form
+from tests.web.test_input import field_error, product_form, row
 
 HEADER = "id,subscription_id,meter,quantity,occurred_on\n"
 
@@ -114,12 +114,12 @@ def test_the_product_form_creates_a_usage_option_with_its_meters(
         meters="vm.hours, Virtual machines, hours, 0.096\nstorage.gb, Storage, GB, 0.02",
         usage_delay_days="3",
     )
-    missing = client.post("/products", data={**form, "meters": ""})
+    missing = client.post("/products", data={**form, row("meters"): ""})
     assert missing.status_code == 422
-    assert field_error(missing.text, "meters") == "A usage option needs at least one meter."
-    late = client.post("/products", data={**form, "usage_delay_days": "32"})
+    assert field_error(missing.text, row("meters")) == "A usage option needs at least one meter."
+    late = client.post("/products", data={**form, row("usage_delay_days"): "32"})
     assert late.status_code == 422
-    assert "from 0 to 31" in field_error(late.text, "usage_delay_days")
+    assert "from 0 to 31" in field_error(late.text, row("usage_delay_days"))
     assert client.post("/products", data=form).status_code == 303
     with database.read() as session:
         option = session.scalars(

@@ -67,6 +67,7 @@ ERROR_CODES: dict[int, tuple[str, ...]] = {
         "nothing_pending",
         "over_allocated",
         "payment_undone",
+        "pricing_option_in_use",
         "pricing_option_inactive",
         "sku_taken",
         "subscription_ended",

@@ -10,7 +10,17 @@ from recur.api.deps import Admin, Ctx
 from recur.api.errors import ApiRoute, documented
 from recur.api.idempotency import IdempotencyKey, respond
 from recur.api.params import Cursor, IdPath, Limit
-from recur.api.schemas import ListOut, ProductIn, ProductOut
+from recur.api.schemas import (
+    ListOut,
+    PricingOptionIn,
+    PricingOptionOut,
+    PricingOptionPatch,
+    PricingOptionsIn,
+    ProductIn,
+    ProductOut,
+    ProductPatch,
+)
+from recur.domain.errors import InvalidInput
 from recur.domain.usage import MeterSpec
 from recur.services import catalogue
 
@@ -33,13 +43,7 @@ def create_product(
         sku=body.sku,
         name=body.name,
         taxable=body.taxable,
-        pricing_options=[
-            catalogue.PricingOptionSpec(
-                **o.model_dump(exclude={"meters"}),
-                meters=tuple(MeterSpec(**m.model_dump()) for m in o.meters),
-            )
-            for o in body.pricing_options
-        ],
+        pricing_options=[_option_spec(o) for o in body.pricing_options],
     )
     return respond(
         ctx,
@@ -74,3 +78,147 @@ def list_products(ctx: Ctx, limit: Limit = 50, cursor: Cursor = None) -> dict[st
 def get_product(product_id: IdPath, ctx: Ctx) -> ProductOut:
     """One product and its pricing options."""
     return present.product(catalogue.get_product(ctx.db, product_id))
+
+
+@router.patch(
+    "/{product_id}",
+    operation_id="update_product",
+    summary="Edit a product's name or taxability",
+    response_model=ProductOut,
+    responses=documented(403, 404),
+)
+def update_product(
+    product_id: IdPath,
+    body: ProductPatch,
+    request: Request,
+    ctx: Ctx,
+    caller: Admin,
+    key: IdempotencyKey = None,
+) -> Response:
+    """Only the fields sent change (`null` is refused). Issued invoices keep the
+    taxability their items were issued with; every document issued from now on,
+    those shown as pending included, follows the product's."""
+    sent = body.model_dump(exclude_unset=True)
+    if any(value is None for value in sent.values()):
+        raise InvalidInput("null_field", "name and taxable cannot be null")
+    changes = catalogue.ProductChanges(**sent)
+    return respond(
+        ctx,
+        request,
+        caller,
+        key,
+        body,
+        200,
+        lambda: present.product(
+            catalogue.update_product(ctx.db, product_id, changes, caller.actor)
+        ),
+    )
+
+
+@router.post(
+    "/{product_id}/pricing-options",
+    operation_id="add_pricing_options",
+    summary="Add pricing options to a product",
+    status_code=201,
+    response_model=ProductOut,
+    responses=documented(403, 404),
+)
+def add_pricing_options(
+    product_id: IdPath,
+    body: PricingOptionsIn,
+    request: Request,
+    ctx: Ctx,
+    caller: Admin,
+    key: IdempotencyKey = None,
+) -> Response:
+    """Added together or not at all, by the same rules as a new product's options;
+    codes stay unique within the product. Answers the product with all its options."""
+    specs = [_option_spec(o) for o in body.pricing_options]
+    return respond(
+        ctx,
+        request,
+        caller,
+        key,
+        body,
+        201,
+        lambda: present.product(
+            catalogue.add_pricing_options(ctx.db, product_id, specs, caller.actor)
+        ),
+    )
+
+
+@router.patch(
+    "/{product_id}/pricing-options/{option_id}",
+    operation_id="update_pricing_option_prices",
+    summary="Correct the prices of an unused pricing option",
+    response_model=PricingOptionOut,
+    responses=documented(403, 404, 409),
+)
+def update_pricing_option_prices(
+    product_id: IdPath,
+    option_id: IdPath,
+    body: PricingOptionPatch,
+    request: Request,
+    ctx: Ctx,
+    caller: Admin,
+    key: IdempotencyKey = None,
+) -> Response:
+    """`unit_price` and `setup_fee` of an option no subscription has used yet. Once a
+    subscription uses it its prices never change (`409 pricing_option_in_use`): archive it
+    and add an option with the new prices; subscriptions move by a plan switch."""
+    sent = body.model_dump(exclude_unset=True)
+    if any(value is None for value in sent.values()):
+        raise InvalidInput("null_field", "unit_price and setup_fee cannot be null")
+    changes = catalogue.PriceChanges(**sent)
+    return respond(
+        ctx,
+        request,
+        caller,
+        key,
+        body,
+        200,
+        lambda: present.pricing_option(
+            catalogue.change_prices(ctx.db, product_id, option_id, changes, caller.actor)
+        ),
+    )
+
+
+@router.post(
+    "/{product_id}/pricing-options/{option_id}/archive",
+    operation_id="archive_pricing_option",
+    summary="Archive a pricing option",
+    response_model=PricingOptionOut,
+    responses=documented(403, 404),
+)
+def archive_pricing_option(
+    product_id: IdPath, option_id: IdPath, ctx: Ctx, caller: Admin
+) -> PricingOptionOut:
+    """It takes no new subscriptions nor plan switches (`409 pricing_option_inactive`);
+    subscriptions already on it go on renewing and billing. `active` becomes false.
+    Archiving an archived option changes nothing more."""
+    return present.pricing_option(
+        catalogue.archive_pricing_option(ctx.db, product_id, option_id, caller.actor)
+    )
+
+
+@router.post(
+    "/{product_id}/pricing-options/{option_id}/unarchive",
+    operation_id="unarchive_pricing_option",
+    summary="Sell an archived pricing option again",
+    response_model=PricingOptionOut,
+    responses=documented(403, 404),
+)
+def unarchive_pricing_option(
+    product_id: IdPath, option_id: IdPath, ctx: Ctx, caller: Admin
+) -> PricingOptionOut:
+    """`active` becomes true: new subscriptions and plan switches may go to it again."""
+    return present.pricing_option(
+        catalogue.unarchive_pricing_option(ctx.db, product_id, option_id, caller.actor)
+    )
+
+
+def _option_spec(body: PricingOptionIn) -> catalogue.PricingOptionSpec:
+    return catalogue.PricingOptionSpec(
+        **body.model_dump(exclude={"meters"}),
+        meters=tuple(MeterSpec(**m.model_dump()) for m in body.meters),
+    )

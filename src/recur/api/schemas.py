@@ -177,6 +177,25 @@ class ProductIn(Input):
     pricing_options: list[PricingOptionIn] = Field(min_length=1, max_length=50)
 
 
+class ProductPatch(Input):
+    """Only the fields sent change. Issued documents keep their taxability; documents not
+    yet issued follow the product's."""
+
+    name: Name | None = None
+    taxable: Flag | None = None
+
+
+class PricingOptionsIn(Input):
+    pricing_options: list[PricingOptionIn] = Field(min_length=1, max_length=50)
+
+
+class PricingOptionPatch(Input):
+    """New prices for an option no subscription has used; once one has, a 409."""
+
+    unit_price: PriceIn | None = None
+    setup_fee: PriceIn | None = None
+
+
 class PricingOptionOut(BaseModel):
     id: int
     code: str

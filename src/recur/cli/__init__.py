@@ -3,6 +3,7 @@
 from recur.cli import (  # noqa: F401  (each module registers its commands)
     accounts,
     billing,
+    catalogue,
     payments,
     server,
     subscriptions,

@@ -19,6 +19,7 @@ from recur.domain.errors import Conflict, InvalidInput, NotFound
 from recur.domain.invoices import PendingInvoice
 from recur.domain.products import PricingOption
 from recur.domain.subscriptions import SWITCH_KEEPS, Subscription, SubscriptionChange
+from recur.services.catalogue import check_on_sale
 from recur.services.invoicing import subscription_pending
 from recur.services.meters import check_changeable
 from recur.services.subscriptions import (
@@ -193,8 +194,7 @@ def _check_switch(session: Session, current: PricingOption, option_id: int) -> N
     target = stored_subscriptions.pricing_option(session, option_id)
     if target is None:
         raise NotFound("pricing_option_not_found", f"pricing option {option_id} does not exist")
-    if not target.active:
-        raise Conflict("pricing_option_inactive", f"pricing option {target.id} is no longer sold")
+    check_on_sale(target)
     differs = [name for name in SWITCH_KEEPS if getattr(target, name) != getattr(current, name)]
     if differs:
         raise InvalidInput(

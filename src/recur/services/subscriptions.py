@@ -24,6 +24,7 @@ from recur.domain.money import MAX_AMOUNT
 from recur.domain.pages import Page
 from recur.domain.subscriptions import Subscription, SubscriptionFilter
 from recur.domain.timeline import in_force_on
+from recur.services.catalogue import check_on_sale
 from recur.services.meters import check_usage_quantity
 from recur.services.validation import check_day, check_quantity
 
@@ -54,10 +55,7 @@ def create_subscription(db: Database, spec: SubscriptionSpec, actor: str) -> Sub
                 "pricing_option_not_found",
                 f"pricing option {spec.pricing_option_id} does not exist",
             )
-        if not option.active:
-            raise Conflict(
-                "pricing_option_inactive", f"pricing option {option.id} is no longer sold"
-            )
+        check_on_sale(option)
         if option.currency != account.currency:
             raise InvalidInput(
                 "currency_mismatch",

@@ -1,41 +1,25 @@
-"""Billing > Products: the catalogue and its pricing options."""
+"""Billing > Products: the catalogue, its products' edits and their pricing options."""
 
-from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from recur.domain.catalogue import BillingCycle, BillingType
 from recur.domain.errors import DomainError
-from recur.domain.usage import MeterSpec
+from recur.domain.products import Product
 from recur.domain.users import User
 from recur.services import catalogue
-from recur.services.catalogue import PricingOptionSpec, ProductSpec
-from recur.services.meters import parse_meter_lines
-from recur.services.validation import PRICE_PLACES
+from recur.services.catalogue import ProductChanges, ProductSpec
+from recur.web import option_rows
 from recur.web.auth import admin, check_csrf, ctx, viewer
 from recur.web.forms import Form
+from recur.web.params import PageId
 from recur.web.posted import Posted
 from recur.web.templating import render
 
 router = APIRouter()
 
-PRODUCT_FIELDS = {
-    "sku",
-    "name",
-    "code",
-    "billing_period",
-    "billing_type",
-    "unit_price",
-    "setup_fee",
-    "currency",
-    "term_months",
-    "billing_day",
-    "anniversary_billing",
-    "meters",
-    "usage_delay_days",
-}
+PRODUCT_FIELDS = {"sku", "name", "taxable"}
 
 
 @router.get("/products")
@@ -48,73 +32,139 @@ def product_list(
 
 @router.get("/products/new")
 def product_new(request: Request, user: User = Depends(admin)) -> Response:
-    values = {
-        "taxable": "on",
-        "code": "monthly",
-        "billing_period": "monthly",
-        "billing_type": "prepaid",
-        "currency": "EUR",
-        "setup_fee": "0",
-        "auto_renew": "on",
-    }
-    return _product_form(request, values)
+    return _new_form(request, {"taxable": "on"} | option_rows.new_rows(1))
 
 
 @router.post("/products", dependencies=[Depends(check_csrf)])
 def product_create(request: Request, form: Posted, user: User = Depends(admin)) -> Response:
-    spec = _read_product(form)
-    if form.ok and spec is not None:
+    resized = _resized(form)
+    if resized is not None:
+        return _new_form(request, resized)
+    sku, name = form.required("sku"), _name(form)
+    specs = option_rows.read_rows(form)
+    if form.ok:
+        spec = ProductSpec(sku, name, specs, taxable=form.flag("taxable"))
         try:
-            catalogue.create_product(ctx(request).db, spec, actor=f"user:{user.email}")
-            return RedirectResponse("/products", status_code=303)
+            product = catalogue.create_product(ctx(request).db, spec, f"user:{user.email}")
+            return _saved(request, product, f"Product {product.name} created.")
         except DomainError as error:
             form.add_domain_error(error, PRODUCT_FIELDS)
-    return _product_form(request, form.data, form.errors, status_code=422)
+    return _new_form(request, form.data, form.errors, status_code=422)
 
 
-def _read_product(form: Form) -> ProductSpec | None:
-    sku, name, code = form.required("sku"), form.required("name"), form.required("code")
-    period, kind = form.text("billing_period"), form.text("billing_type")
-    if period not in set(BillingCycle):
-        form.errors["billing_period"] = "Choose a billing period."
-    if kind not in set(BillingType):
-        form.errors["billing_type"] = "Choose prepaid, postpaid or usage."
-    unit_price = form.decimal("unit_price", PRICE_PLACES)
-    setup_fee = form.decimal("setup_fee", PRICE_PLACES, default=Decimal(0))
-    currency = form.required("currency").upper()
-    term = form.integer("term_months", optional=True)
-    billing_day = form.integer("billing_day", optional=True)
-    meters = _read_meters(form)
-    usage_delay_days = form.integer("usage_delay_days", optional=True) or 0
-    if not form.ok or unit_price is None or setup_fee is None:
-        return None
-    option = PricingOptionSpec(
-        code=code,
-        billing_period=BillingCycle(period),
-        billing_type=BillingType(kind),
-        unit_price=unit_price,
-        currency=currency,
-        setup_fee=setup_fee,
-        term_months=term,
-        auto_renew=form.flag("auto_renew"),
-        billing_day=billing_day,
-        anniversary_billing=form.flag("anniversary_billing"),
-        meters=meters,
-        usage_delay_days=usage_delay_days,
+@router.get("/products/{product_id}/edit")
+def product_edit(request: Request, product_id: PageId, user: User = Depends(admin)) -> Response:
+    product = _product(request, product_id)
+    values = {"name": product.name, "taxable": "on" if product.taxable else ""}
+    return _edit_form(request, product, values)
+
+
+@router.post("/products/{product_id}", dependencies=[Depends(check_csrf)])
+def product_update(
+    request: Request, product_id: PageId, form: Posted, user: User = Depends(admin)
+) -> Response:
+    name = _name(form)
+    if form.ok:
+        changes = ProductChanges(name=name, taxable=form.flag("taxable"))
+        try:
+            product = catalogue.update_product(
+                ctx(request).db, product_id, changes, f"user:{user.email}"
+            )
+            return _saved(request, product, f"Product {product.name} saved.")
+        except DomainError as error:
+            form.add_domain_error(error, PRODUCT_FIELDS)
+    product = _product(request, product_id)
+    return _edit_form(request, product, form.data, form.errors, status_code=422)
+
+
+@router.post("/products/{product_id}/pricing-options", dependencies=[Depends(check_csrf)])
+def options_add(
+    request: Request, product_id: PageId, form: Posted, user: User = Depends(admin)
+) -> Response:
+    product = _product(request, product_id)
+    values = {"name": product.name, "taxable": "on" if product.taxable else ""}
+    resized = _resized(form)
+    if resized is not None:
+        return _edit_form(request, product, values | resized)
+    specs = option_rows.read_rows(form, taken=[o.code for o in product.pricing_options])
+    if form.ok:
+        try:
+            added = catalogue.add_pricing_options(
+                ctx(request).db, product_id, specs, f"user:{user.email}"
+            )
+            return _saved(request, added, f"{_options(len(specs))} added to {added.name}.")
+        except DomainError as error:
+            form.add_domain_error(error, set())
+    posted = {k: v for k, v in form.data.items() if k.startswith("option")}
+    return _edit_form(request, product, values | posted, form.errors, status_code=422)
+
+
+@router.post(
+    "/products/{product_id}/pricing-options/{option_id}/archive",
+    dependencies=[Depends(check_csrf)],
+)
+def option_archive(
+    request: Request, product_id: PageId, option_id: PageId, user: User = Depends(admin)
+) -> Response:
+    option = catalogue.archive_pricing_option(
+        ctx(request).db, product_id, option_id, f"user:{user.email}"
     )
-    return ProductSpec(sku=sku, name=name, pricing_options=[option], taxable=form.flag("taxable"))
+    request.session["flash"] = (
+        f"Pricing option {option.code} archived: it takes no new subscriptions; those on it go on."
+    )
+    return RedirectResponse(f"/products/{product_id}/edit", status_code=303)
 
 
-def _read_meters(form: Form) -> tuple[MeterSpec, ...]:
-    """A usage option's meters, typed one a line (services/meters.py reads them)."""
-    try:
-        return tuple(parse_meter_lines(form.text("meters")))
-    except DomainError as error:
-        form.add_domain_error(error, PRODUCT_FIELDS)
-        return ()
+@router.post(
+    "/products/{product_id}/pricing-options/{option_id}/unarchive",
+    dependencies=[Depends(check_csrf)],
+)
+def option_unarchive(
+    request: Request, product_id: PageId, option_id: PageId, user: User = Depends(admin)
+) -> Response:
+    option = catalogue.unarchive_pricing_option(
+        ctx(request).db, product_id, option_id, f"user:{user.email}"
+    )
+    request.session["flash"] = f"Pricing option {option.code} is on sale again."
+    return RedirectResponse(f"/products/{product_id}/edit", status_code=303)
 
 
-def _product_form(
+def _name(form: Form) -> str:
+    """The product's name, by the catalogue's own rule."""
+    name = form.required("name")
+    if name:
+        try:
+            catalogue.check_product_name(name)
+        except DomainError as error:
+            form.add_domain_error(error, PRODUCT_FIELDS)
+    return name
+
+
+def _resized(form: Form) -> dict[str, str] | None:
+    """The form's values with a row added or removed, when that is what was asked."""
+    count = option_rows.row_count(form)
+    if form.text("action") == "add_row":
+        return option_rows.resized(form.data, count, None)
+    removed = form.text("remove_row")
+    if removed.isdigit() and int(removed) < count:
+        return option_rows.resized(form.data, count, int(removed))
+    return None
+
+
+def _options(count: int) -> str:
+    return "1 pricing option" if count == 1 else f"{count} pricing options"
+
+
+def _saved(request: Request, product: Product, said: str) -> Response:
+    request.session["flash"] = said
+    return RedirectResponse(f"/products/{product.id}/edit", status_code=303)
+
+
+def _product(request: Request, product_id: int) -> Product:
+    return catalogue.get_product(ctx(request).db, product_id)
+
+
+def _new_form(
     request: Request, values: Any, errors: dict[str, str] | None = None, status_code: int = 200
 ) -> Response:
     return render(
@@ -123,6 +173,25 @@ def _product_form(
         status_code=status_code,
         values=values,
         errors=errors or {},
-        periods=list(BillingCycle),
-        types=list(BillingType),
+        rows=option_rows.row_count(Form(values)),
+    )
+
+
+def _edit_form(
+    request: Request,
+    product: Product,
+    values: Any,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    values = dict(values)
+    values.setdefault(option_rows.ROW_COUNT, "0")
+    return render(
+        request,
+        "products/edit.html",
+        status_code=status_code,
+        product=product,
+        values=values,
+        errors=errors or {},
+        rows=option_rows.row_count(Form(values)),
     )
