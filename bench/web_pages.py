@@ -52,7 +52,7 @@ from recur.app import create_app
 from recur.db.migrate import recreate_postgres_database, upgrade
 from recur.db.models import Account, BillingRun, Invoice, Subscription, User
 from recur.db.session import Database, normalise_url
-from recur.domain.pages import encode_cursor
+from recur.domain.pages import Cursor, encode_cursor
 from recur.services.billing_run import run_billing
 from recur.services.invoicing import pending_for_account
 from recur.services.users import create_user
@@ -272,13 +272,22 @@ class Result:
 
 def pages(s: Subjects) -> list[Page]:
     a, p = s.account, PREVIEW_ACCOUNT
-    deep = encode_cursor((s.accounts // 2 // 25) * 25)
+
+    # A keyset cursor halfway down each list (in id order: the bench knows ids, not names).
+    def halfway(sort: str, rows: int) -> str:
+        return encode_cursor(Cursor(sort, rows // 2, rows // 2))
+
     return [
         Page("accounts list", "/accounts", "accounts"),
         Page("accounts, search (few hits)", "/accounts?q=account+01234", "accounts"),
         Page("accounts, search (many hits)", "/accounts?q=account+01", "accounts"),
         Page("accounts, search (e-mail)", "/accounts?q=billing%2B12345%40", "accounts"),
-        Page("accounts, a later page", f"/accounts?cursor={deep}", "accounts", "offset ½ way"),
+        Page(
+            "accounts, a later page",
+            f"/accounts?sort=id&cursor={halfway('id', s.accounts)}",
+            "accounts",
+            "keyset ½ way",
+        ),
         Page("account overview", f"/accounts/{a}", "account"),
         Page("account subscriptions", f"/accounts/{a}/subscriptions", "account"),
         Page("account pending invoices", f"/accounts/{a}/pending", "account"),
@@ -312,9 +321,9 @@ def pages(s: Subjects) -> list[Page]:
         ),
         Page(
             "subscriptions, a later page",
-            f"/subscriptions?cursor={encode_cursor(s.subscriptions // 2)}",
+            f"/subscriptions?cursor={halfway('id', s.subscriptions)}",
             "subscriptions",
-            "offset ½ way",
+            "keyset ½ way",
         ),
         Page("subscription page", f"/subscriptions/{s.subscription}", "subscriptions"),
         Page("invoices list", "/invoices", "invoices"),
@@ -329,9 +338,9 @@ def pages(s: Subjects) -> list[Page]:
         Page("invoices, by number", "/invoices?number=INV-2027-01234", "invoices"),
         Page(
             "invoices, a later page",
-            f"/invoices?cursor={encode_cursor(s.invoices // 2)}",
+            f"/invoices?sort=-id&cursor={halfway('-id', s.invoices)}",
             "invoices",
-            "offset ½ way",
+            "keyset ½ way",
         ),
         Page("invoice page", f"/invoices/{s.invoice}", "invoices"),
         Page("products", "/products", "other"),

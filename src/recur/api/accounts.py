@@ -9,7 +9,7 @@ from recur.api import presenters as present
 from recur.api.deps import Caller, Ctx, Today
 from recur.api.errors import ApiRoute, documented
 from recur.api.idempotency import IdempotencyKey, generated, respond
-from recur.api.params import AsOf, Cursor, IdPath, Limit
+from recur.api.params import CSV_LIST, AsOf, Cursor, Format, IdPath, Limit, Sort
 from recur.api.responses import ModelResponse
 from recur.api.schemas import (
     AccountIn,
@@ -21,6 +21,7 @@ from recur.api.schemas import (
     GenerateOut,
     ListOut,
 )
+from recur.csv_export import ACCOUNT_COLUMNS, CHUNK, csv_response
 from recur.domain.errors import InvalidInput
 from recur.domain.identity import NO_ADDRESS, Address
 from recur.services import accounts, invoicing
@@ -57,14 +58,27 @@ def create_account(
     )
 
 
-@router.get("", response_model=ListOut[AccountOut], responses=documented())
+@router.get("", response_model=ListOut[AccountOut], responses=documented() | CSV_LIST)
 def list_accounts(
     ctx: Ctx,
+    today: Today,
     search: Annotated[str | None, Query(max_length=200)] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
-) -> dict[str, Any]:
-    return present.page(accounts.list_accounts(ctx.db, search, limit, cursor), present.account)
+    sort: Sort = None,
+    format: Format = "json",
+) -> dict[str, Any] | Response:
+    """Sorts: `name` (the default), `email`, `currency`, `billing_day`, `status`,
+    `created_at`, `id`."""
+    if format == "csv":
+        return csv_response(
+            "accounts",
+            ACCOUNT_COLUMNS,
+            lambda at: accounts.list_accounts(ctx.db, search, CHUNK, at, sort),
+            today,
+        )
+    found = accounts.list_accounts(ctx.db, search, limit, cursor, sort)
+    return present.page(found, present.account)
 
 
 @router.get("/{account_id}", response_model=AccountOut, responses=documented(404))

@@ -11,8 +11,9 @@ from recur.api import presenters as present
 from recur.api.deps import Caller, Ctx, Today
 from recur.api.errors import ApiRoute, documented
 from recur.api.idempotency import IdempotencyKey, respond
-from recur.api.params import Cursor, IdPath, IdQuery, Limit
+from recur.api.params import CSV_LIST, Cursor, Format, IdPath, IdQuery, Limit, Sort
 from recur.api.schemas import InvoiceOut, ListOut
+from recur.csv_export import CHUNK, INVOICE_COLUMNS, csv_response
 from recur.domain.catalogue import InvoiceSource, InvoiceStatus, InvoiceType
 from recur.domain.issued import InvoiceFilter
 from recur.services import accounts, invoicing, payments
@@ -23,7 +24,7 @@ router = APIRouter(prefix="/invoices", tags=["invoices"], route_class=ApiRoute)
 DateFilter = Annotated[date | None, Query(description="Inclusive")]
 
 
-@router.get("", response_model=ListOut[InvoiceOut], responses=documented())
+@router.get("", response_model=ListOut[InvoiceOut], responses=documented() | CSV_LIST)
 def list_invoices(
     ctx: Ctx,
     today: Today,
@@ -39,7 +40,11 @@ def list_invoices(
     number: Annotated[str | None, Query(max_length=20)] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
-) -> dict[str, Any]:
+    sort: Sort = None,
+    format: Format = "json",
+) -> dict[str, Any] | Response:
+    """Sorts: `issue_date` (default `-issue_date`, newest first), `number`, `type`,
+    `account` (its name), `due_date`, `total`, `status`, `source`, `id`."""
     where = InvoiceFilter(
         account_id=account_id,
         status=status,
@@ -49,7 +54,14 @@ def list_invoices(
         issued_to=issued_to,
         number=number or None,
     )
-    page = invoicing.list_invoices(ctx.db, where, limit, cursor)
+    if format == "csv":  # a table's rows: no invoice's items are read
+        return csv_response(
+            "invoices",
+            INVOICE_COLUMNS,
+            lambda at: invoicing.list_invoice_rows(ctx.db, where, CHUNK, at, sort),
+            today,
+        )
+    page = invoicing.list_invoices(ctx.db, where, limit, cursor, sort)
     return present.page(page, lambda invoice: present.invoice(invoice, today))
 
 

@@ -10,7 +10,7 @@ from recur.api import presenters as present
 from recur.api.deps import Caller, Ctx, Today
 from recur.api.errors import ApiRoute, documented
 from recur.api.idempotency import IdempotencyKey, respond
-from recur.api.params import Cursor, IdPath, IdQuery, Limit
+from recur.api.params import Cursor, IdPath, IdQuery, Limit, Sort
 from recur.api.schemas import (
     AgingOut,
     BalanceOut,
@@ -63,9 +63,15 @@ def record_payment(
 
 @router.get("/payments", response_model=ListOut[PaymentOut], responses=documented())
 def list_payments(
-    ctx: Ctx, account_id: IdQuery = None, limit: Limit = 50, cursor: Cursor = None
+    ctx: Ctx,
+    account_id: IdQuery = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    sort: Sort = None,
 ) -> dict[str, Any]:
-    return present.page(payments.list_payments(ctx.db, account_id, limit, cursor), present.payment)
+    """Sorts: `received_on` (default `-received_on`), `amount`, `id`."""
+    found = payments.list_payments(ctx.db, account_id, limit, cursor, sort)
+    return present.page(found, present.payment)
 
 
 @router.delete("/payments/{payment_id}", status_code=204, responses=documented(403, 404, 409))

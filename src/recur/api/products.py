@@ -9,7 +9,7 @@ from recur.api import presenters as present
 from recur.api.deps import Admin, Ctx
 from recur.api.errors import ApiRoute, documented
 from recur.api.idempotency import IdempotencyKey, respond
-from recur.api.params import Cursor, IdPath, Limit
+from recur.api.params import Cursor, IdPath, Limit, Sort
 from recur.api.schemas import ListOut, ProductIn, ProductOut
 from recur.domain.usage import MeterSpec
 from recur.services import catalogue
@@ -45,8 +45,11 @@ def create_product(
 
 
 @router.get("", response_model=ListOut[ProductOut], responses=documented())
-def list_products(ctx: Ctx, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
-    return present.page(catalogue.list_products(ctx.db, limit, cursor), present.product)
+def list_products(
+    ctx: Ctx, limit: Limit = 50, cursor: Cursor = None, sort: Sort = None
+) -> dict[str, Any]:
+    """Sorts: `id` (the default), `name`, `sku`, `created_at`."""
+    return present.page(catalogue.list_products(ctx.db, limit, cursor, sort), present.product)
 
 
 @router.get("/{product_id}", response_model=ProductOut, responses=documented(404))

@@ -555,6 +555,7 @@ class ListOut(BaseModel, Generic[T]):
     data: list[T]
     total: int
     next_cursor: str | None
+    prev_cursor: str | None = None  # the page before; None on the first page
 
 
 class ClockIn(Input):
