@@ -10,6 +10,7 @@ from recur.api import (
     invoices,
     payments,
     products,
+    search,
     seller,
     subscriptions,
     test_clock,
@@ -38,6 +39,7 @@ def install(app: FastAPI) -> None:
         billing_runs,
         usage,
         payments,
+        search,
     ):
         api.include_router(module.router)
     api.include_router(delivery.router)

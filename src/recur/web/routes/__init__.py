@@ -9,6 +9,7 @@ from recur.web.routes import (
     payments,
     products,
     runs,
+    search,
     seller,
     session,
     subscriptions,
@@ -33,3 +34,4 @@ for module in (
     router.include_router(module.router)
 router.include_router(delivery.router)
 router.include_router(seller.router)
+router.include_router(search.router)

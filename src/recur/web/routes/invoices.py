@@ -6,6 +6,7 @@ from datetime import date
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
+from recur.csv_export import CHUNK, INVOICE_COLUMNS, csv_response
 from recur.domain.catalogue import InvoiceSource, InvoiceStatus, InvoiceType, PaymentMethod
 from recur.domain.errors import DomainError
 from recur.domain.issued import InvoiceFilter
@@ -16,12 +17,10 @@ from recur.services.corrections import corrected_invoices
 from recur.web.auth import check_csrf, ctx, operator, viewer
 from recur.web.errors import found
 from recur.web.forms import sentence
-from recur.web.params import PageId, id_filter
+from recur.web.params import ListQuery, PageId, id_filter
 from recur.web.templating import flash, render
 
 router = APIRouter()
-
-PAGE_SIZE = 25
 
 
 def date_or_none(raw: str | None) -> date | None:
@@ -34,6 +33,7 @@ def date_or_none(raw: str | None) -> date | None:
 @router.get("/invoices")
 def invoice_list(
     request: Request,
+    view: ListQuery,
     number: str | None = None,
     account_id: str | None = None,
     status: str | None = None,
@@ -41,7 +41,6 @@ def invoice_list(
     type: str | None = None,
     issued_from: str | None = None,
     issued_to: str | None = None,
-    cursor: str | None = None,
     user: User = Depends(viewer),
 ) -> Response:
     db = ctx(request).db
@@ -54,7 +53,14 @@ def invoice_list(
         issued_to=date_or_none(issued_to),
         number=number or None,
     )
-    page = invoicing.list_invoice_rows(db, where, limit=PAGE_SIZE, cursor=cursor or None)
+    if view.csv:
+        return csv_response(
+            "invoices",
+            INVOICE_COLUMNS,
+            lambda at: invoicing.list_invoice_rows(db, where, CHUNK, at, view.sort),
+            ctx(request).clock.today(),
+        )
+    page = invoicing.list_invoice_rows(db, where, view.limit, view.cursor, view.sort)
     return render(
         request,
         "invoices/list.html",

@@ -16,6 +16,7 @@ from recur.services.meters import parse_meter_lines
 from recur.services.validation import PRICE_PLACES
 from recur.web.auth import admin, check_csrf, ctx, viewer
 from recur.web.forms import Form
+from recur.web.params import ListQuery
 from recur.web.posted import Posted
 from recur.web.templating import render
 
@@ -39,10 +40,8 @@ PRODUCT_FIELDS = {
 
 
 @router.get("/products")
-def product_list(
-    request: Request, cursor: str | None = None, user: User = Depends(viewer)
-) -> Response:
-    page = catalogue.list_products(ctx(request).db, limit=50, cursor=cursor or None)
+def product_list(request: Request, view: ListQuery, user: User = Depends(viewer)) -> Response:
+    page = catalogue.list_products(ctx(request).db, view.limit, view.cursor, view.sort)
     return render(request, "products/list.html", page=page)
 
 
