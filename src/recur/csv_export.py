@@ -22,9 +22,9 @@ T = TypeVar("T")
 
 Cell = str | int | bool | Decimal | date | None
 Columns = Sequence[tuple[str, Callable[[T], Cell]]]
-# The page at a cursor, `MAX_LIMIT` rows long: how an export reads its list.
-Fetch = Callable[[str | None], Page[T]]
-CHUNK = MAX_LIMIT
+# The page of a list at a cursor, of a size: how an export reads its list.
+Fetch = Callable[[str | None, int], Page[T]]
+CHUNK = MAX_LIMIT  # rows read at a time
 
 # A spreadsheet runs a text cell starting with one of these as a formula (CSV
 # injection): such text is kept as text by a leading apostrophe, as OWASP advises.
@@ -110,9 +110,9 @@ def csv_response(name: str, columns: Columns[T], fetch: Fetch[T], today: date) -
     """Every row of a list as a CSV download named `name-<today>.csv`. The first page
     is read before answering, so a bad sort or cursor is refused (422) rather than
     sent as a cut-off file."""
-    first = fetch(None)
+    first = fetch(None, CHUNK)
     return StreamingResponse(
-        csv_lines(columns, every_item(first, fetch)),
+        csv_lines(columns, every_item(first, lambda at: fetch(at, CHUNK))),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}-{today.isoformat()}.csv"'},
     )

@@ -21,7 +21,7 @@ from recur.api.schemas import (
     GenerateOut,
     ListOut,
 )
-from recur.csv_export import ACCOUNT_COLUMNS, CHUNK, csv_response
+from recur.csv_export import ACCOUNT_COLUMNS, csv_response
 from recur.domain.errors import InvalidInput
 from recur.domain.identity import NO_ADDRESS, Address
 from recur.services import accounts, invoicing
@@ -69,12 +69,12 @@ def list_accounts(
     format: Format = "json",
 ) -> dict[str, Any] | Response:
     """Sorts: `name` (the default), `email`, `currency`, `billing_day`, `status`,
-    `created_at`, `id`."""
+    `id` (creation order)."""
     if format == "csv":
         return csv_response(
             "accounts",
             ACCOUNT_COLUMNS,
-            lambda at: accounts.list_accounts(ctx.db, search, CHUNK, at, sort),
+            lambda at, size: accounts.list_accounts(ctx.db, search, size, at, sort),
             today,
         )
     found = accounts.list_accounts(ctx.db, search, limit, cursor, sort)

@@ -13,7 +13,7 @@ from recur.api.errors import ApiRoute, documented
 from recur.api.idempotency import IdempotencyKey, respond
 from recur.api.params import CSV_LIST, Cursor, Format, IdPath, IdQuery, Limit, Sort
 from recur.api.schemas import InvoiceOut, ListOut
-from recur.csv_export import CHUNK, INVOICE_COLUMNS, csv_response
+from recur.csv_export import INVOICE_COLUMNS, csv_response
 from recur.domain.catalogue import InvoiceSource, InvoiceStatus, InvoiceType
 from recur.domain.issued import InvoiceFilter
 from recur.services import accounts, invoicing, payments
@@ -58,7 +58,7 @@ def list_invoices(
         return csv_response(
             "invoices",
             INVOICE_COLUMNS,
-            lambda at: invoicing.list_invoice_rows(ctx.db, where, CHUNK, at, sort),
+            lambda at, size: invoicing.list_invoice_rows(ctx.db, where, size, at, sort),
             today,
         )
     page = invoicing.list_invoices(ctx.db, where, limit, cursor, sort)

@@ -48,7 +48,7 @@ def create_product(
 def list_products(
     ctx: Ctx, limit: Limit = 50, cursor: Cursor = None, sort: Sort = None
 ) -> dict[str, Any]:
-    """Sorts: `id` (the default), `name`, `sku`, `created_at`."""
+    """Sorts: `id` (the default: creation order), `name`, `sku`."""
     return present.page(catalogue.list_products(ctx.db, limit, cursor, sort), present.product)
 
 

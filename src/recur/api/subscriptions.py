@@ -22,7 +22,7 @@ from recur.api.schemas import (
     SubscriptionOut,
 )
 from recur.context import AppContext
-from recur.csv_export import CHUNK, csv_response, subscription_columns
+from recur.csv_export import csv_response, subscription_columns
 from recur.domain.catalogue import SubscriptionStatus
 from recur.domain.subscriptions import Subscription
 from recur.services import changes, invoicing, subscriptions
@@ -74,8 +74,8 @@ def list_subscriptions(
         return csv_response(
             "subscriptions",
             subscription_columns(today),
-            lambda at: subscriptions.list_subscription_rows(
-                ctx.db, account_id, status, product_id, CHUNK, at, today, sort
+            lambda at, size: subscriptions.list_subscription_rows(
+                ctx.db, account_id, status, product_id, size, at, today, sort
             ),
             today,
         )

@@ -79,7 +79,6 @@ SORTING = Sorting(
         "currency": SortField(AccountRow.currency),
         "billing_day": SortField(AccountRow.billing_day, nullable=True),
         "status": SortField(AccountRow.status),
-        "created_at": SortField(AccountRow.created_at),
         "id": SortField(AccountRow.id),
     },
     default="name",

@@ -72,7 +72,6 @@ SORTING = Sorting(
         "id": SortField(ProductRow.id),
         "name": SortField(ProductRow.name),
         "sku": SortField(ProductRow.sku),
-        "created_at": SortField(ProductRow.created_at),
     },
     default="id",
     id=ProductRow.id,

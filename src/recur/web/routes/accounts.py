@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from recur.csv_export import ACCOUNT_COLUMNS, CHUNK, csv_response
+from recur.csv_export import ACCOUNT_COLUMNS, csv_response
 from recur.domain.accounts import Account
 from recur.domain.catalogue import InvoiceGrouping, PartialCharges
 from recur.domain.errors import DomainError
@@ -56,7 +56,7 @@ def account_list(
         return csv_response(
             "accounts",
             ACCOUNT_COLUMNS,
-            lambda at: accounts.list_accounts(db, search, CHUNK, at, view.sort),
+            lambda at, size: accounts.list_accounts(db, search, size, at, view.sort),
             ctx(request).clock.today(),
         )
     page = accounts.list_accounts(db, search, view.limit, view.cursor, view.sort)

@@ -6,7 +6,7 @@ from datetime import date
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from recur.csv_export import CHUNK, INVOICE_COLUMNS, csv_response
+from recur.csv_export import INVOICE_COLUMNS, csv_response
 from recur.domain.catalogue import InvoiceSource, InvoiceStatus, InvoiceType, PaymentMethod
 from recur.domain.errors import DomainError
 from recur.domain.issued import InvoiceFilter
@@ -57,7 +57,7 @@ def invoice_list(
         return csv_response(
             "invoices",
             INVOICE_COLUMNS,
-            lambda at: invoicing.list_invoice_rows(db, where, CHUNK, at, view.sort),
+            lambda at, size: invoicing.list_invoice_rows(db, where, size, at, view.sort),
             ctx(request).clock.today(),
         )
     page = invoicing.list_invoice_rows(db, where, view.limit, view.cursor, view.sort)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from recur import presentation as fmt
-from recur.csv_export import CHUNK, csv_response, subscription_columns
+from recur.csv_export import csv_response, subscription_columns
 from recur.db.session import Database
 from recur.domain.catalogue import CancelAt, SubscriptionStatus
 from recur.domain.errors import DomainError
@@ -64,8 +64,8 @@ def subscription_list(
         return csv_response(
             "subscriptions",
             subscription_columns(today),
-            lambda at: subscriptions.list_subscription_rows(
-                db, account, state, product, CHUNK, at, today, view.sort
+            lambda at, size: subscriptions.list_subscription_rows(
+                db, account, state, product, size, at, today, view.sort
             ),
             today,
         )
