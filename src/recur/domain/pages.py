@@ -61,11 +61,12 @@ def parse_sort(raw: str | None, fields: Collection[str], default: str) -> Sort:
 
 @dataclass(frozen=True)
 class Cursor:
-    """Where a page starts: after (or `before`) the row of sort value `value` and `id`."""
+    """Where a page starts: after (or `before`) the row of sort value `value` and `id`
+    (an integer, or the text key of a usage record)."""
 
     sort: str
     value: KeyValue
-    id: int
+    id: KeyValue
     before: bool = False
 
 
@@ -108,7 +109,7 @@ def _untagged(raw: object) -> KeyValue:
 
 
 def encode_cursor(cursor: Cursor) -> str:
-    body = [cursor.sort, _tagged(cursor.value), cursor.id, cursor.before]
+    body = [cursor.sort, _tagged(cursor.value), _tagged(cursor.id), cursor.before]
     return base64.urlsafe_b64encode(json.dumps(body, separators=(",", ":")).encode()).decode()
 
 
@@ -119,10 +120,10 @@ def decode_cursor(token: str | None, sort: Sort) -> Cursor | None:
         return None
     try:
         body = json.loads(base64.urlsafe_b64decode(token.encode()))
-        made_for, raw, row_id, before = body
-        if not (isinstance(made_for, str) and type(row_id) is int and isinstance(before, bool)):
+        made_for, raw, raw_id, before = body
+        value, row_id = _untagged(raw), _untagged(raw_id)
+        if not (isinstance(made_for, str) and row_id is not None and isinstance(before, bool)):
             raise ValueError("malformed cursor")
-        value = _untagged(raw)
     except (ValueError, TypeError, InvalidOperation) as error:
         raise InvalidInput("invalid_cursor", _INVALID) from error
     if made_for != sort.text:
