@@ -2,6 +2,7 @@
 #
 #   make run          install, migrate, load demo data, serve on http://127.0.0.1:8000
 #   make test         lint + the test suite against a throwaway PostgreSQL
+#   make node-deps    the pinned npm tools the tests run (package-lock.json)
 #   make bench        billing-run and API benchmarks against a throwaway PostgreSQL
 #
 # Each recipe runs as one bash script with `set -eu -o pipefail`.
@@ -33,11 +34,11 @@ endef
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help venv install system-deps run test lint bench clean distclean
+.PHONY: help venv install node-deps system-deps run test lint bench clean distclean
 
 # help: list the targets.
 help:
-	@echo "targets: install system-deps run test lint bench clean distclean"
+	@echo "targets: install node-deps system-deps run test lint bench clean distclean"
 
 # venv / install: create .venv and install the project with dev extras;
 # redone only when pyproject.toml changes.
@@ -48,6 +49,16 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -e '.[dev]'
+	touch $@
+
+# node-deps: the npm packages of package-lock.json, exactly (`redocly lint` of the
+# OpenAPI document); `npm ci` runs only when the lock file changed.
+NODE_STAMP := node_modules/.installed
+
+node-deps: $(NODE_STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
 	touch $@
 
 # system-deps: Debian packages for browser tests, PDF checks and PostgreSQL;
@@ -76,7 +87,7 @@ run: install
 	exec $(BIN)/recur serve --host $(HOST) --port $(PORT)
 
 # test: lint, then pytest with a throwaway PostgreSQL; fails if either fails.
-test: install system-deps
+test: install node-deps system-deps
 	rc=0
 	$(LINT_SCRIPT)
 	scripts/with-postgres.sh $(BIN)/pytest -q $(PYTEST_ARGS) || rc=$$?
@@ -107,4 +118,4 @@ clean:
 
 # distclean: clean, and remove the virtualenv too.
 distclean: clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) node_modules

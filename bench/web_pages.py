@@ -279,6 +279,7 @@ def pages(s: Subjects) -> list[Page]:
 
     return [
         Page("accounts list", "/accounts", "accounts"),
+        Page("accounts, by e-mail (no index)", "/accounts?sort=-email", "accounts", "sorted"),
         Page("accounts, search (few hits)", "/accounts?q=account+01234", "accounts"),
         Page("accounts, search (many hits)", "/accounts?q=account+01", "accounts"),
         Page("accounts, search (e-mail)", "/accounts?q=billing%2B12345%40", "accounts"),
@@ -327,6 +328,7 @@ def pages(s: Subjects) -> list[Page]:
         ),
         Page("subscription page", f"/subscriptions/{s.subscription}", "subscriptions"),
         Page("invoices list", "/invoices", "invoices"),
+        Page("invoices, by total (no index)", "/invoices?sort=-total", "invoices", "sorted"),
         Page("invoices, unpaid", "/invoices?status=unpaid", "invoices"),
         Page("invoices, by account", f"/invoices?account_id={a}", "invoices"),
         Page(

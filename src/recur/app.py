@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from recur.api.docs import install_docs
+from recur.api.openapi import PUBLIC, SERVERS, TAGS, install_openapi
 from recur.api.schemas import StatusOut
 from recur.context import AppContext, context_from_settings
 from recur.db.migrate import is_current
@@ -39,11 +40,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # api/docs.py serves it, from local files
         redoc_url=None,  # ReDoc needs inline styles, which the CSP refuses
         openapi_url="/openapi.json",
+        openapi_tags=TAGS,
+        servers=SERVERS,
         lifespan=_lifespan,
     )
     app.state.ctx = ctx
     _install_health(app)
     install_docs(app)
+    install_openapi(app)
 
     from recur.api import install as install_api
     from recur.api import install_http_errors
@@ -102,15 +106,26 @@ def _ensure_env_token(ctx: AppContext) -> None:
 
 
 def _install_health(app: FastAPI) -> None:
-    @app.get("/healthz", tags=["health"], response_model=StatusOut)
+    @app.get(
+        "/healthz",
+        tags=["health"],
+        response_model=StatusOut,
+        summary="Liveness",
+        operation_id="healthz",
+        openapi_extra=PUBLIC,
+    )
     async def healthz() -> StatusOut:
-        """The process is up. On the event loop: it must not wait behind the thread pool."""
+        """The process is up."""
+        # On the event loop: it must not wait behind the thread pool.
         return StatusOut(status="ok")
 
     @app.get(
         "/readyz",
         tags=["health"],
         response_model=StatusOut,
+        summary="Readiness",
+        operation_id="readyz",
+        openapi_extra=PUBLIC,
         responses={503: {"model": StatusOut, "description": "Not ready"}},
     )
     def readyz() -> JSONResponse:

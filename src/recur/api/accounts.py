@@ -9,7 +9,7 @@ from recur.api import presenters as present
 from recur.api.deps import Caller, Ctx, Today
 from recur.api.errors import ApiRoute, documented
 from recur.api.idempotency import IdempotencyKey, generated, respond
-from recur.api.params import CSV_LIST, AsOf, Cursor, Format, IdPath, Limit, Sort
+from recur.api.params import AsOf, Cursor, Format, IdPath, Limit, Sort, csv_list
 from recur.api.responses import ModelResponse
 from recur.api.schemas import (
     AccountIn,
@@ -40,10 +40,18 @@ def _address(body: AddressIn | None) -> Address:
     return NO_ADDRESS if body is None else body.domain()
 
 
-@router.post("", status_code=201, response_model=AccountOut, responses=documented(403))
+@router.post(
+    "",
+    operation_id="create_account",
+    summary="Create an account",
+    status_code=201,
+    response_model=AccountOut,
+    responses=documented(403),
+)
 def create_account(
     body: AccountIn, request: Request, ctx: Ctx, caller: Caller, key: IdempotencyKey = None
 ) -> Response:
+    """A customer: its currency, billing day, payment terms, tax and billing address."""
     spec = accounts.AccountSpec(
         **body.model_dump() | {"billing_address": _address(body.billing_address)}
     )
@@ -58,7 +66,13 @@ def create_account(
     )
 
 
-@router.get("", response_model=ListOut[AccountOut], responses=documented() | CSV_LIST)
+@router.get(
+    "",
+    operation_id="list_accounts",
+    summary="List accounts",
+    response_model=ListOut[AccountOut],
+    responses=documented() | csv_list("accounts"),
+)
 def list_accounts(
     ctx: Ctx,
     today: Today,
@@ -68,8 +82,8 @@ def list_accounts(
     sort: Sort = None,
     format: Format = "json",
 ) -> dict[str, Any] | Response:
-    """Sorts: `name` (the default), `email`, `currency`, `billing_day`, `status`,
-    `id` (creation order)."""
+    """Accounts, a page at a time; `search` matches the name or the e-mail. Sorts: `name`
+    (the default), `email`, `currency`, `billing_day`, `status`, `id` (creation order)."""
     if format == "csv":
         return csv_response(
             "accounts",
@@ -81,12 +95,25 @@ def list_accounts(
     return present.page(found, present.account)
 
 
-@router.get("/{account_id}", response_model=AccountOut, responses=documented(404))
+@router.get(
+    "/{account_id}",
+    operation_id="get_account",
+    summary="Get an account",
+    response_model=AccountOut,
+    responses=documented(404),
+)
 def get_account(account_id: IdPath, ctx: Ctx) -> AccountOut:
+    """One account."""
     return present.account(accounts.get_account(ctx.db, account_id))
 
 
-@router.patch("/{account_id}", response_model=AccountOut, responses=documented(403, 404, 409))
+@router.patch(
+    "/{account_id}",
+    operation_id="update_account",
+    summary="Update an account",
+    response_model=AccountOut,
+    responses=documented(403, 404, 409),
+)
 def update_account(
     account_id: IdPath,
     body: AccountPatch,
@@ -95,6 +122,8 @@ def update_account(
     caller: Caller,
     key: IdempotencyKey = None,
 ) -> Response:
+    """Only the fields sent change. The currency is locked once the account has
+    subscriptions, the billing schedule once it has invoices (409)."""
     changes = body.model_dump(exclude_unset=True)
     nulls = sorted(k for k, v in changes.items() if v is None and k in _NOT_NULL)
     if nulls:
@@ -113,11 +142,17 @@ def update_account(
 
 
 @router.get(
-    "/{account_id}/pending-invoices", response_model=AccountPendingOut, responses=documented(404)
+    "/{account_id}/pending-invoices",
+    operation_id="list_account_pending_invoices",
+    summary="Preview an account's pending invoices",
+    response_model=AccountPendingOut,
+    responses=documented(404),
 )
 async def account_pending(
     account_id: IdPath, ctx: Ctx, today: Today, as_of: AsOf = None
 ) -> ModelResponse:
+    """What the account will be invoiced on `as_of` (default today) if nothing changes: the
+    documents the engine would issue, and the subscriptions behind them. Nothing is stored."""
     # The API's hottest read: on the event loop, not in the thread pool (db/loop_reads.py).
     day = as_of or today
 
@@ -141,6 +176,8 @@ async def account_pending(
 
 @router.post(
     "/{account_id}/invoices/generate",
+    operation_id="generate_account_invoices",
+    summary="Generate an account's invoices now",
     status_code=201,
     response_model=GenerateOut,
     responses=documented(403, 404, 409),
@@ -153,6 +190,8 @@ def generate_for_account(
     today: Today,
     key: IdempotencyKey = None,
 ) -> ModelResponse:
+    """Issue the pending invoices of the chosen subscriptions of the account, dated today. With an
+    `Idempotency-Key`, a retry answers the first invoices (`Idempotent-Replayed: true`)."""
     return generated(
         invoicing.generate_for_account(
             ctx.db, account_id, body.subscription_ids, today, caller.actor, key

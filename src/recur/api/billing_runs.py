@@ -16,7 +16,14 @@ from recur.services import billing_run
 router = APIRouter(prefix="/billing-runs", tags=["billing runs"], route_class=ApiRoute)
 
 
-@router.post("", status_code=201, response_model=BillingRunOut, responses=documented(403))
+@router.post(
+    "",
+    operation_id="start_billing_run",
+    summary="Run the Billing Service now",
+    status_code=201,
+    response_model=BillingRunOut,
+    responses=documented(403),
+)
 def start_billing_run(
     request: Request,
     ctx: Ctx,
@@ -35,16 +42,29 @@ def start_billing_run(
     return respond(ctx, request, caller, key, body, 201, produce)
 
 
-@router.get("", response_model=ListOut[BillingRunOut], responses=documented())
+@router.get(
+    "",
+    operation_id="list_billing_runs",
+    summary="List billing runs",
+    response_model=ListOut[BillingRunOut],
+    responses=documented(),
+)
 def list_billing_runs(
     ctx: Ctx, limit: Limit = 50, cursor: Cursor = None, sort: Sort = None
 ) -> dict[str, Any]:
-    """Sorts: `id` (default `-id`, newest first), `as_of`, `started_at`, `invoices_issued`,
-    `errors_count`."""
+    """The Billing Service's runs, with their errors. Sorts: `id` (default `-id`, newest
+    first), `as_of`, `started_at`, `invoices_issued`, `errors_count`."""
     found = billing_run.list_billing_runs(ctx.db, limit, cursor, sort)
     return present.page(found, present.billing_run)
 
 
-@router.get("/{run_id}", response_model=BillingRunOut, responses=documented(404))
+@router.get(
+    "/{run_id}",
+    operation_id="get_billing_run",
+    summary="Get a billing run",
+    response_model=BillingRunOut,
+    responses=documented(404),
+)
 def get_billing_run(run_id: IdPath, ctx: Ctx) -> BillingRunOut:
+    """One run: its counts and the errors of the accounts it could not bill."""
     return present.billing_run(billing_run.get_billing_run(ctx.db, run_id))

@@ -25,6 +25,8 @@ def _spec(body: ChangeIn) -> changes.ChangeSpec:
 
 @router.post(
     "/{subscription_id}/changes",
+    operation_id="create_change",
+    summary="Change a subscription",
     status_code=201,
     response_model=ChangeOut,
     responses=documented(403, 404, 409),
@@ -38,6 +40,9 @@ def change_subscription(
     today: Today,
     key: IdempotencyKey = None,
 ) -> Response:
+    """A quantity change or a plan switch, effective now, at the end of the billing period or on a
+    date."""
+
     def produce() -> ChangeOut:
         made = changes.change_subscription(
             ctx.db, subscription_id, _spec(body), today, caller.actor
@@ -48,7 +53,11 @@ def change_subscription(
 
 
 @router.get(
-    "/{subscription_id}/changes", response_model=ListOut[ChangeOut], responses=documented(404)
+    "/{subscription_id}/changes",
+    operation_id="list_changes",
+    summary="List a subscription's changes",
+    response_model=ListOut[ChangeOut],
+    responses=documented(404),
 )
 def list_changes(subscription_id: IdPath, ctx: Ctx, today: Today) -> dict[str, Any]:
     """Every change of the subscription, by effective date, then by creation."""
@@ -58,6 +67,8 @@ def list_changes(subscription_id: IdPath, ctx: Ctx, today: Today) -> dict[str, A
 
 @router.delete(
     "/{subscription_id}/changes/{change_id}",
+    operation_id="withdraw_change",
+    summary="Withdraw a change",
     status_code=204,
     response_class=Response,
     responses=documented(403, 404, 409),
@@ -81,6 +92,8 @@ def withdraw_change(
 
 @router.post(
     "/{subscription_id}/changes/preview",
+    operation_id="preview_change",
+    summary="Preview a change",
     response_model=PreviewOut,
     responses=documented(403, 404, 409),
 )

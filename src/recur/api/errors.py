@@ -27,6 +27,82 @@ _DESCRIPTIONS = {
     422: "The request is invalid",
 }
 
+# The `code`s each status can carry, for integrators (tests/api/test_openapi.py checks
+# that every code the API's services raise is listed under its status). `<field>` stands
+# for the name of a request field.
+ERROR_CODES: dict[int, tuple[str, ...]] = {
+    401: ("unauthorized", "invalid_token"),
+    403: ("forbidden",),
+    404: (
+        "account_not_found",
+        "api_token_not_found",
+        "billing_run_not_found",
+        "change_not_found",
+        "invoice_not_found",
+        "payment_not_found",
+        "pricing_option_not_found",
+        "product_not_found",
+        "subscription_not_found",
+    ),
+    409: (
+        "account_closed",
+        "already_cancelled",
+        "already_ended",
+        "ambiguous_account",
+        "billing_schedule_locked",
+        "change_in_effect",
+        "currency_locked",
+        "currency_mismatch",
+        "idempotency_key_in_progress",
+        "invoice_not_open",
+        "invoice_not_unpaid",
+        "invoice_of_another_account",
+        "invoice_partly_paid",
+        "invoice_void",
+        "not_a_credit_note",
+        "not_an_invoice",
+        "nothing_pending",
+        "over_allocated",
+        "payment_undone",
+        "pricing_option_inactive",
+        "sku_taken",
+        "subscription_ended",
+        "usage_id_taken",
+    ),
+    422: (
+        "invalid_request",
+        "invalid_<field>",
+        "missing_<field>",
+        "incomplete_<field>",
+        "amount_too_large",
+        "as_of_in_future",
+        "as_of_too_far",
+        "currency_mismatch",
+        "duplicate_meter_code",
+        "duplicate_pricing_code",
+        "empty_selection",
+        "future_usage",
+        "idempotency_key_reused",
+        "incompatible_pricing_option",
+        "meters_without_usage",
+        "nothing_to_change",
+        "null_field",
+        "subscription_of_another_account",
+        "unchangeable_subscription",
+        "unknown_currency",
+        "unknown_field",
+        "unknown_meter",
+        "usage_out_of_service",
+    ),
+}
+
+_WWW_AUTHENTICATE = {
+    "WWW-Authenticate": {
+        "description": "`Bearer`: the scheme the API expects",
+        "schema": {"type": "string", "examples": ["Bearer"]},
+    }
+}
+
 
 class ApiError(Exception):
     """An HTTP-level refusal (authentication, authorisation) in the same shape as domain errors."""
@@ -60,11 +136,20 @@ def validation_message(errors: Sequence[Any]) -> str:
 
 
 def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for the error statuses a route can answer."""
-    return {
-        status: {"model": ErrorResponse, "description": _DESCRIPTIONS[status]}
-        for status in sorted({401, 422, *statuses})
+    """OpenAPI `responses` for the error statuses a route can answer (401 and 422 always):
+    recur's error body, the codes each status carries, and the 401's challenge header."""
+    return {status: _error_response(status) for status in sorted({401, 422, *statuses})}
+
+
+def _error_response(status: int) -> dict[str, Any]:
+    codes = ", ".join(f"`{code}`" for code in ERROR_CODES[status])
+    response: dict[str, Any] = {
+        "model": ErrorResponse,
+        "description": f"{_DESCRIPTIONS[status]}. `error.code` is one of: {codes}",
     }
+    if status == 401:
+        response["headers"] = _WWW_AUTHENTICATE
+    return response
 
 
 class ApiRoute(APIRoute):

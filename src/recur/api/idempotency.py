@@ -27,6 +27,8 @@ IdempotencyKey = Annotated[
     Header(
         alias="Idempotency-Key",
         max_length=MAX_KEY_LENGTH,
+        # services.validation refuses an empty key (invalid_idempotency_key)
+        json_schema_extra={"minLength": 1},
         description="Retrying with the same key returns the first answer (same status and body)",
     ),
 ]

@@ -11,7 +11,8 @@ from recur.api import presenters as present
 from recur.api.deps import Caller, Ctx, Today
 from recur.api.errors import ApiRoute, documented
 from recur.api.idempotency import IdempotencyKey, respond
-from recur.api.params import CSV_LIST, Cursor, Format, IdPath, IdQuery, Limit, Sort
+from recur.api.openapi import file_response
+from recur.api.params import Cursor, Format, IdPath, IdQuery, Limit, Sort, csv_list
 from recur.api.schemas import InvoiceOut, ListOut
 from recur.csv_export import INVOICE_COLUMNS, csv_response
 from recur.domain.catalogue import InvoiceSource, InvoiceStatus, InvoiceType
@@ -24,7 +25,13 @@ router = APIRouter(prefix="/invoices", tags=["invoices"], route_class=ApiRoute)
 DateFilter = Annotated[date | None, Query(description="Inclusive")]
 
 
-@router.get("", response_model=ListOut[InvoiceOut], responses=documented() | CSV_LIST)
+@router.get(
+    "",
+    operation_id="list_invoices",
+    summary="List invoices",
+    response_model=ListOut[InvoiceOut],
+    responses=documented() | csv_list("invoices"),
+)
 def list_invoices(
     ctx: Ctx,
     today: Today,
@@ -43,8 +50,9 @@ def list_invoices(
     sort: Sort = None,
     format: Format = "json",
 ) -> dict[str, Any] | Response:
-    """Sorts: `issue_date` (default `-issue_date`, newest first), `number`, `type`,
-    `account` (its name), `due_date`, `total`, `status`, `source`, `id`."""
+    """Issued invoices and credit notes, a page at a time, newest first by default.
+    Sorts: `issue_date`, `number`, `type`, `account` (its name), `due_date`, `total`,
+    `status`, `source`, `id`."""
     where = InvoiceFilter(
         account_id=account_id,
         status=status,
@@ -65,20 +73,32 @@ def list_invoices(
     return present.page(page, lambda invoice: present.invoice(invoice, today))
 
 
-@router.get("/{invoice_id}", response_model=InvoiceOut, responses=documented(404))
+@router.get(
+    "/{invoice_id}",
+    operation_id="get_invoice",
+    summary="Get an invoice",
+    response_model=InvoiceOut,
+    responses=documented(404),
+)
 def get_invoice(invoice_id: IdPath, ctx: Ctx, today: Today) -> InvoiceOut:
+    """One invoice or credit note: its items, totals and what is still due."""
     return present.invoice(invoicing.get_invoice(ctx.db, invoice_id), today)
 
 
 @router.get(
     "/{invoice_id}/pdf",
+    operation_id="get_invoice_pdf",
+    summary="Download an invoice's PDF",
     response_class=Response,
     responses={
-        200: {"content": {"application/pdf": {}}, "description": "The invoice as PDF"},
+        200: file_response(
+            "application/pdf", "The invoice as PDF", 'inline; filename="INV-2027-000001.pdf"'
+        ),
         **documented(404),
     },
 )
 async def invoice_pdf(invoice_id: IdPath, ctx: Ctx) -> Response:
+    """The invoice or credit note as a PDF document, named by its number."""
     from recur.pdf import render_invoice_pdf  # loading WeasyPrint takes a while: only when asked
 
     invoice = await run_in_threadpool(invoicing.get_invoice, ctx.db, invoice_id)
@@ -93,7 +113,13 @@ async def invoice_pdf(invoice_id: IdPath, ctx: Ctx) -> Response:
     return Response(pdf, media_type="application/pdf", headers=headers)
 
 
-@router.post("/{invoice_id}/pay", response_model=InvoiceOut, responses=documented(403, 404, 409))
+@router.post(
+    "/{invoice_id}/pay",
+    operation_id="pay_invoice",
+    summary="Pay an invoice in full",
+    response_model=InvoiceOut,
+    responses=documented(403, 404, 409),
+)
 def pay_invoice(
     invoice_id: IdPath,
     request: Request,

@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Path, Query
 
+from recur.api.openapi import file_response
 from recur.services.validation import MAX_ID
 
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -25,6 +26,10 @@ Sort = Annotated[
         " ties are broken by id. An unknown field is refused (422 `invalid_sort`).",
     ),
 ]
+AsOf = Annotated[
+    date | None,
+    Query(description="The preview's date (default: today)"),
+]
 Format = Annotated[
     Literal["json", "csv"],
     Query(
@@ -32,19 +37,15 @@ Format = Annotated[
         " (`limit` and `cursor` are ignored)"
     ),
 ]
-# The 200 of a list that `format=csv` also answers.
-CSV_LIST: dict[int | str, dict[str, Any]] = {
-    200: {
-        "content": {"text/csv": {"schema": {"type": "string"}}},
-        "headers": {
-            "Content-Disposition": {
-                "description": 'With `format=csv`: `attachment; filename="<list>-<date>.csv"`',
-                "schema": {"type": "string"},
-            }
-        },
+
+
+def csv_list(name: str) -> dict[int | str, dict[str, Any]]:
+    """The 200 of a list that `format=csv` also answers, as a file named for the list."""
+    return {
+        200: file_response(
+            "text/csv",
+            "A page of the list; with `format=csv`, every row of it as CSV",
+            f'attachment; filename="{name}-2027-01-31.csv"',
+            binary=False,
+        )
     }
-}
-AsOf = Annotated[
-    date | None,
-    Query(description="The preview's date (default: today)"),
-]

@@ -10,6 +10,7 @@ from recur.api import presenters as present
 from recur.api.deps import Caller, Ctx, Today
 from recur.api.errors import ApiRoute, documented
 from recur.api.idempotency import IdempotencyKey, respond
+from recur.api.openapi import file_response
 from recur.api.params import Cursor, IdPath, IdQuery, Limit, Sort
 from recur.api.schemas import (
     AgingOut,
@@ -31,7 +32,12 @@ CSV = "text/csv; charset=utf-8"
 
 
 @router.post(
-    "/payments", status_code=201, response_model=PaymentOut, responses=documented(403, 404, 409)
+    "/payments",
+    operation_id="record_payment",
+    summary="Record a payment",
+    status_code=201,
+    response_model=PaymentOut,
+    responses=documented(403, 404, 409),
 )
 def record_payment(
     body: PaymentIn,
@@ -41,6 +47,8 @@ def record_payment(
     today: Today,
     key: IdempotencyKey = None,
 ) -> Response:
+    """Money received from an account, allocated to its invoices; what is not allocated stays as
+    credit."""
     spec = PaymentSpec(
         account_id=body.account_id,
         amount=body.amount,
@@ -61,7 +69,13 @@ def record_payment(
     )
 
 
-@router.get("/payments", response_model=ListOut[PaymentOut], responses=documented())
+@router.get(
+    "/payments",
+    operation_id="list_payments",
+    summary="List payments",
+    response_model=ListOut[PaymentOut],
+    responses=documented(),
+)
 def list_payments(
     ctx: Ctx,
     account_id: IdQuery = None,
@@ -69,15 +83,25 @@ def list_payments(
     cursor: Cursor = None,
     sort: Sort = None,
 ) -> dict[str, Any]:
-    """Sorts: `received_on` (default `-received_on`), `amount`, `id`."""
+    """Payments received, a page at a time, newest first by default. Sorts:
+    `received_on`, `amount`, `id`."""
     found = payments.list_payments(ctx.db, account_id, limit, cursor, sort)
     return present.page(found, present.payment)
 
 
-@router.delete("/payments/{payment_id}", status_code=204, responses=documented(403, 404, 409))
+@router.delete(
+    "/payments/{payment_id}",
+    operation_id="undo_payment",
+    summary="Undo a payment",
+    status_code=204,
+    responses=documented(403, 404, 409),
+)
 def undo_payment(
     payment_id: IdPath, request: Request, ctx: Ctx, caller: Caller, key: IdempotencyKey = None
 ) -> Response:
+    """Take a payment back: the invoices it settled are open again by as much; the
+    payment stays on record, marked undone."""
+
     def undo() -> None:
         payments.undo_payment(ctx.db, payment_id, caller.actor)
 
@@ -86,6 +110,8 @@ def undo_payment(
 
 @router.post(
     "/credit-notes/{credit_note_id}/apply",
+    operation_id="apply_credit_note",
+    summary="Apply a credit note to an invoice",
     response_model=InvoiceOut,
     responses=documented(403, 404, 409),
 )
@@ -98,6 +124,8 @@ def apply_credit_note(
     today: Today,
     key: IdempotencyKey = None,
 ) -> Response:
+    """Settle part or all of an open invoice of the same account with a credit note's remaining
+    credit."""
     return respond(
         ctx,
         request,
@@ -116,6 +144,8 @@ def apply_credit_note(
 
 @router.post(
     "/credit-notes/{credit_note_id}/refund",
+    operation_id="refund_credit_note",
+    summary="Refund a credit note",
     response_model=InvoiceOut,
     responses=documented(403, 404, 409),
 )
@@ -128,6 +158,7 @@ def refund_credit_note(
     today: Today,
     key: IdempotencyKey = None,
 ) -> Response:
+    """Record that part or all of a credit note's remaining credit was paid back."""
     spec = RefundSpec(body.amount, body.refunded_on, body.reference)
     return respond(
         ctx,
@@ -143,7 +174,11 @@ def refund_credit_note(
 
 
 @router.post(
-    "/invoices/{invoice_id}/void", response_model=VoidOut, responses=documented(403, 404, 409)
+    "/invoices/{invoice_id}/void",
+    operation_id="void_invoice",
+    summary="Void an invoice",
+    response_model=VoidOut,
+    responses=documented(403, 404, 409),
 )
 def void_invoice(
     invoice_id: IdPath,
@@ -153,6 +188,8 @@ def void_invoice(
     today: Today,
     key: IdempotencyKey = None,
 ) -> Response:
+    """An invoice with nothing paid is voided by a credit note of its full amount."""
+
     def void() -> VoidOut:
         voided = payments.void_invoice(ctx.db, invoice_id, caller.actor, today)
         return VoidOut(
@@ -164,16 +201,31 @@ def void_invoice(
 
 
 @router.get(
-    "/accounts/{account_id}/balance", response_model=list[BalanceOut], responses=documented(404)
+    "/accounts/{account_id}/balance",
+    operation_id="get_account_balance",
+    summary="Get an account's balance",
+    response_model=list[BalanceOut],
+    responses=documented(404),
 )
 def account_balance(account_id: IdPath, ctx: Ctx) -> list[BalanceOut]:
+    """Per currency: what is invoiced and due, the credit available, and the balance."""
     return [present.balance(b) for b in receivables.account_balance(ctx.db, account_id)]
 
 
 @router.get(
     "/reports/aging",
+    operation_id="get_aging_report",
+    summary="Receivables aging report",
     response_model=AgingOut,
-    responses={200: {"content": {"text/csv": {}}}, **documented(404)},
+    responses={
+        200: file_response(
+            "text/csv",
+            "The report: JSON, or CSV with `format=csv` (then named by Content-Disposition)",
+            'attachment; filename="aging-2027-01-31.csv"',
+            binary=False,
+        ),
+        **documented(404),
+    },
 )
 def aging_report(
     ctx: Ctx,
@@ -182,7 +234,11 @@ def aging_report(
     account_id: IdQuery = None,
     format: Literal["json", "csv"] = "json",
 ) -> Any:
+    """What is due by how late, per account and overall, on `as_of`; `format=csv` for a
+    spreadsheet."""
     report = receivables.aging(ctx.db, as_of or today, account_id)
     if format == "csv":
-        return Response(receivables.aging_csv(report), media_type=CSV)
+        name = f"aging-{report.as_of.isoformat()}.csv"  # as the back office names it
+        headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+        return Response(receivables.aging_csv(report), media_type=CSV, headers=headers)
     return present.aging(report)

@@ -17,10 +17,18 @@ from recur.services import catalogue
 router = APIRouter(prefix="/products", tags=["products"], route_class=ApiRoute)
 
 
-@router.post("", status_code=201, response_model=ProductOut, responses=documented(403, 409))
+@router.post(
+    "",
+    operation_id="create_product",
+    summary="Create a product",
+    status_code=201,
+    response_model=ProductOut,
+    responses=documented(403, 409),
+)
 def create_product(
     body: ProductIn, request: Request, ctx: Ctx, caller: Admin, key: IdempotencyKey = None
 ) -> Response:
+    """A product with one or more pricing options (admins only). Prices are decimal strings."""
     spec = catalogue.ProductSpec(
         sku=body.sku,
         name=body.name,
@@ -44,14 +52,28 @@ def create_product(
     )
 
 
-@router.get("", response_model=ListOut[ProductOut], responses=documented())
+@router.get(
+    "",
+    operation_id="list_products",
+    summary="List products",
+    response_model=ListOut[ProductOut],
+    responses=documented(),
+)
 def list_products(
     ctx: Ctx, limit: Limit = 50, cursor: Cursor = None, sort: Sort = None
 ) -> dict[str, Any]:
-    """Sorts: `id` (the default: creation order), `name`, `sku`."""
+    """The catalogue, a page at a time (`next_cursor` fetches the next page). Sorts: `id`
+    (the default: creation order), `name`, `sku`."""
     return present.page(catalogue.list_products(ctx.db, limit, cursor, sort), present.product)
 
 
-@router.get("/{product_id}", response_model=ProductOut, responses=documented(404))
+@router.get(
+    "/{product_id}",
+    operation_id="get_product",
+    summary="Get a product",
+    response_model=ProductOut,
+    responses=documented(404),
+)
 def get_product(product_id: IdPath, ctx: Ctx) -> ProductOut:
+    """One product and its pricing options."""
     return present.product(catalogue.get_product(ctx.db, product_id))

@@ -95,7 +95,19 @@ TaxRate = Annotated[
 Quantity = Annotated[int, Strict(), Field(ge=1, le=rules.MAX_QUANTITY)]
 TermMonths = Annotated[int, Strict(), Field(ge=0, le=rules.MAX_TERM_MONTHS)]
 PaymentTerms = Annotated[int, Strict(), Field(ge=0, le=rules.MAX_PAYMENT_TERMS_DAYS)]
-Amount = Annotated[str, Field(pattern=r"^-?\d+(\.\d+)?$", examples=["125.00"])]
+Amount = Annotated[
+    str,
+    Field(
+        pattern=r"^-?\d+(\.\d+)?$",
+        description="A decimal string in the currency's places; negative on credit notes",
+        examples=["125.00"],
+    ),
+]
+
+# What a service refuses, said in the schema too: the service keeps the rule (the same for
+# every door, with its own code and message), the schema tells clients about it.
+NotEmpty = Field(json_schema_extra={"minLength": 1})
+AtLeastOne = Field(json_schema_extra={"minItems": 1})
 
 
 class Input(BaseModel):
@@ -306,6 +318,7 @@ class SubscriptionOut(BaseModel):
 
 When = Annotated[
     str,
+    NotEmpty,
     Field(
         max_length=20,
         description='"now", "end_of_period" (the end of the billing period that contains '
@@ -424,7 +437,7 @@ class InvoiceOut(BaseModel):
 
 
 class GenerateIn(Input):
-    subscription_ids: list[Id] = Field(max_length=1000)
+    subscription_ids: Annotated[list[Id], AtLeastOne] = Field(max_length=1000)
 
 
 class GenerateOut(BaseModel):
@@ -578,7 +591,7 @@ class AccountDeliveryIn(Input):
 
     billing_email: Annotated[str | None, Field(max_length=rules.EMAIL_LENGTH)] = None
     cc_emails: Annotated[
-        list[Annotated[str, Field(max_length=rules.EMAIL_LENGTH)]], Field(max_length=10)
+        list[Annotated[str, NotEmpty, Field(max_length=rules.EMAIL_LENGTH)]], Field(max_length=10)
     ] = []
     auto_send: Annotated[bool, Strict()] = False
 
@@ -593,14 +606,14 @@ class AccountDeliveryOut(BaseModel):
 class MailSettingsIn(Input):
     """`password` absent or null keeps the saved one; "" removes it."""
 
-    host: Annotated[str, Field(max_length=253)]
+    host: Annotated[str, NotEmpty, Field(max_length=253)]
     port: Annotated[int, Strict(), Field(ge=1, le=65535)]
-    security: Annotated[str, Field(examples=["none", "starttls", "tls"], max_length=10)]
-    sender: Annotated[str, Field(max_length=rules.EMAIL_LENGTH)]
+    security: Annotated[str, NotEmpty, Field(examples=["none", "starttls", "tls"], max_length=10)]
+    sender: Annotated[str, NotEmpty, Field(max_length=rules.EMAIL_LENGTH)]
     username: Annotated[str | None, Field(max_length=rules.EMAIL_LENGTH)] = None
     password: Annotated[str | None, Field(max_length=500)] = None
-    subject_template: Annotated[str, Field(max_length=10_000)]
-    body_template: Annotated[str, Field(max_length=10_000)]
+    subject_template: Annotated[str, NotEmpty, Field(max_length=10_000)]
+    body_template: Annotated[str, NotEmpty, Field(max_length=10_000)]
 
 
 class MailSettingsOut(BaseModel):
@@ -617,7 +630,7 @@ class MailSettingsOut(BaseModel):
 
 
 class SellerIn(Input):
-    legal_name: Annotated[str, Field(max_length=identity_rules.LEGAL_NAME_LENGTH)]
+    legal_name: Annotated[str, NotEmpty, Field(max_length=identity_rules.LEGAL_NAME_LENGTH)]
     address: AddressIn = AddressIn()
     tax_id: TaxId = None
     registration: Annotated[str | None, Field(max_length=identity_rules.REGISTRATION_LENGTH)] = None

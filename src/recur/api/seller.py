@@ -13,13 +13,27 @@ from recur.services import seller
 router = APIRouter(tags=["seller"], route_class=ApiRoute)
 
 
-@router.get("/seller", response_model=SellerOut, responses=documented())
+@router.get(
+    "/seller",
+    operation_id="get_seller",
+    summary="Get the seller",
+    response_model=SellerOut,
+    responses=documented(),
+)
 def get_seller(ctx: Ctx) -> SellerOut:
+    """The seller's identity printed on every document."""
     return present.seller(seller.seller(ctx.db))
 
 
-@router.put("/seller", response_model=SellerOut, responses=documented(403))
+@router.put(
+    "/seller",
+    operation_id="update_seller",
+    summary="Set the seller",
+    response_model=SellerOut,
+    responses=documented(403),
+)
 def put_seller(body: SellerIn, ctx: Ctx, admin: Admin) -> SellerOut:
+    """Replace the seller's identity (admins only); documents already issued keep theirs."""
     spec = Seller(
         legal_name=body.legal_name,
         address=body.address.domain(),

@@ -10,7 +10,7 @@ from recur.api import presenters as present
 from recur.api.deps import Caller, Ctx, Today
 from recur.api.errors import ApiRoute, documented
 from recur.api.idempotency import IdempotencyKey, generated, respond
-from recur.api.params import CSV_LIST, AsOf, Cursor, Format, IdPath, IdQuery, Limit, Sort
+from recur.api.params import AsOf, Cursor, Format, IdPath, IdQuery, Limit, Sort, csv_list
 from recur.api.responses import ModelResponse
 from recur.api.schemas import (
     CancelIn,
@@ -37,7 +37,12 @@ def shown(ctx: AppContext, sub: Subscription, today: date) -> SubscriptionOut:
 
 
 @router.post(
-    "", status_code=201, response_model=SubscriptionOut, responses=documented(403, 404, 409)
+    "",
+    operation_id="create_subscription",
+    summary="Create a subscription",
+    status_code=201,
+    response_model=SubscriptionOut,
+    responses=documented(403, 404, 409),
 )
 def create_subscription(
     body: SubscriptionIn,
@@ -47,6 +52,7 @@ def create_subscription(
     today: Today,
     key: IdempotencyKey = None,
 ) -> Response:
+    """Order a pricing option for an account, from a start date; it is billed from there."""
     spec = subscriptions.SubscriptionSpec(**body.model_dump())
 
     def produce() -> SubscriptionOut:
@@ -56,7 +62,13 @@ def create_subscription(
     return respond(ctx, request, caller, key, body, 201, produce)
 
 
-@router.get("", response_model=ListOut[SubscriptionOut], responses=documented() | CSV_LIST)
+@router.get(
+    "",
+    operation_id="list_subscriptions",
+    summary="List subscriptions",
+    response_model=ListOut[SubscriptionOut],
+    responses=documented() | csv_list("subscriptions"),
+)
 def list_subscriptions(
     ctx: Ctx,
     today: Today,
@@ -68,8 +80,9 @@ def list_subscriptions(
     sort: Sort = None,
     format: Format = "json",
 ) -> dict[str, Any] | Response:
-    """Sorts: `id` (the default), `account` (its name), `quantity`, `start_date`,
-    `status`, `next_charge_date`, `end_date` (those without one last)."""
+    """Subscriptions, a page at a time, filtered by account, status or product. Sorts:
+    `id` (the default), `account` (its name), `quantity`, `start_date`, `status`,
+    `next_charge_date`, `end_date` (those without one last)."""
     if format == "csv":
         return csv_response(
             "subscriptions",
@@ -86,13 +99,22 @@ def list_subscriptions(
     return present.page(found, lambda sub: present.subscription(sub, today, in_force[sub.id]))
 
 
-@router.get("/{subscription_id}", response_model=SubscriptionOut, responses=documented(404))
+@router.get(
+    "/{subscription_id}",
+    operation_id="get_subscription",
+    summary="Get a subscription",
+    response_model=SubscriptionOut,
+    responses=documented(404),
+)
 def get_subscription(subscription_id: IdPath, ctx: Ctx, today: Today) -> SubscriptionOut:
+    """One subscription, with the quantity and pricing option in force today."""
     return shown(ctx, subscriptions.get_subscription(ctx.db, subscription_id), today)
 
 
 @router.post(
     "/{subscription_id}/cancel",
+    operation_id="cancel_subscription",
+    summary="Cancel a subscription",
     response_model=SubscriptionOut,
     responses=documented(403, 404, 409),
 )
@@ -105,6 +127,8 @@ def cancel_subscription(
     today: Today,
     key: IdempotencyKey = None,
 ) -> Response:
+    """Now (credit note for the days already billed) or at the end of its term or billing period."""
+
     def produce() -> SubscriptionOut:
         sub = subscriptions.cancel_subscription(
             ctx.db, subscription_id, body.at, today, caller.actor
@@ -116,6 +140,8 @@ def cancel_subscription(
 
 @router.post(
     "/{subscription_id}/cancel/preview",
+    operation_id="preview_cancellation",
+    summary="Preview a cancellation",
     response_model=PreviewOut,
     responses=documented(403, 404, 409),
 )
@@ -129,11 +155,16 @@ def preview_cancellation(
 
 
 @router.get(
-    "/{subscription_id}/pending-invoices", response_model=PendingOut, responses=documented(404)
+    "/{subscription_id}/pending-invoices",
+    operation_id="list_subscription_pending_invoices",
+    summary="Preview a subscription's pending invoices",
+    response_model=PendingOut,
+    responses=documented(404),
 )
 def subscription_pending(
     subscription_id: IdPath, ctx: Ctx, today: Today, as_of: AsOf = None
 ) -> PendingOut:
+    """What the subscription will be invoiced on `as_of` (default today). Nothing is stored."""
     day = as_of or today
     pending = invoicing.pending_for_subscription(ctx.db, subscription_id, day, today)
     return PendingOut(as_of=day, data=[present.pending_invoice(p) for p in pending])
@@ -141,6 +172,8 @@ def subscription_pending(
 
 @router.post(
     "/{subscription_id}/invoices/generate",
+    operation_id="generate_subscription_invoices",
+    summary="Generate a subscription's invoices now",
     status_code=201,
     response_model=GenerateOut,
     responses=documented(403, 404, 409),
@@ -152,6 +185,8 @@ def generate_for_subscription(
     today: Today,
     key: IdempotencyKey = None,
 ) -> ModelResponse:
+    """Issue the subscription's pending invoices, dated today. With an `Idempotency-Key`, a retry
+    answers the first invoices (`Idempotent-Replayed: true`)."""
     return generated(
         invoicing.generate_for_subscription(ctx.db, subscription_id, today, caller.actor, key),
         today,

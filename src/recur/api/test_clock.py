@@ -12,15 +12,29 @@ from recur.clock import TestClock
 router = APIRouter(prefix="/test/clock", tags=["test clock"], route_class=ApiRoute)
 
 
-@router.get("", response_model=ClockOut, responses=documented())
+@router.get(
+    "",
+    operation_id="get_test_clock",
+    summary="Read the test clock",
+    response_model=ClockOut,
+    responses=documented(),
+)
 def read_clock(ctx: Ctx, caller: Caller) -> ClockOut:
+    """Today, as the server sees it."""
     return ClockOut(today=ctx.clock.today())
 
 
-@router.put("", response_model=ClockOut, responses=documented(403))
+@router.put(
+    "",
+    operation_id="set_test_clock",
+    summary="Move the test clock",
+    response_model=ClockOut,
+    responses=documented(403),
+)
 def set_clock(
     body: ClockIn, request: Request, ctx: Ctx, caller: Caller, key: IdempotencyKey = None
 ) -> Response:
+    """Set today (only on a server started with RECUR_TEST_CLOCK=1)."""
     clock = ctx.clock
     assert isinstance(clock, TestClock)  # the router is only mounted with a test clock
 

@@ -12,7 +12,7 @@ from recur.api.deps import Caller, Ctx, Today
 from recur.api.errors import ApiRoute, documented
 from recur.api.idempotency import IdempotencyKey, respond
 from recur.api.params import Cursor, IdPath, Limit
-from recur.api.schemas import Input, ListOut
+from recur.api.schemas import Input, ListOut, NotEmpty
 from recur.domain.usage import UsageRecord, quantity_text
 from recur.services import usage
 from recur.services.usage_input import MAX_BATCH
@@ -24,9 +24,13 @@ class UsageRecordIn(Input):
     """A record as sent; the service reads and checks each field, so that a refusal
     names the record (its index and id)."""
 
-    id: StrictStr = Field(description="The sender's own id, unique across all records (≤ 100)")
+    id: Annotated[StrictStr, NotEmpty] = Field(
+        description="The sender's own id, unique across all records (≤ 100)"
+    )
     subscription_id: StrictInt
-    meter: StrictStr = Field(description="A meter code of the subscription's pricing option")
+    meter: Annotated[StrictStr, NotEmpty] = Field(
+        description="A meter code of the subscription's pricing option"
+    )
     quantity: StrictStr | StrictInt | StrictFloat = Field(
         description='A decimal ≥ 0 with up to 6 places, as a string ("120.5"); '
         "a JSON number is accepted too",
@@ -61,6 +65,7 @@ class UsageRecordOut(BaseModel):
 
 @router.post(
     "/usage",
+    operation_id="ingest_usage",
     status_code=201,
     response_model=UsageBatchOut,
     responses=documented(403, 404, 409),
@@ -89,6 +94,7 @@ def ingest_usage(
 
 @router.get(
     "/subscriptions/{subscription_id}/usage",
+    operation_id="list_usage",
     response_model=ListOut[UsageRecordOut],
     responses=documented(404),
     summary="A subscription's usage records",
@@ -101,6 +107,8 @@ def list_usage(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
+    """A subscription's usage records, a page at a time; `from` and `to` bound the
+    day they occurred."""
     page = usage.list_usage(ctx.db, subscription_id, from_, to, limit, cursor)
     return present.page(page, _record)
 
