@@ -12,6 +12,7 @@ from recur.api import (
     metrics,
     payments,
     products,
+    search,
     seller,
     subscriptions,
     test_clock,
@@ -40,6 +41,7 @@ def install(app: FastAPI) -> None:
         billing_runs,
         usage,
         payments,
+        search,
     ):
         api.include_router(module.router)
     api.include_router(delivery.router)

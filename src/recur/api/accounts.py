@@ -9,7 +9,7 @@ from recur.api import presenters as present
 from recur.api.deps import Caller, Ctx, Today
 from recur.api.errors import ApiRoute, documented
 from recur.api.idempotency import IdempotencyKey, generated, respond
-from recur.api.params import AsOf, Cursor, IdPath, Limit
+from recur.api.params import AsOf, Cursor, Format, IdPath, Limit, Sort, csv_list
 from recur.api.responses import ModelResponse
 from recur.api.schemas import (
     AccountIn,
@@ -21,6 +21,7 @@ from recur.api.schemas import (
     GenerateOut,
     ListOut,
 )
+from recur.csv_export import ACCOUNT_COLUMNS, csv_response
 from recur.domain.errors import InvalidInput
 from recur.domain.identity import NO_ADDRESS, Address
 from recur.services import accounts, invoicing
@@ -72,16 +73,28 @@ def create_account(
     operation_id="list_accounts",
     summary="List accounts",
     response_model=ListOut[AccountOut],
-    responses=documented(),
+    responses=documented() | csv_list("accounts"),
 )
 def list_accounts(
     ctx: Ctx,
+    today: Today,
     search: Annotated[str | None, Query(max_length=200)] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
-) -> dict[str, Any]:
-    """Accounts, a page at a time; `search` matches the name or the e-mail."""
-    return present.page(accounts.list_accounts(ctx.db, search, limit, cursor), present.account)
+    sort: Sort = None,
+    format: Format = "json",
+) -> dict[str, Any] | Response:
+    """Accounts, a page at a time; `search` matches the name or the e-mail. Sorts: `name`
+    (the default), `email`, `currency`, `billing_day`, `status`, `id` (creation order)."""
+    if format == "csv":
+        return csv_response(
+            "accounts",
+            ACCOUNT_COLUMNS,
+            lambda at, size: accounts.list_accounts(ctx.db, search, size, at, sort),
+            today,
+        )
+    found = accounts.list_accounts(ctx.db, search, limit, cursor, sort)
+    return present.page(found, present.account)
 
 
 @router.get(

@@ -9,7 +9,7 @@ from recur.api import presenters as present
 from recur.api.deps import Caller, Ctx, Today
 from recur.api.errors import ApiRoute, documented
 from recur.api.idempotency import IdempotencyKey, respond
-from recur.api.params import Cursor, IdPath, Limit
+from recur.api.params import Cursor, IdPath, Limit, Sort
 from recur.api.schemas import BillingRunIn, BillingRunOut, ListOut
 from recur.services import billing_run
 
@@ -49,9 +49,13 @@ def start_billing_run(
     response_model=ListOut[BillingRunOut],
     responses=documented(),
 )
-def list_billing_runs(ctx: Ctx, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
-    """The Billing Service's runs, newest first, with their errors."""
-    return present.page(billing_run.list_billing_runs(ctx.db, limit, cursor), present.billing_run)
+def list_billing_runs(
+    ctx: Ctx, limit: Limit = 50, cursor: Cursor = None, sort: Sort = None
+) -> dict[str, Any]:
+    """The Billing Service's runs, with their errors. Sorts: `id` (default `-id`, newest
+    first), `as_of`, `started_at`, `invoices_issued`, `errors_count`."""
+    found = billing_run.list_billing_runs(ctx.db, limit, cursor, sort)
+    return present.page(found, present.billing_run)
 
 
 @router.get(

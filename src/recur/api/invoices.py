@@ -12,8 +12,9 @@ from recur.api.deps import Caller, Ctx, Today
 from recur.api.errors import ApiRoute, documented
 from recur.api.idempotency import IdempotencyKey, respond
 from recur.api.openapi import file_response
-from recur.api.params import Cursor, IdPath, IdQuery, Limit
+from recur.api.params import Cursor, Format, IdPath, IdQuery, Limit, Sort, csv_list
 from recur.api.schemas import InvoiceOut, ListOut
+from recur.csv_export import INVOICE_COLUMNS, csv_response
 from recur.domain.catalogue import InvoiceSource, InvoiceStatus, InvoiceType
 from recur.domain.issued import InvoiceFilter
 from recur.services import documents, invoicing, payments
@@ -28,7 +29,7 @@ DateFilter = Annotated[date | None, Query(description="Inclusive")]
     operation_id="list_invoices",
     summary="List invoices",
     response_model=ListOut[InvoiceOut],
-    responses=documented(),
+    responses=documented() | csv_list("invoices"),
 )
 def list_invoices(
     ctx: Ctx,
@@ -45,8 +46,12 @@ def list_invoices(
     number: Annotated[str | None, Query(max_length=20)] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
-) -> dict[str, Any]:
-    """Issued invoices and credit notes, a page at a time, newest first."""
+    sort: Sort = None,
+    format: Format = "json",
+) -> dict[str, Any] | Response:
+    """Issued invoices and credit notes, a page at a time, newest first by default.
+    Sorts: `issue_date`, `number`, `type`, `account` (its name), `due_date`, `total`,
+    `status`, `source`, `id`."""
     where = InvoiceFilter(
         account_id=account_id,
         status=status,
@@ -56,7 +61,14 @@ def list_invoices(
         issued_to=issued_to,
         number=number or None,
     )
-    page = invoicing.list_invoices(ctx.db, where, limit, cursor)
+    if format == "csv":  # a table's rows: no invoice's items are read
+        return csv_response(
+            "invoices",
+            INVOICE_COLUMNS,
+            lambda at, size: invoicing.list_invoice_rows(ctx.db, where, size, at, sort),
+            today,
+        )
+    page = invoicing.list_invoices(ctx.db, where, limit, cursor, sort)
     return present.page(page, lambda invoice: present.invoice(invoice, today))
 
 

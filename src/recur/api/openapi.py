@@ -26,6 +26,7 @@ TAGS: list[dict[str, str]] = [
     {"name": "audit", "description": "Who changed what, when, and through which door"},
     {"name": "test clock", "description": "Move today (only with RECUR_TEST_CLOCK=1)"},
     {"name": "health", "description": "Liveness and readiness, without a token"},
+    {"name": "search", "description": "Accounts, invoices and subscriptions found by text"},
 ]
 
 # The server that serves the document: a relative URL, right behind any host or proxy.

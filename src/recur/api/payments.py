@@ -11,7 +11,7 @@ from recur.api.deps import Caller, Ctx, Today
 from recur.api.errors import ApiRoute, documented
 from recur.api.idempotency import IdempotencyKey, respond
 from recur.api.openapi import file_response
-from recur.api.params import Cursor, IdPath, IdQuery, Limit
+from recur.api.params import Cursor, IdPath, IdQuery, Limit, Sort
 from recur.api.schemas import (
     AgingOut,
     BalanceOut,
@@ -78,10 +78,16 @@ def record_payment(
     responses=documented(),
 )
 def list_payments(
-    ctx: Ctx, account_id: IdQuery = None, limit: Limit = 50, cursor: Cursor = None
+    ctx: Ctx,
+    account_id: IdQuery = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    sort: Sort = None,
 ) -> dict[str, Any]:
-    """Payments received, a page at a time, newest first."""
-    return present.page(payments.list_payments(ctx.db, account_id, limit, cursor), present.payment)
+    """Payments received, a page at a time, newest first by default. Sorts:
+    `received_on`, `amount`, `id`."""
+    found = payments.list_payments(ctx.db, account_id, limit, cursor, sort)
+    return present.page(found, present.payment)
 
 
 @router.delete(

@@ -41,6 +41,7 @@ def page(result: Page[Any], present: Any) -> dict[str, Any]:
         "data": [present(item) for item in result.items],
         "total": result.total,
         "next_cursor": result.next_cursor,
+        "prev_cursor": result.prev_cursor,
     }
 
 

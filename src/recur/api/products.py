@@ -9,7 +9,7 @@ from recur.api import presenters as present
 from recur.api.deps import Admin, Ctx
 from recur.api.errors import ApiRoute, documented
 from recur.api.idempotency import IdempotencyKey, respond
-from recur.api.params import Cursor, IdPath, Limit
+from recur.api.params import Cursor, IdPath, Limit, Sort
 from recur.api.schemas import (
     ListOut,
     PricingOptionIn,
@@ -63,9 +63,12 @@ def create_product(
     response_model=ListOut[ProductOut],
     responses=documented(),
 )
-def list_products(ctx: Ctx, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
-    """The catalogue, a page at a time (`next_cursor` fetches the next page)."""
-    return present.page(catalogue.list_products(ctx.db, limit, cursor), present.product)
+def list_products(
+    ctx: Ctx, limit: Limit = 50, cursor: Cursor = None, sort: Sort = None
+) -> dict[str, Any]:
+    """The catalogue, a page at a time (`next_cursor` fetches the next page). Sorts: `id`
+    (the default: creation order), `name`, `sku`."""
+    return present.page(catalogue.list_products(ctx.db, limit, cursor, sort), present.product)
 
 
 @router.get(

@@ -9,7 +9,7 @@ for every door: ids fit a 32-bit key, dates stay in the calendar arithmetic's ra
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -679,6 +679,7 @@ class ListOut(BaseModel, Generic[T]):
     data: list[T]
     total: int
     next_cursor: str | None
+    prev_cursor: str | None = None  # the page before; None on the first page
 
 
 class ClockIn(Input):
@@ -842,3 +843,20 @@ class AuditEventOut(BaseModel):
     subject_type: str
     subject_id: int | None
     detail: dict[str, Any]
+
+
+# --- global search --------------------------------------------------------------------------
+
+
+class SearchHitOut(BaseModel):
+    type: Literal["account", "invoice", "subscription"]
+    id: int
+    label: str  # an account's name, an invoice's number, a subscription's product and id
+    detail: str  # an account's e-mail; the account of an invoice or subscription
+
+
+class SearchOut(BaseModel):
+    query: str
+    data: list[SearchHitOut]
+    accounts_total: int  # every match, of which at most 10 are in `data`
+    invoices_total: int

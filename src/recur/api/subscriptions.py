@@ -10,7 +10,7 @@ from recur.api import presenters as present
 from recur.api.deps import Caller, Ctx, Today
 from recur.api.errors import ApiRoute, documented
 from recur.api.idempotency import IdempotencyKey, generated, respond
-from recur.api.params import AsOf, Cursor, IdPath, IdQuery, Limit
+from recur.api.params import AsOf, Cursor, Format, IdPath, IdQuery, Limit, Sort, csv_list
 from recur.api.responses import ModelResponse
 from recur.api.schemas import (
     CancelIn,
@@ -22,6 +22,7 @@ from recur.api.schemas import (
     SubscriptionOut,
 )
 from recur.context import AppContext
+from recur.csv_export import csv_response, subscription_columns
 from recur.domain.catalogue import SubscriptionStatus
 from recur.domain.subscriptions import Subscription
 from recur.services import changes, invoicing, subscriptions
@@ -66,7 +67,7 @@ def create_subscription(
     operation_id="list_subscriptions",
     summary="List subscriptions",
     response_model=ListOut[SubscriptionOut],
-    responses=documented(),
+    responses=documented() | csv_list("subscriptions"),
 )
 def list_subscriptions(
     ctx: Ctx,
@@ -76,10 +77,23 @@ def list_subscriptions(
     product_id: IdQuery = None,
     limit: Limit = 50,
     cursor: Cursor = None,
-) -> dict[str, Any]:
-    """Subscriptions, a page at a time, filtered by account, status or product."""
+    sort: Sort = None,
+    format: Format = "json",
+) -> dict[str, Any] | Response:
+    """Subscriptions, a page at a time, filtered by account, status or product. Sorts:
+    `id` (the default), `account` (its name), `quantity`, `start_date`, `status`,
+    `next_charge_date`, `end_date` (those without one last)."""
+    if format == "csv":
+        return csv_response(
+            "subscriptions",
+            subscription_columns(today),
+            lambda at, size: subscriptions.list_subscription_rows(
+                ctx.db, account_id, status, product_id, size, at, today, sort
+            ),
+            today,
+        )
     found = subscriptions.list_subscriptions(
-        ctx.db, account_id, status, product_id, limit=limit, cursor=cursor, today=today
+        ctx.db, account_id, status, product_id, limit, cursor, today, sort
     )
     in_force = in_force_of(ctx.db, [sub.id for sub in found.items], today)
     return present.page(found, lambda sub: present.subscription(sub, today, in_force[sub.id]))

@@ -184,10 +184,17 @@ def get_account(db: Database, account_id: int) -> Account:
 
 
 def list_accounts(
-    db: Database, search: str | None = None, limit: int = 50, cursor: str | None = None
+    db: Database,
+    search: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+    sort: str | None = None,
 ) -> Page[Account]:
+    """A page of accounts in `sort` order (repositories.accounts.SORTING), by name
+    by default."""
     with db.read() as session:
-        return stored.list_accounts(session, searched(search) if search else None, limit, cursor)
+        found = searched(search) if search else None
+        return stored.list_accounts(session, found, limit, cursor, sort)
 
 
 def find_account(db: Database, reference: str) -> Account:

@@ -242,6 +242,8 @@ def get_billing_run(db: Database, run_id: int) -> BillingRun:
     return run
 
 
-def list_billing_runs(db: Database, limit: int = 50, cursor: str | None = None) -> Page[BillingRun]:
+def list_billing_runs(
+    db: Database, limit: int = 50, cursor: str | None = None, sort: str | None = None
+) -> Page[BillingRun]:
     with db.read() as session:
-        return billing_runs.page(session, limit, cursor)
+        return billing_runs.page(session, limit, cursor, sort)

@@ -339,9 +339,11 @@ def get_product(db: Database, product_id: int) -> Product:
     return product
 
 
-def list_products(db: Database, limit: int = 50, cursor: str | None = None) -> Page[Product]:
+def list_products(
+    db: Database, limit: int = 50, cursor: str | None = None, sort: str | None = None
+) -> Page[Product]:
     with db.read() as session:
-        return stored.list_products(session, limit, cursor)
+        return stored.list_products(session, limit, cursor, sort)
 
 
 def get_pricing_option(db: Database, option_id: int) -> PricingOption:

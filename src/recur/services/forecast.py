@@ -30,7 +30,7 @@ from recur.domain.forecast_jobs import ForecastJob
 from recur.domain.invoices import PendingInvoice
 from recur.domain.issued import IssuedInvoice, issued_invoice
 from recur.domain.metrics import MonthFigure, month_totals
-from recur.domain.pages import Page, decode_cursor, encode_cursor
+from recur.domain.pages import Page
 
 log = logging.getLogger("recur.forecast")
 
@@ -195,12 +195,9 @@ def job_page(
     db: Database, job_id: int, limit: int = 50, cursor: str | None = None
 ) -> Page[IssuedInvoice]:
     """A page of a finished job's documents, in issue order."""
-    job = _done(db, job_id)
-    offset = decode_cursor(cursor)
+    _done(db, job_id)
     with db.read() as session:
-        found = forecasts.documents(session, job_id, offset - 1, limit)
-    more = offset + len(found) < job.documents
-    return Page(found, job.documents, encode_cursor(offset + len(found)) if more else None)
+        return forecasts.page(session, job_id, limit, cursor)
 
 
 def job_csv(db: Database, job_id: int) -> Iterator[str]:

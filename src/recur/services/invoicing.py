@@ -347,22 +347,31 @@ def _account_of_subscription(session: Session, subscription_id: int) -> AccountT
 
 
 def list_invoices(
-    db: Database, where: InvoiceFilter = InvoiceFilter(), limit: int = 50, cursor: str | None = None
+    db: Database,
+    where: InvoiceFilter = InvoiceFilter(),
+    limit: int = 50,
+    cursor: str | None = None,
+    sort: str | None = None,
 ) -> Page[Invoice]:
-    """A page of the invoices `where` selects, newest first, each with its items."""
+    """A page of the invoices `where` selects, in `sort` order (newest first by
+    default, repositories.invoices.SORTING), each with its items."""
     checked = _checked(where)
     with db.read() as session:
-        return stored.page(session, checked, limit, cursor, with_items=True)
+        return stored.page(session, checked, limit, cursor, with_items=True, sort=sort)
 
 
 def list_invoice_rows(
-    db: Database, where: InvoiceFilter = InvoiceFilter(), limit: int = 50, cursor: str | None = None
+    db: Database,
+    where: InvoiceFilter = InvoiceFilter(),
+    limit: int = 50,
+    cursor: str | None = None,
+    sort: str | None = None,
 ) -> Page[Invoice]:
     """`list_invoices` for a table of invoices: each with its account, without its items
     (`items` empty: an invoice of a 1,000-subscription account has 1,000)."""
     checked = _checked(where)
     with db.read() as session:
-        return stored.page(session, checked, limit, cursor, with_items=False)
+        return stored.page(session, checked, limit, cursor, with_items=False, sort=sort)
 
 
 def _checked(where: InvoiceFilter) -> InvoiceFilter:

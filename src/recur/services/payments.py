@@ -164,10 +164,14 @@ def undo_payment(db: Database, payment_id: int, actor: str) -> None:
 
 
 def list_payments(
-    db: Database, account_id: int | None = None, limit: int = 50, cursor: str | None = None
+    db: Database,
+    account_id: int | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+    sort: str | None = None,
 ) -> Page[r.Payment]:
     with db.read() as session:
-        return books.payments_page(session, account_id, limit, cursor)
+        return books.payments_page(session, account_id, limit, cursor, sort)
 
 
 def settlements(db: Database, document_id: int) -> tuple[list[r.Allocation], list[r.Refund]]:

@@ -249,11 +249,13 @@ def list_subscriptions(
     limit: int = 50,
     cursor: str | None = None,
     today: date | None = None,
+    sort: str | None = None,
 ) -> Page[Subscription]:
-    """Subscriptions, filtered; `status` means the effective status as of `today`."""
+    """Subscriptions, filtered, in `sort` order (repositories.subscriptions.SORTING);
+    `status` means the effective status as of `today`."""
     where = SubscriptionFilter(account_id, status, product_id, today)
     with db.read() as session:
-        return stored.page(session, where, limit, cursor)
+        return stored.page(session, where, limit, cursor, sort)
 
 
 def list_subscription_rows(
@@ -264,9 +266,10 @@ def list_subscription_rows(
     limit: int = 50,
     cursor: str | None = None,
     today: date | None = None,
+    sort: str | None = None,
 ) -> Page[Subscription]:
-    """`list_subscriptions` for a table of subscriptions, fast far into the list too
+    """`list_subscriptions` for a table of subscriptions
     (repositories.subscriptions.table_page)."""
     where = SubscriptionFilter(account_id, status, product_id, today)
     with db.read() as session:
-        return stored.table_page(session, where, limit, cursor)
+        return stored.table_page(session, where, limit, cursor, sort)

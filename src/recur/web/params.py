@@ -1,9 +1,10 @@
 """The ids in the back office's addresses and links, read by the rules every door uses."""
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
 
-from fastapi import Path
+from fastapi import Depends, Path
 
 from recur.services.validation import MAX_ID, id_named_by
 
@@ -27,3 +28,30 @@ def date_or_none(raw: str | None) -> date | None:
         return date.fromisoformat(raw) if raw else None
     except ValueError:
         return None
+
+
+# The page size a back-office list shows unless its link asks for another (1–100).
+PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class ListView:
+    """How a back-office list is asked for in its address: sort, cursor, page size,
+    and `format=csv` for every row as a file. The services check them, as for the API."""
+
+    sort: str | None
+    cursor: str | None
+    limit: int
+    csv: bool
+
+
+def list_view(
+    sort: str | None = None,
+    cursor: str | None = None,
+    limit: int = PAGE_SIZE,
+    format: str | None = None,
+) -> ListView:
+    return ListView(sort or None, cursor or None, limit, format == "csv")
+
+
+ListQuery = Annotated[ListView, Depends(list_view)]

@@ -13,7 +13,7 @@ from recur.db.models import Account as AccountRow
 from recur.db.models import Invoice, Subscription
 from recur.db.repositories.identity import address_of, with_address_columns
 from recur.db.repositories.invoices import OPEN_STATUSES
-from recur.db.repositories.pages import paginate
+from recur.db.repositories.pages import SortField, Sorting, paginate
 from recur.db.repositories.utc import as_utc
 from recur.domain.accounts import Account, AccountSummary
 from recur.domain.catalogue import AccountStatus, SubscriptionStatus
@@ -75,16 +75,34 @@ def update_account(session: Session, account_id: int, changes: Mapping[str, Any]
     return _record(row)
 
 
+SORTING = Sorting(
+    {
+        "name": SortField(AccountRow.name),
+        "email": SortField(AccountRow.email),
+        "currency": SortField(AccountRow.currency),
+        "billing_day": SortField(AccountRow.billing_day, nullable=True),
+        "status": SortField(AccountRow.status),
+        "id": SortField(AccountRow.id),
+    },
+    default="name",
+    id=AccountRow.id,
+)
+
+
 def list_accounts(
-    session: Session, search: str | None, limit: int, cursor: str | None
+    session: Session, search: str | None, limit: int, cursor: str | None, sort: str | None
 ) -> Page[Account]:
-    """Accounts in name order; with `search`, those whose name or e-mail contains it
-    (case-insensitive)."""
-    query = select(AccountRow).order_by(AccountRow.name, AccountRow.id)
+    """Accounts in `sort` order (by name by default); with `search`, those whose name
+    or e-mail contains it (case-insensitive, `%` and `_` taken literally)."""
+    query = select(AccountRow)
     if search:
-        pattern = f"%{search}%"
-        query = query.where(or_(AccountRow.name.ilike(pattern), AccountRow.email.ilike(pattern)))
-    return paginate(session, query, limit, cursor, _record)
+        query = query.where(
+            or_(
+                AccountRow.name.icontains(search, autoescape=True),
+                AccountRow.email.icontains(search, autoescape=True),
+            )
+        )
+    return paginate(session, query, limit, cursor, _record, SORTING, sort)
 
 
 def accounts_named(session: Session, name: str, limit: int) -> list[Account]:

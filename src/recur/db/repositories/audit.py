@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from recur.db.models import AuditEvent as EventRow
 from recur.db.models import Invoice, Payment, Subscription
-from recur.db.repositories.pages import paginate
+from recur.db.repositories.pages import SortField, Sorting, paginate
 from recur.db.repositories.utc import as_utc
 from recur.domain.audit import AuditEvent, AuditFilter, Door
 from recur.domain.pages import Page
@@ -21,12 +21,16 @@ _OWNED_BY_ACCOUNT: tuple[tuple[str, Any], ...] = (
 )
 
 
+# Newest first; ids grow with time, and the id is the index every filter ends on.
+_SORTING = Sorting({"id": SortField(EventRow.id)}, "-id", EventRow.id)
+
+
 def page(session: Session, where: AuditFilter, limit: int, cursor: str | None) -> Page[AuditEvent]:
-    return paginate(session, _filtered(where), limit, cursor, _record)
+    return paginate(session, _filtered(where), limit, cursor, _record, _SORTING)
 
 
 def _filtered(where: AuditFilter) -> Select[tuple[EventRow]]:
-    query = select(EventRow).order_by(EventRow.occurred_at.desc(), EventRow.id.desc())
+    query = select(EventRow)
     if where.subject_type is not None:
         query = query.where(_subject(where))
     elif where.subject_id is not None:

@@ -10,7 +10,7 @@ from recur.db.billing_store import TERMS_COLUMNS, account_terms
 from recur.db.models import Account
 from recur.db.models import BillingRun as RunRow
 from recur.db.models import BillingRunError as ErrorRow
-from recur.db.repositories.pages import paginate
+from recur.db.repositories.pages import SortField, Sorting, paginate
 from recur.db.repositories.utc import as_utc, as_utc_or_none
 from recur.domain.billing_runs import BillingRun, BillingRunError
 from recur.domain.invoices import AccountTerms
@@ -112,10 +112,23 @@ def by_id(session: Session, run_id: int) -> BillingRun | None:
     return None if row is None else _record(row)
 
 
-def page(session: Session, limit: int, cursor: str | None) -> Page[BillingRun]:
-    """One page of the runs, newest first, each with its errors."""
-    query = select(RunRow).options(selectinload(RunRow.errors)).order_by(RunRow.id.desc())
-    return paginate(session, query, limit, cursor, _record)
+SORTING = Sorting(
+    {
+        "id": SortField(RunRow.id),
+        "as_of": SortField(RunRow.as_of),
+        "started_at": SortField(RunRow.started_at),
+        "invoices_issued": SortField(RunRow.invoices_issued),
+        "errors_count": SortField(RunRow.errors_count),
+    },
+    default="-id",
+    id=RunRow.id,
+)
+
+
+def page(session: Session, limit: int, cursor: str | None, sort: str | None) -> Page[BillingRun]:
+    """One page of the runs in `sort` order (newest first by default), each with its errors."""
+    query = select(RunRow).options(selectinload(RunRow.errors))
+    return paginate(session, query, limit, cursor, _record, SORTING, sort)
 
 
 def _record(row: RunRow) -> BillingRun:

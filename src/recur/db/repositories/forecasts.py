@@ -10,9 +10,11 @@ from sqlalchemy.orm import Session
 
 from recur.db.models import ForecastDocument
 from recur.db.models import ForecastJob as JobRow
+from recur.db.repositories.pages import SortField, Sorting, paginate
 from recur.db.repositories.utc import as_utc, as_utc_or_none
 from recur.domain.forecast_jobs import ForecastJob
 from recur.domain.issued import IssuedInvoice, from_record, to_record
+from recur.domain.pages import Page
 
 
 def start(session: Session, as_of: date, months: int, requested_by: str, now: datetime) -> int:
@@ -89,6 +91,21 @@ def documents(session: Session, job_id: int, after: int, limit: int) -> list[Iss
         .limit(limit)
     )
     return [from_record(dict(record)) for record in rows]
+
+
+# A job's documents page in issue order only; `position` is unique within a job.
+_SORTING = Sorting(
+    {"position": SortField(ForecastDocument.position)}, "position", ForecastDocument.position
+)
+
+
+def page(session: Session, job_id: int, limit: int, cursor: str | None) -> Page[IssuedInvoice]:
+    query = select(ForecastDocument.record).where(ForecastDocument.job_id == job_id)
+    return paginate(session, query, limit, cursor, _document, _SORTING)
+
+
+def _document(record: dict[str, Any]) -> IssuedInvoice:
+    return from_record(dict(record))
 
 
 def totals_per_day(session: Session, job_id: int) -> list[tuple[str, date, Decimal]]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from recur.db.audit import event_row
 from recur.db.billing_store import (
@@ -23,7 +23,7 @@ from recur.db.final_writes import writes_of
 from recur.db.models import Account, AuditEvent, IdempotencyKey, Subscription
 from recur.db.models import Invoice as InvoiceRow
 from recur.db.models import InvoiceItem as ItemRow
-from recur.db.repositories.pages import paginate
+from recur.db.repositories.pages import SortField, Sorting, paginate
 from recur.db.repositories.utc import as_utc, as_utc_or_none
 from recur.db.rows import fetch_rows
 from recur.domain.accounts import AccountRef
@@ -33,25 +33,48 @@ from recur.domain.invoices import AccountTerms, SubscriptionState
 from recur.domain.issued import Invoice, InvoiceFilter, IssuedItem
 from recur.domain.pages import Page
 
+_SortAccount = aliased(Account, name="sort_account")
+SORTING = Sorting(
+    {
+        "number": SortField(InvoiceRow.number),
+        "type": SortField(InvoiceRow.type),
+        "account": SortField(
+            _SortAccount.name, join=(_SortAccount, _SortAccount.id == InvoiceRow.account_id)
+        ),
+        "issue_date": SortField(InvoiceRow.issue_date),
+        "due_date": SortField(InvoiceRow.due_date),
+        "total": SortField(InvoiceRow.total),
+        "status": SortField(InvoiceRow.status),
+        "source": SortField(InvoiceRow.source),
+        "id": SortField(InvoiceRow.id),
+    },
+    default="-issue_date",  # newest first (index ix_invoices_issue_date_id)
+    id=InvoiceRow.id,
+)
+
 
 def page(
-    session: Session, where: InvoiceFilter, limit: int, cursor: str | None, with_items: bool
+    session: Session,
+    where: InvoiceFilter,
+    limit: int,
+    cursor: str | None,
+    with_items: bool,
+    sort: str | None = None,
 ) -> Page[Invoice]:
-    """One page of the invoices `where` selects, newest first, each with its account;
+    """One page of the invoices `where` selects, in `sort` order, each with its account;
     without `with_items`, with none of their items (an invoice of a 1,000-subscription
     account has 1,000): a table of invoices shows none."""
     query = _filtered(where).options(selectinload(InvoiceRow.account))
     if with_items:
-        return paginate(
-            session, query.options(selectinload(InvoiceRow.items)), limit, cursor, _record
-        )
-    return paginate(session, query, limit, cursor, _record_without_items)
+        query = query.options(selectinload(InvoiceRow.items))
+    record = _record if with_items else _record_without_items
+    return paginate(session, query, limit, cursor, record, SORTING, sort)
 
 
 def _filtered(where: InvoiceFilter) -> Select[tuple[InvoiceRow]]:
-    """The invoices `where` selects, newest first (index ix_invoices_issue_date_id);
-    its dates and number already checked (services/invoicing.py)."""
-    query = select(InvoiceRow).order_by(InvoiceRow.issue_date.desc(), InvoiceRow.id.desc())
+    """The invoices `where` selects; its dates and number already checked
+    (services/invoicing.py)."""
+    query = select(InvoiceRow)
     if where.account_id is not None:
         query = query.where(InvoiceRow.account_id == where.account_id)
     if where.status is not None:
@@ -65,7 +88,7 @@ def _filtered(where: InvoiceFilter) -> Select[tuple[InvoiceRow]]:
     if where.issued_to is not None:
         query = query.where(InvoiceRow.issue_date <= where.issued_to)
     if where.number:
-        query = query.where(InvoiceRow.number.ilike(f"%{where.number}%"))
+        query = query.where(InvoiceRow.number.icontains(where.number, autoescape=True))
     return query
 
 

@@ -12,7 +12,7 @@ from recur.db.models import PricingOption as OptionRow
 from recur.db.models import Product as ProductRow
 from recur.db.models import Subscription as SubscriptionRow
 from recur.db.models import SubscriptionChange as ChangeRow
-from recur.db.repositories.pages import paginate
+from recur.db.repositories.pages import SortField, Sorting, paginate
 from recur.db.repositories.usage import meter_record
 from recur.db.repositories.utc import as_utc
 from recur.domain.pages import Page
@@ -69,10 +69,24 @@ def get_product(session: Session, product_id: int) -> Product | None:
     return None if row is None else _record(row)
 
 
-def list_products(session: Session, limit: int, cursor: str | None) -> Page[Product]:
-    """Products in creation order, each with its options (one more query per page)."""
-    query = select(ProductRow).options(_WITH_OPTIONS).order_by(ProductRow.id)
-    return paginate(session, query, limit, cursor, _record)
+SORTING = Sorting(
+    {
+        "id": SortField(ProductRow.id),
+        "name": SortField(ProductRow.name),
+        "sku": SortField(ProductRow.sku),
+    },
+    default="id",
+    id=ProductRow.id,
+)
+
+
+def list_products(
+    session: Session, limit: int, cursor: str | None, sort: str | None = None
+) -> Page[Product]:
+    """Products in `sort` order (creation order by default), each with its options
+    (one more query per page)."""
+    query = select(ProductRow).options(_WITH_OPTIONS)
+    return paginate(session, query, limit, cursor, _record, SORTING, sort)
 
 
 def sku_taken(session: Session, sku: str) -> bool:

@@ -13,7 +13,7 @@ from sqlalchemy import case, delete, func, insert, literal, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from recur.db.models import Account, Allocation, Invoice, Payment, Refund
-from recur.db.repositories.pages import paginate
+from recur.db.repositories.pages import SortField, Sorting, paginate
 from recur.db.repositories.utc import as_utc, as_utc_or_none
 from recur.domain import receivables as r
 from recur.domain.catalogue import InvoiceStatus, InvoiceType
@@ -131,18 +131,25 @@ def undo_payment(session: Session, payment_id: int, now: datetime) -> None:
     session.execute(update(Payment).where(Payment.id == payment_id).values(undone_at=now))
 
 
+PAYMENT_SORTING = Sorting(
+    {
+        "received_on": SortField(Payment.received_on),
+        "amount": SortField(Payment.amount),
+        "id": SortField(Payment.id),
+    },
+    default="-received_on",
+    id=Payment.id,
+)
+
+
 def payments_page(
-    session: Session, account_id: int | None, limit: int, cursor: str | None
+    session: Session, account_id: int | None, limit: int, cursor: str | None, sort: str | None
 ) -> Page[r.Payment]:
-    """Payments, newest first, each with its allocations."""
-    query = (
-        select(Payment)
-        .options(selectinload(Payment.allocations))
-        .order_by(Payment.received_on.desc(), Payment.id.desc())
-    )
+    """Payments in `sort` order (newest first by default), each with its allocations."""
+    query = select(Payment).options(selectinload(Payment.allocations))
     if account_id is not None:
         query = query.where(Payment.account_id == account_id)
-    return paginate(session, query, limit, cursor, _payment)
+    return paginate(session, query, limit, cursor, _payment, PAYMENT_SORTING, sort)
 
 
 def add_refund(

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, aliased, joinedload
 
 from recur.db import models
 from recur.db.billing_store import lock_account
-from recur.db.repositories.pages import paginate
+from recur.db.repositories.pages import SortField, Sorting, paginate
 from recur.db.repositories.products import option_record
 from recur.db.repositories.utc import as_utc
 from recur.domain.accounts import Account, AccountRef
@@ -84,26 +84,48 @@ def of_account(session: Session, account_id: int, ids: list[int]) -> list[Subscr
     return [_record(row) for row in session.scalars(query) if row.id in wanted]
 
 
+_SortAccount = aliased(models.Account, name="sort_account")
+SORTING = Sorting(
+    {
+        "id": SortField(_Row.id),
+        "account": SortField(
+            _SortAccount.name, join=(_SortAccount, _SortAccount.id == _Row.account_id)
+        ),
+        "quantity": SortField(_Row.quantity),
+        "start_date": SortField(_Row.start_date),
+        "status": SortField(_Row.status),
+        "next_charge_date": SortField(_Row.next_charge_date, nullable=True),
+        "end_date": SortField(_Row.end_date, nullable=True),
+    },
+    default="id",
+    id=_Row.id,
+)
+
+
 def page(
-    session: Session, where: SubscriptionFilter, limit: int, cursor: str | None
+    session: Session,
+    where: SubscriptionFilter,
+    limit: int,
+    cursor: str | None,
+    sort: str | None = None,
 ) -> Page[Subscription]:
-    return paginate(session, _filtered(_with_details(select(_Row)), where), limit, cursor, _record)
+    query = _filtered(_with_details(select(_Row)), where)
+    return paginate(session, query, limit, cursor, _record, SORTING, sort)
 
 
 def table_page(
-    session: Session, where: SubscriptionFilter, limit: int, cursor: str | None
+    session: Session, where: SubscriptionFilter, limit: int, cursor: str | None, sort: str | None
 ) -> Page[Subscription]:
-    """`page`, fast far into the list too: the page's ids are found on `subscriptions`
-    alone (an index scan past the offset), then only those rows are loaded with their
-    account, pricing option and product."""
-    ids: Page[int] = paginate(session, _filtered(select(_Row.id), where), limit, cursor, int)
+    """`page`, cheaper for a table: the page's ids are found on `subscriptions` alone,
+    then only those rows are loaded with their account, pricing option and product."""
+    ids = paginate(session, _filtered(select(_Row.id), where), limit, cursor, int, SORTING, sort)
     rows = session.scalars(_with_details(select(_Row)).where(_Row.id.in_(ids.items)))
     by_id = {row.id: row for row in rows}
-    return Page([_record(by_id[i]) for i in ids.items], ids.total, ids.next_cursor)
+    records = [_record(by_id[i]) for i in ids.items]
+    return Page(records, ids.total, ids.next_cursor, ids.prev_cursor, ids.sort)
 
 
 def _filtered(query: Select[_T], where: SubscriptionFilter) -> Select[_T]:
-    query = query.order_by(_Row.id)
     if where.account_id is not None:
         query = query.where(_Row.account_id == where.account_id)
     if where.status is not None:

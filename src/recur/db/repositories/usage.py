@@ -24,7 +24,7 @@ from sqlalchemy.types import TypeEngine
 
 from recur.db.driver import insert_new_rows, is_postgres
 from recur.db.models import Account, Meter, PricingOption, Subscription, UsageRecord
-from recur.db.repositories.pages import paginate
+from recur.db.repositories.pages import SortField, Sorting, paginate
 from recur.domain.pages import Page
 from recur.domain.usage import Meter as MeterRecord
 from recur.domain.usage import UsageIn, UsageTerms
@@ -159,6 +159,11 @@ def add_records(
     )
 
 
+_SORTING = Sorting(
+    {"occurred_on": SortField(UsageRecord.occurred_on)}, default="occurred_on", id=UsageRecord.id
+)
+
+
 def records_page(
     session: Session,
     subscription_id: int,
@@ -172,13 +177,12 @@ def records_page(
         select(UsageRecord)
         .where(UsageRecord.subscription_id == subscription_id)
         .options(joinedload(UsageRecord.meter), joinedload(UsageRecord.invoice_item))
-        .order_by(UsageRecord.occurred_on, UsageRecord.id)
     )
     if occurred_from is not None:
         query = query.where(UsageRecord.occurred_on >= occurred_from)
     if occurred_to is not None:
         query = query.where(UsageRecord.occurred_on <= occurred_to)
-    return paginate(session, query, limit, cursor, _record)
+    return paginate(session, query, limit, cursor, _record, _SORTING)
 
 
 def newest_records(

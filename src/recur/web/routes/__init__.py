@@ -11,6 +11,7 @@ from recur.web.routes import (
     payments,
     products,
     runs,
+    search,
     seller,
     session,
     statements,
@@ -39,3 +40,4 @@ router.include_router(seller.router)
 router.include_router(dashboard.router)
 router.include_router(audit.router)
 router.include_router(statements.router)
+router.include_router(search.router)

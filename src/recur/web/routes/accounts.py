@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
+from recur.csv_export import ACCOUNT_COLUMNS, csv_response
 from recur.domain.accounts import Account
 from recur.domain.catalogue import InvoiceGrouping, PartialCharges
 from recur.domain.errors import DomainError
@@ -24,13 +25,12 @@ from recur.web.address import address_fields, address_values, read_address
 from recur.web.auth import check_csrf, ctx, operator, viewer
 from recur.web.errors import found, refusal_status
 from recur.web.forms import Form, sentence
-from recur.web.params import PageId, ids_named_by
+from recur.web.params import ListQuery, PageId, ids_named_by
 from recur.web.posted import Posted
 from recur.web.templating import render
 
 router = APIRouter()
 
-PAGE_SIZE = 25
 ACCOUNT_FIELDS = {
     "name",
     "email",
@@ -51,13 +51,18 @@ FORM_FIELDS = (
 
 @router.get("/accounts")
 def account_list(
-    request: Request,
-    q: str | None = None,
-    cursor: str | None = None,
-    user: User = Depends(viewer),
+    request: Request, view: ListQuery, q: str | None = None, user: User = Depends(viewer)
 ) -> Response:
     db = ctx(request).db
-    page = accounts.list_accounts(db, search=q or None, limit=PAGE_SIZE, cursor=cursor or None)
+    search = q or None
+    if view.csv:
+        return csv_response(
+            "accounts",
+            ACCOUNT_COLUMNS,
+            lambda at, size: accounts.list_accounts(db, search, size, at, view.sort),
+            ctx(request).clock.today(),
+        )
+    page = accounts.list_accounts(db, search, view.limit, view.cursor, view.sort)
     summaries = accounts.account_summaries(db, [a.id for a in page.items])
     return render(request, "accounts/list.html", page=page, summaries=summaries, q=q or "")
 
@@ -134,15 +139,12 @@ def account_update(
 
 @router.get("/accounts/{account_id}/subscriptions")
 def account_subscriptions(
-    request: Request,
-    account_id: PageId,
-    cursor: str | None = None,
-    user: User = Depends(viewer),
+    request: Request, account_id: PageId, view: ListQuery, user: User = Depends(viewer)
 ) -> Response:
     db = ctx(request).db
     account = found(accounts.get_account, db, account_id)
-    subs = found(
-        subscriptions.list_subscriptions, db, account_id=account_id, limit=100, cursor=cursor
+    subs = subscriptions.list_subscriptions(
+        db, account_id=account_id, limit=view.limit, cursor=view.cursor, sort=view.sort
     )
     return render(
         request,
@@ -210,16 +212,12 @@ def account_generate(
 
 @router.get("/accounts/{account_id}/invoices")
 def account_invoices(
-    request: Request,
-    account_id: PageId,
-    cursor: str | None = None,
-    user: User = Depends(viewer),
+    request: Request, account_id: PageId, view: ListQuery, user: User = Depends(viewer)
 ) -> Response:
     db = ctx(request).db
     account = found(accounts.get_account, db, account_id)
-    page = invoicing.list_invoice_rows(
-        db, InvoiceFilter(account_id=account_id), limit=PAGE_SIZE, cursor=cursor or None
-    )
+    where = InvoiceFilter(account_id=account_id)
+    page = invoicing.list_invoice_rows(db, where, view.limit, view.cursor, view.sort)
     return render(request, "accounts/invoices.html", account=account, section="invoices", page=page)
 
 

@@ -4,6 +4,7 @@ payments: web/routes/payments.py)."""
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
+from recur.csv_export import INVOICE_COLUMNS, csv_response
 from recur.domain.catalogue import InvoiceSource, InvoiceStatus, InvoiceType, PaymentMethod
 from recur.domain.errors import DomainError
 from recur.domain.issued import InvoiceFilter
@@ -13,18 +14,17 @@ from recur.services.corrections import corrected_invoices
 from recur.web.auth import check_csrf, ctx, operator, viewer
 from recur.web.errors import found
 from recur.web.forms import sentence
-from recur.web.params import PageId, date_or_none, id_filter
+from recur.web.params import ListQuery, PageId, date_or_none, id_filter
 from recur.web.routes.audit import recent_activity
 from recur.web.templating import flash, render
 
 router = APIRouter()
 
-PAGE_SIZE = 25
-
 
 @router.get("/invoices")
 def invoice_list(
     request: Request,
+    view: ListQuery,
     number: str | None = None,
     account_id: str | None = None,
     status: str | None = None,
@@ -32,7 +32,6 @@ def invoice_list(
     type: str | None = None,
     issued_from: str | None = None,
     issued_to: str | None = None,
-    cursor: str | None = None,
     user: User = Depends(viewer),
 ) -> Response:
     db = ctx(request).db
@@ -45,7 +44,14 @@ def invoice_list(
         issued_to=date_or_none(issued_to),
         number=number or None,
     )
-    page = invoicing.list_invoice_rows(db, where, limit=PAGE_SIZE, cursor=cursor or None)
+    if view.csv:
+        return csv_response(
+            "invoices",
+            INVOICE_COLUMNS,
+            lambda at, size: invoicing.list_invoice_rows(db, where, size, at, view.sort),
+            ctx(request).clock.today(),
+        )
+    page = invoicing.list_invoice_rows(db, where, view.limit, view.cursor, view.sort)
     return render(
         request,
         "invoices/list.html",

@@ -13,7 +13,7 @@ from recur.services.catalogue import ProductChanges, ProductSpec
 from recur.web import option_rows
 from recur.web.auth import admin, check_csrf, ctx, viewer
 from recur.web.forms import Form
-from recur.web.params import PageId
+from recur.web.params import ListQuery, PageId
 from recur.web.posted import Posted
 from recur.web.templating import render
 
@@ -23,10 +23,8 @@ PRODUCT_FIELDS = {"sku", "name", "taxable"}
 
 
 @router.get("/products")
-def product_list(
-    request: Request, cursor: str | None = None, user: User = Depends(viewer)
-) -> Response:
-    page = catalogue.list_products(ctx(request).db, limit=50, cursor=cursor or None)
+def product_list(request: Request, view: ListQuery, user: User = Depends(viewer)) -> Response:
+    page = catalogue.list_products(ctx(request).db, view.limit, view.cursor, view.sort)
     return render(request, "products/list.html", page=page)
 
 

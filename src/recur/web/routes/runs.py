@@ -12,14 +12,15 @@ from recur.services import billing_run
 from recur.services.run_heartbeat import shown_status
 from recur.web.auth import check_csrf, ctx, operator, viewer
 from recur.web.forms import sentence
+from recur.web.params import ListQuery
 from recur.web.templating import flash, render
 
 router = APIRouter()
 
 
 @router.get("/billing-runs")
-def run_list(request: Request, cursor: str | None = None, user: User = Depends(viewer)) -> Response:
-    page = billing_run.list_billing_runs(ctx(request).db, limit=25, cursor=cursor or None)
+def run_list(request: Request, view: ListQuery, user: User = Depends(viewer)) -> Response:
+    page = billing_run.list_billing_runs(ctx(request).db, view.limit, view.cursor, view.sort)
     now = datetime.now(UTC)
     statuses = {run.id: shown_status(run, now) for run in page.items}
     return render(request, "runs/list.html", page=page, statuses=statuses)

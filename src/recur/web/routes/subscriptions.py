@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from recur import presentation as fmt
+from recur.csv_export import csv_response, subscription_columns
 from recur.db.session import Database
 from recur.domain.catalogue import CancelAt, SubscriptionStatus
 from recur.domain.errors import DomainError
@@ -32,14 +33,13 @@ from recur.services.subscriptions import SubscriptionSpec
 from recur.web.auth import check_csrf, ctx, operator, viewer
 from recur.web.errors import found, refusal_status
 from recur.web.forms import Form, sentence
-from recur.web.params import PageId, id_filter, ids_named_by
+from recur.web.params import ListQuery, PageId, id_filter, ids_named_by
 from recur.web.posted import Posted
 from recur.web.routes.audit import recent_activity
 from recur.web.templating import flash, render
 
 router = APIRouter()
 
-PAGE_SIZE = 25
 SUBSCRIPTION_FIELDS = {"account_id", "pricing_option_id", "quantity", "start_date", "auto_renew"}
 CHANGE_FIELDS = {"quantity", "pricing_option_id", "effective"}
 # What the Change form sends: the confirmation step sends it again, unchanged.
@@ -51,23 +51,27 @@ WHEN = ("now", "end_of_period", "date")
 @router.get("/subscriptions")
 def subscription_list(
     request: Request,
+    view: ListQuery,
     account_id: str | None = None,
     product_id: str | None = None,
     status: str | None = None,
-    cursor: str | None = None,
     user: User = Depends(viewer),
 ) -> Response:
     db = ctx(request).db
+    today = ctx(request).clock.today()
     account, product = id_filter(account_id), id_filter(product_id)
     state = SubscriptionStatus(status) if status in set(SubscriptionStatus) else None
+    if view.csv:
+        return csv_response(
+            "subscriptions",
+            subscription_columns(today),
+            lambda at, size: subscriptions.list_subscription_rows(
+                db, account, state, product, size, at, today, view.sort
+            ),
+            today,
+        )
     page = subscriptions.list_subscription_rows(
-        db,
-        account,
-        state,
-        product,
-        limit=PAGE_SIZE,
-        cursor=cursor or None,
-        today=ctx(request).clock.today(),
+        db, account, state, product, view.limit, view.cursor, today, view.sort
     )
     filters = {"account_id": account, "product_id": product, "status": state}
     return render(
