@@ -5,6 +5,7 @@ import hashlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -15,7 +16,8 @@ from recur.db.session import Database
 from recur.domain.catalogue import CancelAt, SubscriptionStatus
 from recur.domain.errors import DomainError
 from recur.domain.idempotency import StoredResponse
-from recur.domain.invoices import PendingInvoice
+from recur.domain.invoices import PendingInvoice, totals_by_currency
+from recur.domain.subscriptions import Subscription
 from recur.domain.users import User
 from recur.services import (
     accounts,
@@ -34,6 +36,7 @@ from recur.web.errors import found, refusal_status
 from recur.web.forms import Form, sentence
 from recur.web.params import PageId, id_filter, ids_named_by
 from recur.web.posted import Posted
+from recur.web.routes.accounts import Issuing
 from recur.web.templating import flash, render
 
 router = APIRouter()
@@ -369,7 +372,18 @@ def _subscription_page(
         change_form_fields=CHANGE_FORM,
         confirm=extra.pop("confirm", None),
         usage=usage.usage_overview(db, subscription_id, today),
+        issuing=_issuing(db, sub, today) if section == "generate" else None,
     )
+
+
+def _issuing(db: Database, sub: Subscription, today: date) -> Issuing:
+    """What Generate Invoices will issue for the subscription: the engine's preview of
+    the generation itself (nothing when it has nothing pending)."""
+    try:
+        documents = invoicing.preview_generation(db, sub.account_id, [sub.id], today)
+    except DomainError:  # nothing pending: the pop-up says so
+        documents = []
+    return Issuing(documents, totals_by_currency(documents))
 
 
 def _change_defaults(choices: ChangeChoices) -> dict[str, Any]:
