@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, fields
 from decimal import Decimal
+from difflib import get_close_matches
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -191,8 +192,26 @@ def find_account(db: Database, reference: str) -> Account:
                 )
             account = matches[0] if matches else None
     if account is None:
-        raise NotFound("account_not_found", f"no account {reference!r}")
+        raise NotFound("account_not_found", f"no account {reference!r}{_suggestion(db, reference)}")
     return account
+
+
+# How many near names a refusal suggests, and how near they must be (difflib's ratio).
+_SUGGESTIONS = 3
+_NEAR_ENOUGH = 0.6
+
+
+def _suggestion(db: Database, reference: str) -> str:
+    """ "; did you mean 'Acme Ltd'?" with the names nearest to a name that matches none,
+    compared case-insensitively as the match is; "" for an id or when none is near."""
+    if reference.strip().isdigit():
+        return ""
+    with db.read() as session:
+        by_folded = {name.casefold(): name for name in stored.account_names(session)}
+    near = get_close_matches(
+        reference.casefold(), list(by_folded), n=_SUGGESTIONS, cutoff=_NEAR_ENOUGH
+    )
+    return f"; did you mean {' or '.join(repr(by_folded[n]) for n in near)}?" if near else ""
 
 
 def account_summaries(db: Database, account_ids: list[int]) -> dict[int, AccountSummary]:
