@@ -33,11 +33,11 @@ endef
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help venv install system-deps run test lint bench clean distclean
+.PHONY: help venv install system-deps node-deps run test lint bench clean distclean
 
 # help: list the targets.
 help:
-	@echo "targets: install system-deps run test lint bench clean distclean"
+	@echo "targets: install system-deps node-deps run test lint bench clean distclean"
 
 # venv / install: create .venv and install the project with dev extras;
 # redone only when pyproject.toml changes.
@@ -58,6 +58,7 @@ system-deps:
 	{ command -v pdftoppm && command -v pdftotext; } >/dev/null || missing+=" poppler-utils"
 	command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
 		|| missing+=" postgresql"
+	command -v npm >/dev/null || missing+=" npm"
 	for pkg in libpango-1.0-0 libpangoft2-1.0-0; do
 		[ "$$(dpkg-query -W -f='$${Status}' $$pkg 2>/dev/null)" = "install ok installed" ] \
 			|| missing+=" $$pkg"
@@ -68,6 +69,16 @@ system-deps:
 	$$sudo apt-get update
 	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing
 
+# node-deps: the npm tools the tests use (package.json, pinned by package-lock.json),
+# into ./node_modules; redone only when the lock file changes.
+NODE_STAMP := node_modules/.package-lock.json
+
+node-deps: $(NODE_STAMP)
+
+$(NODE_STAMP): package.json package-lock.json | system-deps
+	npm ci --no-audit --no-fund
+	touch $@
+
 # run: migrate the default SQLite database, load demo data and print its sign-ins
 # (skipped when the database has data), serve the app.
 run: install
@@ -76,7 +87,7 @@ run: install
 	exec $(BIN)/recur serve --host $(HOST) --port $(PORT)
 
 # test: lint, then pytest with a throwaway PostgreSQL; fails if either fails.
-test: install system-deps
+test: install system-deps node-deps
 	rc=0
 	$(LINT_SCRIPT)
 	scripts/with-postgres.sh $(BIN)/pytest -q $(PYTEST_ARGS) || rc=$$?
@@ -107,4 +118,4 @@ clean:
 
 # distclean: clean, and remove the virtualenv too.
 distclean: clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) node_modules
