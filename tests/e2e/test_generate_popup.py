@@ -101,7 +101,8 @@ def test_the_selected_list_shows_what_it_will_issue(
     assert total == subtotal + tax > 0
     expect(dialog.locator("#selected-totals caption")).to_contain_text(f"{len(documents)} document")
     box = row.locator("td").last.bounding_box()
-    assert box is not None and box["x"] + box["width"] <= width_of(page), box
+    assert box is not None
+    assert box["x"] + box["width"] <= width_of(page), box
 
 
 def test_ticks_survive_an_error(page: Page, server: Server, issued: int) -> None:
@@ -167,7 +168,8 @@ def test_totals_and_balances_stay_in_view(
     page.goto(server.base_url + path.format(account=server.acme.account_id, invoice=issued))
     box = page.locator(figure).bounding_box()
     assert box is not None
-    assert box["x"] >= 0 and box["x"] + box["width"] <= width_of(page), (path, box)
+    assert box["x"] >= 0, (path, box)
+    assert box["x"] + box["width"] <= width_of(page), (path, box)
 
 
 MAIN_PAGES = [
