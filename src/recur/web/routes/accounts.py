@@ -68,6 +68,7 @@ def account_new(request: Request, user: User = Depends(operator)) -> Response:
 @router.post("/accounts", dependencies=[Depends(check_csrf)])
 def account_create(request: Request, form: Posted, user: User = Depends(operator)) -> Response:
     values = _read_account(form)
+    _check_all(form, values)
     if form.ok:
         try:
             spec = accounts.AccountSpec(**values)
@@ -116,6 +117,7 @@ def account_update(
     account = found(accounts.get_account, db, account_id)
     values = _read_account(form)
     values["status"] = form.text("status") or account.status
+    _check_all(form, values)
     if form.ok:
         try:
             accounts.update_account(db, account_id, values, actor=f"user:{user.email}")
@@ -348,6 +350,15 @@ def _read_account(form: Form) -> dict[str, Any]:
         if values[name] not in {e.value for e in enum}:
             form.errors[name] = "Choose one of the options."
     return values
+
+
+def _check_all(form: Form, values: dict[str, Any]) -> None:
+    """Every problem of the form at once: the services' rules on each value the form
+    could read, beside what it could not."""
+    readable = {name: value for name, value in values.items() if name not in form.errors}
+    _, problems = accounts.account_problems(readable)
+    for problem in problems:
+        form.add_domain_error(problem, FORM_FIELDS)
 
 
 def _account_form(

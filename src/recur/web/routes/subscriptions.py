@@ -100,6 +100,8 @@ def subscription_create(request: Request, form: Posted, user: User = Depends(ope
     quantity = form.integer("quantity")
     start = form.day("start_date")
     renew = {"yes": True, "no": False}.get(form.text("auto_renew"))
+    for problem in subscriptions.order_problems(quantity, start):  # all errors at once
+        form.add_domain_error(problem, SUBSCRIPTION_FIELDS)
     if form.ok and account_id and option_id and quantity is not None and start:
         try:
             spec = SubscriptionSpec(account_id, option_id, quantity, start, renew)
