@@ -63,16 +63,6 @@ $(TOOLS)/.installed: Makefile
 	$(TOOLS)/bin/python -m pip install '$(OPENAPI_CLIENT)'
 	touch $@
 
-# node-deps: the npm packages of package-lock.json, exactly (`redocly lint` of the
-# OpenAPI document); `npm ci` runs only when the lock file changed.
-NODE_STAMP := node_modules/.installed
-
-node-deps: $(NODE_STAMP)
-
-$(NODE_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund
-	touch $@
-
 # system-deps: Debian packages for browser tests, PDF checks and PostgreSQL;
 # apt-get runs only when something is missing.
 system-deps:
@@ -81,6 +71,7 @@ system-deps:
 	{ command -v pdftoppm && command -v pdftotext; } >/dev/null || missing+=" poppler-utils"
 	command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
 		|| missing+=" postgresql"
+	command -v npm >/dev/null || missing+=" npm"
 	for pkg in libpango-1.0-0 libpangoft2-1.0-0; do
 		[ "$$(dpkg-query -W -f='$${Status}' $$pkg 2>/dev/null)" = "install ok installed" ] \
 			|| missing+=" $$pkg"
@@ -90,6 +81,17 @@ system-deps:
 	echo "system-deps: installing$$missing"
 	$$sudo apt-get update
 	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing
+
+# node-deps: the npm tools the tests use (package.json, pinned by package-lock.json:
+# redocly lints the OpenAPI document, axe-core checks pages' accessibility), into
+# ./node_modules; redone only when the lock file changes.
+NODE_STAMP := node_modules/.package-lock.json
+
+node-deps: $(NODE_STAMP)
+
+$(NODE_STAMP): package.json package-lock.json | system-deps
+	npm ci --no-audit --no-fund
+	touch $@
 
 # run: migrate the default SQLite database, load demo data and print its sign-ins
 # (skipped when the database has data), serve the app.

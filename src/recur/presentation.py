@@ -6,6 +6,7 @@ by the exact text of the value (str of a Decimal keeps its sign and exponent), t
 output is the same as without the cache.
 """
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -22,6 +23,9 @@ from recur.domain.usage import quantity_text
 LOCALE = "en"
 ONE_DAY = timedelta(days=1)
 CACHED = 8192  # distinct values kept per formatter
+# Babel writes a currency without a symbol as its code glued to the amount (KWD87.120);
+# people read the code and the amount as two words: KWD 87.120 (and -KWD 87.120).
+_CODE_GLUED = re.compile(r"^(-?[A-Z]{3})(?=\d)")
 
 
 def money(amount: Decimal | int | None, currency: str) -> str:
@@ -34,7 +38,12 @@ def money(amount: Decimal | int | None, currency: str) -> str:
 
 
 def _money_of(value: Decimal, currency: str) -> str:
-    return str(format_currency(to_money(value, currency), currency, locale=LOCALE))
+    return _spaced(format_currency(to_money(value, currency), currency, locale=LOCALE))
+
+
+def _spaced(formatted: str) -> str:
+    """A currency code apart from its amount: KWD 87.120, while €87.12 stays as it is."""
+    return _CODE_GLUED.sub(r"\1 ", formatted)
 
 
 @lru_cache(maxsize=CACHED)
@@ -54,7 +63,7 @@ def _price(amount: str, currency: str) -> str:
     value = to_price(Decimal(amount), currency)
     places = max(-int(value.as_tuple().exponent), minor_unit(currency))
     pattern = "¤#,##0" + ("." + "0" * places if places else "")
-    return str(
+    return _spaced(
         format_currency(value, currency, format=pattern, locale=LOCALE, currency_digits=False)
     )
 
@@ -84,6 +93,16 @@ def period(first: date, last: date) -> str:
     if first >= last:
         return day(first)
     return f"{day(first)} – {day(last)}"
+
+
+def last_day(end_exclusive: date | None) -> str:
+    """The last day of a half-open period [start, end): what "billed through" means."""
+    return "" if end_exclusive is None else day(end_exclusive - ONE_DAY)
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """A count and its noun: 1 month, 2 months (`nouns` for irregular plurals)."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
 
 
 def charge_period(start: date, end_exclusive: date) -> str:

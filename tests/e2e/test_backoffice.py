@@ -139,6 +139,8 @@ def test_products_and_billing_runs(operator: Page) -> None:
     shot(page, "08-products")
     page.get_by_role("link", name="Billing runs").click()
     page.get_by_role("button", name=re.compile("Run now")).click()
+    expect(page.locator("#run-preview")).to_contain_text("What the run as of 15 Jan 2027")
+    page.get_by_role("button", name=re.compile("Confirm the run")).click()
     expect(page.locator(".notice.success")).to_contain_text("Billing run")
     shot(page, "09-billing-runs")
 

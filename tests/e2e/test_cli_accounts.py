@@ -70,7 +70,7 @@ def test_create_and_update_an_account_with_its_identity_and_delivery(acme_url: s
 def test_send_an_invoice_and_read_its_delivery_log(acme_url: str, mail_server: MailServer) -> None:
     db = Database(acme_url)
     mail_server.use_it(db)
-    assert recur(acme_url, "billing", "run", "--as-of", "2027-01-11").returncode == 0
+    assert recur(acme_url, "billing", "run", "--as-of", "2027-01-11", "--yes").returncode == 0
 
     sent = recur(acme_url, "invoice", "send", "INV-2027-000001")
     assert sent.returncode == 0, sent.stderr
@@ -124,7 +124,7 @@ def test_apply_refund_and_undo_a_credit_note_from_the_terminal(acme_url: str) ->
 
 
 def test_an_accounts_statement_printed_written_and_queued(acme_url: str, tmp_path: Path) -> None:
-    assert recur(acme_url, "billing", "run", "--as-of", "2027-01-11").returncode == 0
+    assert recur(acme_url, "billing", "run", "--as-of", "2027-01-11", "--yes").returncode == 0
     pdf = tmp_path / "statement.pdf"
 
     shown = recur(

@@ -6,7 +6,7 @@ __all__ = ["acme_url"]  # the fixture, shared
 
 
 def test_record_undo_and_void_from_the_terminal(acme_url: str) -> None:
-    assert recur(acme_url, "billing", "run", "--as-of", "2027-01-11").returncode == 0
+    assert recur(acme_url, "billing", "run", "--as-of", "2027-01-11", "--yes").returncode == 0
     # INV-2027-000001: S1's January, 125.00 + 24 % = 155.00.
     recorded = recur(
         acme_url,

@@ -105,7 +105,7 @@ def test_the_account_form_sets_identity_and_refuses_bad_values(
         ("billing_address.country", {"billing_address.country": "UK"}, "country code"),
         ("tax_id", {"tax_id": "FRIO3032650"}, "FR VAT number"),
         ("tax_exemption_reason", {"tax_treatment": "exempt"}, "required"),
-        ("tax_id", {"tax_id": ""}, "required when tax_treatment is reverse_charge"),
+        ("tax_id", {"tax_id": ""}, "required when tax treatment is reverse charge"),
         ("tax_treatment", {"tax_treatment": "zero"}, "must be one of"),
     ]:
         refused = client.post(path, data=_account_form(csrf, **changes))

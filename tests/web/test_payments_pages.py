@@ -34,7 +34,7 @@ def test_record_refuse_undo_and_void_on_the_invoice_page(
     assert "Undo payment" in page
     overview = client.get(f"/accounts/{acme.account_id}").text
     # Open 100.00 of 155.00, no credit: the balance table's row.
-    assert '<td class="num">€100.00</td><td class="num">€0.00</td>' in overview
+    assert '<td class="num opt">€100.00</td><td class="num opt">€0.00</td>' in overview
 
     undone = client.post("/payments/1/undo", data={"csrf_token": token, "invoice_id": "1"})
     assert undone.status_code == 303

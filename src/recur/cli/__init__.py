@@ -4,6 +4,7 @@ from recur.cli import (  # noqa: F401  (each module registers its commands)
     accounts,
     billing,
     catalogue,
+    lists,
     payments,
     server,
     subscriptions,

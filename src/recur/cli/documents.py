@@ -1,13 +1,13 @@
 """Pending documents (invoices and credit notes) as the terminal shows them: `recur pending`
 and the previews of `recur subscription change` and `cancel`."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import typer
 
 from recur.cli.table import print_table, say
 from recur.domain.catalogue import InvoiceType
-from recur.domain.invoices import PendingInvoice
+from recur.domain.invoices import InvoiceTotals, PendingInvoice
 from recur.presentation import day, money, period, price, ratio
 
 _TYPE_NAMES = {InvoiceType.INVOICE: "Invoice", InvoiceType.CREDIT: "Credit note"}
@@ -67,3 +67,12 @@ def print_documents(documents: Sequence[PendingInvoice]) -> None:
             f"due {day(document.due_date)}: subtotal {subtotal}, tax {tax}, total {total}"
         )
         print_items(document)
+
+
+def print_totals(sums: Mapping[str, InvoiceTotals]) -> None:
+    """What the documents shown add up to, per currency."""
+    for currency, t in sums.items():
+        typer.echo(
+            f"in all, {currency}: subtotal {money(t.subtotal, currency)}, "
+            f"tax {money(t.tax, currency)}, total {money(t.total, currency)}"
+        )

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from recur.cli.app import app, context, domain_errors
+from recur.cli.output import emit, json_wanted
 from recur.cli.table import print_table, say
 from recur.domain.catalogue import PaymentMethod
 from recur.domain.errors import InvalidInput
@@ -24,7 +25,7 @@ AMOUNT_PLACES = 4  # the amount columns'; the service checks the currency's own
 @payment_app.command("record")
 @domain_errors
 def record(
-    account: Annotated[str, typer.Argument(help="Account id or exact name.")],
+    account: Annotated[str, typer.Argument(help="Account id or name (any case).")],
     amount: Annotated[str, typer.Option(help="The amount received, e.g. 125.00.")],
     method: Annotated[PaymentMethod, typer.Option()] = PaymentMethod.BANK_TRANSFER,
     received_on: Annotated[
@@ -54,6 +55,9 @@ def record(
         allocations=tuple(_allocation(text) for text in allocate or []),
     )
     payment = payments.record_payment(ctx.db, spec, "cli", today)
+    if json_wanted():
+        emit(payment)
+        return
     say(
         f"payment #{payment.id}: {money(payment.amount, payment.currency)} from {found.name}, "
         f"{money(payment.unallocated, payment.currency)} left on the account as credit"
@@ -65,6 +69,9 @@ def record(
 def undo(payment_id: Annotated[int, typer.Argument(help="The payment's id.")]) -> None:
     """Take a payment back: the invoices it settled are open again."""
     payments.undo_payment(context().db, payment_id, "cli")
+    if json_wanted():
+        emit({"payment_id": payment_id, "undone": True})
+        return
     say(f"payment #{payment_id} is undone")
 
 
@@ -167,6 +174,9 @@ def void(number: str) -> None:
     ctx = context()
     invoice = invoicing.get_invoice_by_number(ctx.db, number)
     voided = payments.void_invoice(ctx.db, invoice.id, "cli", ctx.clock.today())
+    if json_wanted():
+        emit(voided)
+        return
     say(f"{voided.invoice.number} is void: credit note {voided.credit_note.number} cancels it")
 
 

@@ -5,12 +5,12 @@ from typing import Annotated
 import typer
 
 from recur.cli.app import app, context, domain_errors
+from recur.cli.output import emit, emit_items, json_wanted
 from recur.cli.table import print_table
 from recur.db.migrate import is_current, upgrade
 from recur.db.session import is_sqlite
 from recur.domain.roles import Role
 from recur.logging_setup import configure_logging
-from recur.presentation import timestamp
 from recur.server_processes import serve_processes
 from recur.services.tokens import create_token, list_tokens, revoke_token
 from recur.worker import worker
@@ -53,6 +53,9 @@ def token_create(
 ) -> None:
     """Create an API token and print it (it is shown only once)."""
     principal, secret = create_token(context().db, role, name or f"{role}-token", "cli")
+    if json_wanted():
+        emit({"token": secret, "name": principal.name, "role": principal.role})
+        return
     typer.echo(secret)
     typer.echo(f"token {principal.name!r} ({principal.role}) created", err=True)
 
@@ -61,16 +64,20 @@ def token_create(
 @domain_errors
 def token_list() -> None:
     """Every API token: its id, name, role, when it was created and last used."""
+    found = list_tokens(context().db)
+    if json_wanted():
+        emit_items(found)
+        return
     rows = [
         [
             str(t.id),
             t.name,
             t.role.value,
-            timestamp(t.created_at),
-            timestamp(t.last_used_at) or "never",
+            t.created_at,
+            t.last_used_at or "never",
             "revoked" if t.revoked_at else "active",
         ]
-        for t in list_tokens(context().db)
+        for t in found
     ]
     print_table(["id", "name", "role", "created", "last used", "status"], rows, right={0})
 
@@ -82,4 +89,7 @@ def token_revoke(
 ) -> None:
     """Revoke an API token: its next request is refused."""
     revoke_token(context().db, token_id, "cli")
+    if json_wanted():
+        emit({"token_id": token_id, "revoked": True})
+        return
     typer.echo(f"token {token_id} revoked")

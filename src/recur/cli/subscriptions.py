@@ -8,12 +8,12 @@ from typing import Annotated
 
 import typer
 
-from recur.cli.app import app, context, domain_errors
+from recur.cli.app import Yes, app, confirm, context, domain_errors
 from recur.cli.documents import print_documents
+from recur.cli.output import emit, emit_items, json_wanted
 from recur.cli.table import print_table, say
 from recur.domain.catalogue import CancelAt
 from recur.domain.subscriptions import SubscriptionChange
-from recur.presentation import day, timestamp
 from recur.services import changes, subscriptions
 from recur.services.validation import MAX_ID
 
@@ -23,19 +23,6 @@ subscription_app = typer.Typer(
 app.add_typer(subscription_app, name="subscription")
 
 SubscriptionId = Annotated[int, typer.Argument(min=1, max=MAX_ID, help="Subscription id.")]
-Yes = Annotated[
-    bool, typer.Option("--yes", "-y", help="Do it without showing the preview's question.")
-]
-
-# Answering no to the question: nothing was done, which a script must be able to tell.
-EXIT_DECLINED = 1
-
-
-def _confirm(question: str, yes: bool) -> None:
-    if yes or typer.confirm(question, default=False):
-        return
-    typer.echo("nothing changed")
-    raise typer.Exit(EXIT_DECLINED)
 
 
 @subscription_app.command("change")
@@ -63,10 +50,15 @@ def change(
     spec = changes.ChangeSpec(
         quantity=quantity, pricing_option_id=pricing_option, effective=effective
     )
-    say(f"Subscription {subscription_id} with this change would have pending:")
-    print_documents(changes.preview_change(ctx.db, subscription_id, spec, today))
-    _confirm("Make this change?", yes)
+    documents = changes.preview_change(ctx.db, subscription_id, spec, today)
+    if not json_wanted():
+        say(f"Subscription {subscription_id} with this change would have pending:")
+        print_documents(documents)
+    confirm("Make this change?", yes)
     made = changes.change_subscription(ctx.db, subscription_id, spec, today, "cli")
+    if json_wanted():
+        emit({"pending": documents, "change": made})
+        return
     typer.echo(f"change {made.id} made: {_what(made)} from {made.effective_date}")
 
 
@@ -83,10 +75,15 @@ def cancel(
     """Cancel a subscription, showing first the credit note and invoices it will issue."""
     ctx = context()
     today = ctx.clock.today()
-    say(f"Subscription {subscription_id} cancelled {at.value} would have pending:")
-    print_documents(changes.preview_cancellation(ctx.db, subscription_id, at, today))
-    _confirm("Cancel it?", yes)
+    documents = changes.preview_cancellation(ctx.db, subscription_id, at, today)
+    if not json_wanted():
+        say(f"Subscription {subscription_id} cancelled {at.value} would have pending:")
+        print_documents(documents)
+    confirm("Cancel it?", yes)
     sub = subscriptions.cancel_subscription(ctx.db, subscription_id, at, today, "cli")
+    if json_wanted():
+        emit({"pending": documents, "subscription": sub})
+        return
     typer.echo(f"subscription {sub.id} cancelled: service ends on {sub.end_date}")
 
 
@@ -97,6 +94,9 @@ def list_changes(subscription_id: SubscriptionId) -> None:
     ctx = context()
     today = ctx.clock.today()
     found = changes.list_changes(ctx.db, subscription_id, today)
+    if json_wanted():
+        emit_items(found)
+        return
     if not found:
         typer.echo(f"subscription {subscription_id} has no changes")
         return
@@ -105,11 +105,11 @@ def list_changes(subscription_id: SubscriptionId) -> None:
         [
             [
                 str(c.id),
-                day(c.effective_date),
+                c.effective_date,
                 "" if c.quantity is None else str(c.quantity),
                 "" if c.pricing_option_id is None else str(c.pricing_option_id),
                 "scheduled" if c.withdrawable else "in effect",
-                timestamp(c.created_at),
+                c.created_at,
                 c.created_by,
             ]
             for c in found

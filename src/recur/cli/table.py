@@ -2,9 +2,11 @@
 
 import unicodedata
 from collections.abc import Sequence
+from datetime import date, datetime
 
 import typer
 
+from recur.presentation import day, timestamp
 from recur.services.validation import BIDI_CONTROLS
 
 
@@ -27,12 +29,25 @@ def say(text: str, err: bool = False) -> None:
     typer.echo(terminal_safe(text), err=err)
 
 
+Cell = str | date | datetime | None
+
+
+def cell_text(value: Cell) -> str:
+    """A table cell as text: every date in every table reads alike (11 Jan 2027), and
+    every moment too (11 Jan 2027, 09:30 UTC)."""
+    if isinstance(value, datetime):
+        return timestamp(value)
+    if isinstance(value, date):
+        return day(value)
+    return "" if value is None else value
+
+
 def print_table(
     headers: Sequence[str],
-    rows: Sequence[Sequence[str]],
+    cells: Sequence[Sequence[Cell]],
     right: frozenset[int] | set[int] = frozenset(),
 ) -> None:
-    rows = [[terminal_safe(cell) for cell in row] for row in rows]
+    rows = [[terminal_safe(cell_text(cell)) for cell in row] for row in cells]
     widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
 
     def line(cells: Sequence[str]) -> str:

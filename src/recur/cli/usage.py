@@ -9,10 +9,10 @@ from typing import Annotated, TextIO
 import typer
 
 from recur.cli.app import app, context, domain_errors
+from recur.cli.output import emit, emit_items, json_wanted
 from recur.cli.table import print_table, say
 from recur.domain.errors import DomainError
 from recur.domain.usage import quantity_text
-from recur.presentation import day
 from recur.services import usage
 from recur.services.usage_csv import csv_records, file_line
 from recur.services.validation import MAX_ID
@@ -74,9 +74,12 @@ def import_usage(
                 continue
             accepted += done.accepted
             duplicates += done.duplicates
-    say(f"accepted: {accepted}, duplicates: {duplicates}")
-    for refusal in failed:
-        say(f"refused: {refusal}", err=True)
+    if json_wanted():
+        emit({"accepted": accepted, "duplicates": duplicates, "refused": failed})
+    else:
+        say(f"accepted: {accepted}, duplicates: {duplicates}")
+        for refusal in failed:
+            say(f"refused: {refusal}", err=True)
     if failed:
         raise typer.Exit(EXIT_PARTIAL)
 
@@ -101,25 +104,32 @@ def show_usage(
 ) -> None:
     """A subscription's usage records, by the day they occurred."""
     db = context().db
-    rows: list[list[str]] = []
+    records = []
     cursor: str | None = None
     while True:
         page = usage.list_usage(db, subscription_id, occurred_from, occurred_to, 100, cursor)
-        rows.extend(
+        records.extend(page.items)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    if json_wanted():
+        emit_items(records)
+        return
+    if not records:
+        say(f"subscription {subscription_id} has no usage records")
+        return
+    print_table(
+        ["Id", "Meter", "Quantity", "Occurred", "Received", "Invoice"],
+        [
             [
                 r.id,
                 r.meter,
                 f"{quantity_text(r.quantity)} {r.unit}",
-                day(r.occurred_on),
-                day(r.received_on),
+                r.occurred_on,
+                r.received_on,
                 "" if r.invoice_id is None else str(r.invoice_id),
             ]
-            for r in page.items
-        )
-        cursor = page.next_cursor
-        if cursor is None:
-            break
-    if not rows:
-        say(f"subscription {subscription_id} has no usage records")
-        return
-    print_table(["Id", "Meter", "Quantity", "Occurred", "Received", "Invoice"], rows, right={2})
+            for r in records
+        ],
+        right={2},
+    )

@@ -3,6 +3,7 @@
 import typer
 
 from recur.cli.app import app, context, domain_errors
+from recur.cli.output import emit, emit_items, json_wanted
 from recur.cli.table import print_table
 from recur.domain.roles import Role
 from recur.services import users
@@ -31,6 +32,9 @@ def create(
 ) -> None:
     """Create a back-office user."""
     user = users.create_user(context().db, email, role, _password(password), actor="cli")
+    if json_wanted():
+        emit(user)
+        return
     typer.echo(f"created user {user.email} ({user.role.value})")
 
 
@@ -38,10 +42,11 @@ def create(
 @domain_errors
 def list_users() -> None:
     """Every user, with their role and whether they may sign in."""
-    rows = [
-        [u.email, u.role.value, "disabled" if u.disabled else "active"]
-        for u in users.list_users(context().db)
-    ]
+    found = users.list_users(context().db)
+    if json_wanted():
+        emit_items(found)
+        return
+    rows = [[u.email, u.role.value, "disabled" if u.disabled else "active"] for u in found]
     print_table(["e-mail", "role", "status"], rows)
 
 
@@ -51,6 +56,9 @@ def disable(email: str = EMAIL) -> None:
     """Disable a user: their sessions end and they cannot sign in."""
     db = context().db
     user = users.set_disabled(db, users.user_by_email(db, email).id, True, actor="cli")
+    if json_wanted():
+        emit(user)
+        return
     typer.echo(f"disabled user {user.email}: signed out, cannot sign in")
 
 
@@ -60,6 +68,9 @@ def enable(email: str = EMAIL) -> None:
     """Let a disabled user sign in again."""
     db = context().db
     user = users.set_disabled(db, users.user_by_email(db, email).id, False, actor="cli")
+    if json_wanted():
+        emit(user)
+        return
     typer.echo(f"enabled user {user.email}")
 
 
@@ -70,6 +81,9 @@ def reset_password(email: str = EMAIL, password: str | None = PASSWORD) -> None:
     db = context().db
     user = users.user_by_email(db, email)
     users.reset_password(db, user.id, _password(password), actor="cli")
+    if json_wanted():
+        emit({"email": user.email, "password_reset": True})
+        return
     typer.echo(f"password of {user.email} reset; their sessions are signed out")
 
 
@@ -88,4 +102,7 @@ def change_password(
     if current is None:
         current = str(typer.prompt("Current password", hide_input=True))
     users.change_password(db, user.id, current, _password(password), actor=f"user:{user.email}")
+    if json_wanted():
+        emit({"email": user.email, "password_changed": True})
+        return
     typer.echo(f"password of {user.email} changed; their sessions are signed out")

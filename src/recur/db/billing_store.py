@@ -106,6 +106,22 @@ def claim_due_accounts(
     account a manual generation held is billed once it commits, not left behind.
     `after` (an account id) continues a sweep in id order where the last batch ended,
     so that a run's claims do not rescan the accounts it has already billed."""
+    query = _due_accounts(as_of, limit, after)
+    skipped = list(skip)
+    if skipped:
+        query = query.where(Account.id.not_in(skipped))
+    return list(session.execute(query.with_for_update(skip_locked=not wait)).scalars())
+
+
+def due_account_ids(
+    session: Session, as_of: date, limit: int, after: int | None = None
+) -> list[int]:
+    """Up to `limit` accounts (after `after`, in id order) with charges due by `as_of`,
+    as a dry run reads them: without a lock."""
+    return list(session.execute(_due_accounts(as_of, limit, after)).scalars())
+
+
+def _due_accounts(as_of: date, limit: int, after: int | None) -> Select[tuple[int]]:
     due = exists().where(
         Subscription.account_id == Account.id,
         Subscription.next_charge_date <= as_of,
@@ -114,10 +130,7 @@ def claim_due_accounts(
     query = select(Account.id).where(due).order_by(Account.id).limit(limit)
     if after is not None:
         query = query.where(Account.id > after)
-    skipped = list(skip)
-    if skipped:
-        query = query.where(Account.id.not_in(skipped))
-    return list(session.execute(query.with_for_update(skip_locked=not wait)).scalars())
+    return query
 
 
 def account_terms(account: Account | Row[Any]) -> AccountTerms:

@@ -25,6 +25,23 @@ class InvalidInput(DomainError):
     """The request itself is wrong (HTTP 422)."""
 
 
+class InvalidInputs(InvalidInput):
+    """Several things wrong with one request, found together so that a form can show them
+    all at once; its code is the first one's, its message all of theirs."""
+
+    def __init__(self, problems: list[InvalidInput]) -> None:
+        super().__init__(problems[0].code, "; ".join(p.message for p in problems))
+        self.problems = problems
+
+
+def refuse_all(problems: list[InvalidInput]) -> None:
+    """Raise the problems found, if any: one as itself, several together."""
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise InvalidInputs(problems)
+
+
 class TooManyAttempts(DomainError):
     """Too many failed attempts: try again after `retry_after` seconds (HTTP 429)."""
 

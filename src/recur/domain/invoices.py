@@ -125,6 +125,19 @@ class PendingInvoice:
 SubscriptionState = tuple[SubscriptionTerms, BilledState]
 
 
+def totals_by_currency(documents: Iterable[PendingInvoice]) -> dict[str, InvoiceTotals]:
+    """What a set of documents adds up to, per currency (a credit note's totals are
+    negative, so they count against the invoices')."""
+    sums: dict[str, InvoiceTotals] = {}
+    for document in documents:
+        t = document.totals
+        before = sums.get(document.currency, InvoiceTotals(Decimal(0), Decimal(0), Decimal(0)))
+        sums[document.currency] = InvoiceTotals(
+            before.subtotal + t.subtotal, before.tax + t.tax, before.total + t.total
+        )
+    return dict(sorted(sums.items()))
+
+
 def invoice_totals(breakdown: Iterable[TaxLine], currency: str) -> InvoiceTotals:
     """Subtotal of the rounded lines, and tax: the sum of each rate's rounded tax (one
     rate per invoice: its taxable lines' sum times the rate, rounded once, SPEC §3)."""

@@ -29,6 +29,8 @@ class Subscription:
     next_charge_date: date | None
     reconcile_from: date | None  # the first billed period that may need a correction
     created_at: datetime  # aware (UTC)
+    # The end (exclusive) of the last invoiced recurring period; None before the first.
+    billed_until: date | None = None
 
     @property
     def account_id(self) -> int:

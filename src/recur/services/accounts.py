@@ -1,7 +1,9 @@
 """Customer accounts and their billing options."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from decimal import Decimal
+from difflib import get_close_matches
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -17,7 +19,7 @@ from recur.domain.catalogue import (
     PartialCharges,
 )
 from recur.domain.charges import next_planned_issue_date
-from recur.domain.errors import Conflict, InvalidInput, NotFound
+from recur.domain.errors import Conflict, InvalidInput, NotFound, refuse_all
 from recur.domain.identity import NO_ADDRESS, Address, TaxTreatment
 from recur.domain.pages import Page
 from recur.services.identity_rules import (
@@ -67,50 +69,67 @@ _SCHEDULE_FIELDS = {"billing_day", "partial_charges"}
 _EDITABLE = {f.name for f in fields(AccountSpec)} | {"status"}
 
 
-def _validated(values: dict[str, Any]) -> dict[str, Any]:
-    clean = dict(values)
-    if "name" in clean:
-        clean["name"] = check_text(clean["name"], "name", NAME_LENGTH)
-    if "email" in clean:
-        clean["email"] = check_email(clean["email"], "email")
-    if "currency" in clean:
-        clean["currency"] = check_currency(clean["currency"])
-    if "billing_day" in clean:
-        check_billing_day(clean["billing_day"])
-    if "payment_terms_days" in clean:
-        check_payment_terms(clean["payment_terms_days"])
-    if "tax_rate" in clean:
-        clean["tax_rate"] = check_tax_rate(clean["tax_rate"])
-    if "billing_address" in clean:
-        clean["billing_address"] = check_address(clean["billing_address"], "billing_address")
-    if "tax_id" in clean:
-        clean["tax_id"] = check_tax_id(clean["tax_id"])
-    if "billing_email" in clean:
-        email = clean["billing_email"]
-        clean["billing_email"] = check_email(email, "billing_email") if email else None
-    if "cc_emails" in clean:
-        clean["cc_emails"] = check_cc_emails(clean["cc_emails"])
-    if "auto_send" in clean and not isinstance(clean["auto_send"], bool):
+# Each editable field's rule: its value as stored, or an InvalidInput.
+_RULES: dict[str, Callable[[Any], Any]] = {
+    "name": lambda v: check_text(v, "name", NAME_LENGTH),
+    "email": lambda v: check_email(v, "email"),
+    "currency": check_currency,
+    "billing_day": check_billing_day,
+    "payment_terms_days": check_payment_terms,
+    "tax_rate": check_tax_rate,
+    "billing_address": lambda v: check_address(v, "billing_address"),
+    "tax_id": check_tax_id,
+    "tax_exemption_reason": lambda v: optional_text(v, "tax_exemption_reason", REASON_LENGTH),
+    "partial_charges": lambda v: check_choice(v, PartialCharges, "partial_charges"),
+    "invoice_grouping": lambda v: check_choice(v, InvoiceGrouping, "invoice_grouping"),
+    "status": lambda v: check_choice(v, AccountStatus, "status"),
+    "tax_treatment": lambda v: check_choice(v, TaxTreatment, "tax_treatment"),
+    "billing_email": lambda v: check_email(v, "billing_email") if v else None,
+    "cc_emails": check_cc_emails,
+    "auto_send": lambda v: _check_auto_send(v),
+}
+
+
+def _check_auto_send(value: Any) -> bool:
+    if not isinstance(value, bool):
         raise InvalidInput("invalid_auto_send", "auto_send must be true or false")
-    if "tax_exemption_reason" in clean:
-        clean["tax_exemption_reason"] = optional_text(
-            clean["tax_exemption_reason"], "tax_exemption_reason", REASON_LENGTH
-        )
-    for enum_field, enum in (
-        ("partial_charges", PartialCharges),
-        ("invoice_grouping", InvoiceGrouping),
-        ("status", AccountStatus),
-        ("tax_treatment", TaxTreatment),
-    ):
-        if enum_field in clean:
-            clean[enum_field] = check_choice(clean[enum_field], enum, enum_field)
+    return value
+
+
+_TREATMENT_FIELDS = ("tax_treatment", "tax_exemption_reason", "tax_id")
+
+
+def account_problems(values: dict[str, Any]) -> tuple[dict[str, Any], list[InvalidInput]]:
+    """`values` as stored, and everything wrong with them (every field is checked, so
+    that a form can show all its errors at once); with all of the tax treatment's
+    fields, their rules together too."""
+    clean = dict(values)
+    problems: list[InvalidInput] = []
+    for name, rule in _RULES.items():
+        if name in clean:
+            try:
+                clean[name] = rule(clean[name])
+            except InvalidInput as problem:
+                problems.append(problem)
+    if not problems and all(name in clean for name in _TREATMENT_FIELDS):
+        try:
+            clean["tax_exemption_reason"] = check_tax_treatment(
+                *(clean[name] for name in _TREATMENT_FIELDS)
+            )
+        except InvalidInput as problem:
+            problems.append(problem)
+    return clean, problems
+
+
+def _validated(values: dict[str, Any]) -> dict[str, Any]:
+    clean, problems = account_problems(values)
+    refuse_all(problems)
     return clean
 
 
 @action
 def create_account(db: Database, spec: AccountSpec, actor: str) -> Account:
     values = _validated({f.name: getattr(spec, f.name) for f in fields(AccountSpec)})
-    check_tax_treatment(values["tax_treatment"], values["tax_exemption_reason"], values["tax_id"])
 
     def work(session: Session) -> Account:
         account = stored.add_account(session, values)
@@ -211,8 +230,26 @@ def find_account(db: Database, reference: str) -> Account:
                 )
             account = matches[0] if matches else None
     if account is None:
-        raise NotFound("account_not_found", f"no account {reference!r}")
+        raise NotFound("account_not_found", f"no account {reference!r}{_suggestion(db, reference)}")
     return account
+
+
+# How many near names a refusal suggests, and how near they must be (difflib's ratio).
+_SUGGESTIONS = 3
+_NEAR_ENOUGH = 0.6
+
+
+def _suggestion(db: Database, reference: str) -> str:
+    """ "; did you mean 'Acme Ltd'?" with the names nearest to a name that matches none,
+    compared case-insensitively as the match is; "" for an id or when none is near."""
+    if reference.strip().isdigit():
+        return ""
+    with db.read() as session:
+        by_folded = {name.casefold(): name for name in stored.account_names(session)}
+    near = get_close_matches(
+        reference.casefold(), list(by_folded), n=_SUGGESTIONS, cutoff=_NEAR_ENOUGH
+    )
+    return f"; did you mean {' or '.join(repr(by_folded[n]) for n in near)}?" if near else ""
 
 
 def account_summaries(db: Database, account_ids: list[int]) -> dict[int, AccountSummary]:

@@ -13,18 +13,31 @@ import os
 import socket
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy.orm import Session
 
 from recur.db.audit import action, record
-from recur.db.billing_store import claim_due_accounts, issue_invoices, subscription_states
+from recur.db.billing_store import (
+    claim_due_accounts,
+    due_account_ids,
+    issue_invoices,
+    subscription_states,
+)
 from recur.db.repositories import billing_runs
 from recur.db.session import Database
 from recur.domain.billing_runs import BillingRun
 from recur.domain.catalogue import InvoiceSource
 from recur.domain.errors import DomainError, InvalidInput, NotFound
-from recur.domain.invoices import AccountTerms, PendingInvoice, SubscriptionState, due_invoices
+from recur.domain.invoices import (
+    AccountTerms,
+    InvoiceTotals,
+    PendingInvoice,
+    SubscriptionState,
+    due_invoices,
+    totals_by_currency,
+)
 from recur.domain.pages import Page
 from recur.services.run_heartbeat import SILENT_AFTER, beating
 from recur.services.validation import check_day
@@ -36,6 +49,15 @@ BATCH_SIZE = 250  # accounts per transaction: fewer round trips, locks held a fr
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def check_run_date(as_of: date, today: date) -> None:
+    """A run's date is in the calendar and not after today (a run and its dry run)."""
+    check_day(as_of, "as_of")
+    if as_of > today:
+        raise InvalidInput(
+            "as_of_in_future", f"as_of {as_of.isoformat()} is after today ({today.isoformat()})"
+        )
 
 
 @action
@@ -52,11 +74,7 @@ def run_billing(
     Idempotent: a second run for the same date finds nothing due. `should_stop`
     is checked between batches (a worker's SIGTERM finishes the batch in hand).
     """
-    check_day(as_of, "as_of")
-    if as_of > today:
-        raise InvalidInput(
-            "as_of_in_future", f"as_of {as_of.isoformat()} is after today ({today.isoformat()})"
-        )
+    check_run_date(as_of, today)
     _settle_long_lived_objects()
     run_id = _start_run(db, as_of, triggered_by)
     failed: set[int] = set()
@@ -156,13 +174,10 @@ def _bill_one(db: Database, run_id: int, account_id: int, as_of: date, failed: s
 def _issue_due(
     session: Session, run_id: int, account_ids: Sequence[int], as_of: date, failed: set[int]
 ) -> None:
-    states = subscription_states(session, account_ids, due_by=as_of)
-    drafts: list[PendingInvoice] = []
-    for account in billing_runs.terms_of_accounts(session, account_ids):
-        try:
-            drafts.extend(plan_account(account, states.get(account.account_id, []), as_of))
-        except Exception as error:  # an engine failure is this account's alone
-            _record_failure_in(session, run_id, account.account_id, error, failed)
+    def refused(account_id: int, error: Exception) -> None:
+        _record_failure_in(session, run_id, account_id, error, failed)
+
+    drafts, states = _plan_batch(session, account_ids, as_of, refused)
     by_sub = {
         terms.subscription_id: (terms, billed) for subs in states.values() for terms, billed in subs
     }
@@ -172,6 +187,61 @@ def _issue_due(
     )
     # Its writes go with the COMMIT, numbers last (db/final_writes.py).
     issue_invoices(session, drafts, by_sub, InvoiceSource.AUTOMATIC, billing_run_id=run_id)
+
+
+def _plan_batch(
+    session: Session,
+    account_ids: Sequence[int],
+    as_of: date,
+    refused: Callable[[int, Exception], None],
+) -> tuple[list[PendingInvoice], dict[int, list[SubscriptionState]]]:
+    """The documents a run issues for these accounts, with the engine inputs behind them;
+    an account whose planning fails is handed to `refused` (the others go on)."""
+    states = subscription_states(session, account_ids, due_by=as_of)
+    drafts: list[PendingInvoice] = []
+    for account in billing_runs.terms_of_accounts(session, account_ids):
+        try:
+            drafts.extend(plan_account(account, states.get(account.account_id, []), as_of))
+        except Exception as error:  # an engine failure is this account's alone
+            refused(account.account_id, error)
+    return drafts, states
+
+
+@dataclass(frozen=True)
+class RunPreview:
+    """A dry run: what a billing run as of `as_of` would issue now, and the accounts it
+    would fail on (with why)."""
+
+    as_of: date
+    accounts: int
+    documents: list[PendingInvoice]
+    failures: list[tuple[int, str]]
+
+    @property
+    def totals(self) -> dict[str, InvoiceTotals]:
+        return totals_by_currency(self.documents)
+
+
+def preview_run(db: Database, as_of: date, today: date, batch_size: int = BATCH_SIZE) -> RunPreview:
+    """What `run_billing(as_of)` would issue, planned by the same code, batch by batch,
+    nothing written and nothing locked."""
+    check_run_date(as_of, today)
+    documents: list[PendingInvoice] = []
+    failures: list[tuple[int, str]] = []
+    accounts = 0
+    after: int | None = None
+    while True:
+        with db.read() as session:
+            ids = due_account_ids(session, as_of, batch_size, after)
+            if not ids:
+                break
+            drafts, _ = _plan_batch(
+                session, ids, as_of, lambda account, error: failures.append((account, str(error)))
+            )
+        documents.extend(drafts)
+        accounts += len(ids)
+        after = ids[-1]
+    return RunPreview(as_of, accounts, documents, failures)
 
 
 def plan_account(

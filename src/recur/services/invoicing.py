@@ -209,6 +209,22 @@ def generate_for_account(
     )
 
 
+def preview_generation(
+    db: Database, account_id: int, subscription_ids: list[int], today: date
+) -> list[PendingInvoice]:
+    """The documents `generate_for_account` would issue today for exactly this selection,
+    computed as it computes them (and refused as it would refuse the selection)."""
+    selection = sorted(set(subscription_ids))
+    if not selection:
+        return []
+    with db.read() as session:
+        inputs = stored.generation_preview_inputs(session, account_id, selection)
+    if inputs is None:
+        raise NotFound("account_not_found", f"account {account_id} does not exist")
+    terms, found = inputs
+    return manual_invoices(terms, _selected_states(account_id, selection, found), today)
+
+
 @action
 def generate_for_subscription(
     db: Database, subscription_id: int, today: date, actor: str, idempotency_key: str | None = None

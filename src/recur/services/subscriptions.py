@@ -1,5 +1,6 @@
 """Subscriptions: ordering, cancelling, and what the engine needs of them."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import NamedTuple
@@ -19,7 +20,7 @@ from recur.domain.charges import (
     next_planned_issue_date,
     period_start_of,
 )
-from recur.domain.errors import Conflict, InvalidInput, NotFound
+from recur.domain.errors import Conflict, InvalidInput, NotFound, refuse_all
 from recur.domain.money import MAX_AMOUNT
 from recur.domain.pages import Page
 from recur.domain.subscriptions import Subscription, SubscriptionFilter
@@ -38,10 +39,26 @@ class SubscriptionSpec:
     auto_renew: bool | None = None  # default: the pricing option's
 
 
+def order_problems(quantity: int | None, start_date: date | None) -> list[InvalidInput]:
+    """What is wrong with an order's quantity and start date, all of it (None: not given,
+    which the door reports itself)."""
+    checks: list[Callable[[], object]] = []
+    if quantity is not None:
+        checks.append(lambda: check_quantity(quantity))
+    if start_date is not None:
+        checks.append(lambda: check_day(start_date, "start_date"))
+    problems: list[InvalidInput] = []
+    for check in checks:
+        try:
+            check()
+        except InvalidInput as problem:
+            problems.append(problem)
+    return problems
+
+
 @action
 def create_subscription(db: Database, spec: SubscriptionSpec, actor: str) -> Subscription:
-    check_quantity(spec.quantity)
-    check_day(spec.start_date, "start_date")
+    refuse_all(order_problems(spec.quantity, spec.start_date))
 
     def work(session: Session) -> Subscription:
         account = accounts_stored.lock_account(session, spec.account_id)

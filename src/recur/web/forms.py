@@ -1,13 +1,17 @@
 """Reading submitted forms, and showing what is wrong next to the field it concerns."""
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from starlette.datastructures import FormData
 
-from recur.domain.errors import DomainError, InvalidInput
+from recur.domain.errors import DomainError, InvalidInput, InvalidInputs
 from recur.services.validation import MAX_ID, parse_amount, parse_whole_number
+
+# A field's name as the services write it (tax_exemption_reason): the form says it in words.
+_FIELD_NAME = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
 
 # Domain error codes that do not name their field in the usual way.
 _FIELD_OF_CODE = {
@@ -100,9 +104,11 @@ class Form:
         return value
 
     def add_domain_error(self, error: DomainError, fields: set[str]) -> None:
-        """Put a service's refusal next to its field, or above the form if it names none."""
-        name = field_of(error.code)
-        self.errors[name if name in fields else "_form"] = words(error, name)
+        """Put a service's refusal next to its field, or above the form if it names none;
+        each of several problems next to its own (a field's first error stays)."""
+        for problem in error.problems if isinstance(error, InvalidInputs) else [error]:
+            name = field_of(problem.code)
+            self.errors.setdefault(name if name in fields else "_form", words(problem, name))
 
     @property
     def ok(self) -> bool:
@@ -122,10 +128,7 @@ def words(error: DomainError, name: str) -> str:
     """A refusal as the form says it next to its field: "Unit price may have at most…"."""
     if error.code in _WORDS_OF_CODE:
         return _WORDS_OF_CODE[error.code]
-    message = error.message
-    if message.startswith(f"{name} "):
-        message = name.replace("_", " ") + message.removeprefix(name)
-    return sentence(message)
+    return sentence(_FIELD_NAME.sub(lambda found: found[0].replace("_", " "), error.message))
 
 
 def sentence(message: str) -> str:

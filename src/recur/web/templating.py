@@ -29,6 +29,8 @@ templates.env.filters.update(
     doc_type=fmt.document_type,
     quantity=quantity_text,
     item_quantity=fmt.item_quantity,
+    plural=fmt.plural,
+    last_day=fmt.last_day,
 )
 templates.env.globals.update(CSRF_FIELD=CSRF_FIELD, Role=Role)
 

@@ -107,8 +107,15 @@ def list_accounts(
 
 def accounts_named(session: Session, name: str, limit: int) -> list[Account]:
     """Up to `limit` accounts named `name`, case-insensitively."""
-    query = select(AccountRow).where(AccountRow.name.ilike(name)).limit(limit)
+    # The name is matched as it is: its % and _ are not wildcards.
+    literal = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    query = select(AccountRow).where(AccountRow.name.ilike(literal, escape="\\")).limit(limit)
     return [_record(row) for row in session.scalars(query)]
+
+
+def account_names(session: Session) -> list[str]:
+    """Every account's name (for suggesting the nearest to a name that matches none)."""
+    return list(session.scalars(select(AccountRow.name)))
 
 
 def subscription_counts(session: Session, account_id: int) -> tuple[int, int]:

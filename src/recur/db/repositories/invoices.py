@@ -190,6 +190,7 @@ _LOCK_WITH_FIRST_ANSWER = (
     .with_for_update(of=Account)
 )
 _KEEP_ANSWER = insert(IdempotencyKey)
+_TERMS_OF_ACCOUNT = select(*TERMS_COLUMNS).where(Account.id == bindparam("account_id"))
 
 
 def lock_for_generation(
@@ -206,6 +207,21 @@ def lock_for_generation(
     if account.fingerprint is not None:
         return GenerationInputs(terms, KeptAnswer(account.fingerprint, account.result), {})
     return GenerationInputs(terms, None, states_of(rows, changes, history_for(session, rows)))
+
+
+def generation_preview_inputs(
+    session: Session, account_id: int, selection: Sequence[int]
+) -> tuple[AccountTerms, dict[int, SubscriptionState]] | None:
+    """What `lock_for_generation` reads for a generation, without the lock: its preview
+    (None: no such account)."""
+    found, rows, changes = fetch_rows(
+        session,
+        (_TERMS_OF_ACCOUNT, {"account_id": account_id}),
+        *states_by_id_queries(session, selection),
+    )
+    if not found:
+        return None
+    return account_terms(found[0]), states_of(rows, changes, history_for(session, rows))
 
 
 def keep_generation(

@@ -40,6 +40,7 @@ def _record(row: _Row) -> Subscription:
         next_charge_date=row.next_charge_date,
         reconcile_from=row.reconcile_from,
         created_at=as_utc(row.created_at),
+        billed_until=row.recurring_billed_until,
     )
 
 

@@ -12,9 +12,10 @@ from fastapi.responses import RedirectResponse, Response
 from recur.csv_export import ACCOUNT_COLUMNS, csv_response
 from recur.domain.accounts import Account
 from recur.domain.catalogue import InvoiceGrouping, PartialCharges
+from recur.domain.charges import Charge
 from recur.domain.errors import DomainError
 from recur.domain.identity import TaxTreatment
-from recur.domain.invoices import PendingInvoice
+from recur.domain.invoices import InvoiceTotals, PendingInvoice, totals_by_currency
 from recur.domain.issued import Invoice
 from recur.domain.subscriptions import Subscription
 from recur.domain.users import User
@@ -75,6 +76,7 @@ def account_new(request: Request, user: User = Depends(operator)) -> Response:
 @router.post("/accounts", dependencies=[Depends(check_csrf)])
 def account_create(request: Request, form: Posted, user: User = Depends(operator)) -> Response:
     values = _read_account(form)
+    _check_all(form, values)
     if form.ok:
         try:
             spec = accounts.AccountSpec(**values)
@@ -128,6 +130,7 @@ def account_update(
     account = found(accounts.get_account, db, account_id)
     values = _read_account(form)
     values["status"] = form.text("status") or account.status
+    _check_all(form, values)
     if form.ok:
         try:
             accounts.update_account(db, account_id, values, actor=f"user:{user.email}")
@@ -181,15 +184,15 @@ def account_generate(
     dialog = GenerateDialog(
         key=form.text("idempotency_key") or str(uuid.uuid4()),
         selected=ids_named_by(form.values("selected")),
+        ticked=ids_named_by(form.values("candidate")),
     )
     removed = ids_named_by(form.values("remove"))
-    if removed:  # without JavaScript: a Remove button was pressed
+    if removed:  # a Remove button was pressed
         dialog.selected = [s for s in dialog.selected if s not in removed]
         return _pending_page(request, account_id, dialog=dialog)
-    if form.text("action") == "insert":  # without JavaScript: Insert to Selected
-        for sid in ids_named_by(form.values("candidate")):
-            if sid not in dialog.selected:
-                dialog.selected.append(sid)
+    if form.text("action") == "insert":  # Insert to Selected: the ticks move to Selected
+        dialog.selected += [sid for sid in dialog.ticked if sid not in dialog.selected]
+        dialog.ticked = []
         return _pending_page(request, account_id, dialog=dialog)
     if not dialog.selected:
         dialog.error = "Tick one or more subscriptions and press Insert to Selected first."
@@ -223,22 +226,31 @@ def account_invoices(
 
 @dataclass
 class GenerateDialog:
-    """The Generate Invoices pop-up's state: its idempotency key and the Selected list."""
+    """The Generate Invoices pop-up's state: its idempotency key, the Selected list and
+    the rows ticked but not inserted yet (kept when the server answers with an error)."""
 
     key: str
     selected: list[int] = field(default_factory=list)
+    ticked: list[int] = field(default_factory=list)
     error: str | None = None
     open: bool = True
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """A subscription as the pop-up lists it: what it would bill if selected."""
+    """A subscription as the pop-up lists it: each charge it would bill if selected, with
+    its period, planned date and amount."""
 
     subscription: Subscription
-    next_charge: date | None
-    pending_amount: Decimal
-    pending_count: int
+    charges: list[Charge]
+
+
+@dataclass(frozen=True)
+class Issuing:
+    """What the Selected list will issue, from the engine's preview of exactly it."""
+
+    documents: list[PendingInvoice]
+    totals: dict[str, InvoiceTotals]
 
 
 def _pending_page(
@@ -259,7 +271,6 @@ def _pending_page(
         if dialog.open
         else []
     )
-    candidates = _candidates(subs, preview.invoices)
     return render(
         request,
         "accounts/pending.html",
@@ -269,30 +280,32 @@ def _pending_page(
         preview=preview,
         behind=_charges_behind(preview.invoices),
         subs_by_id={s.id: s for s in subs},
-        candidates=candidates,
+        candidates=_candidates(subs, preview.invoices),
+        issuing=_issuing(request, account_id, dialog, today),
         dialog=dialog,
         created=created or [],
     )
 
 
+def _issuing(request: Request, account_id: int, dialog: GenerateDialog, today: date) -> Issuing:
+    """The Selected list's documents and totals; a selection the generation would refuse
+    says why instead."""
+    try:
+        documents = invoicing.preview_generation(
+            ctx(request).db, account_id, dialog.selected, today
+        )
+    except DomainError as error:
+        dialog.error = dialog.error or sentence(error.message)
+        documents = []
+    return Issuing(documents, totals_by_currency(documents))
+
+
 def _candidates(subs: list[Subscription], pending: list[PendingInvoice]) -> list[Candidate]:
-    found_by_sub: dict[int, list[tuple[date, Decimal]]] = {}
+    charges_of: dict[int, list[Charge]] = {}
     for invoice in pending:
         for item in invoice.items:
-            found_by_sub.setdefault(item.subscription_id, []).append(
-                (invoice.issue_date, item.amount)
-            )
-    return [
-        Candidate(
-            subscription=sub,
-            next_charge=min((d for d, _ in found_by_sub[sub.id]), default=None)
-            if sub.id in found_by_sub
-            else sub.next_charge_date,
-            pending_amount=sum((a for _, a in found_by_sub.get(sub.id, [])), Decimal(0)),
-            pending_count=len(found_by_sub.get(sub.id, [])),
-        )
-        for sub in subs
-    ]
+            charges_of.setdefault(item.subscription_id, []).append(item)
+    return [Candidate(sub, charges_of.get(sub.id, [])) for sub in subs]
 
 
 def _charges_behind(pending: list[PendingInvoice]) -> list[Any]:
@@ -346,6 +359,15 @@ def _read_account(form: Form) -> dict[str, Any]:
         if values[name] not in {e.value for e in enum}:
             form.errors[name] = "Choose one of the options."
     return values
+
+
+def _check_all(form: Form, values: dict[str, Any]) -> None:
+    """Every problem of the form at once: the services' rules on each value the form
+    could read, beside what it could not."""
+    readable = {name: value for name, value in values.items() if name not in form.errors}
+    _, problems = accounts.account_problems(readable)
+    for problem in problems:
+        form.add_domain_error(problem, FORM_FIELDS)
 
 
 def _account_form(

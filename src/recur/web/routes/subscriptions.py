@@ -5,6 +5,7 @@ import hashlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -16,7 +17,8 @@ from recur.db.session import Database
 from recur.domain.catalogue import CancelAt, SubscriptionStatus
 from recur.domain.errors import DomainError
 from recur.domain.idempotency import StoredResponse
-from recur.domain.invoices import PendingInvoice
+from recur.domain.invoices import PendingInvoice, totals_by_currency
+from recur.domain.subscriptions import Subscription
 from recur.domain.users import User
 from recur.services import (
     accounts,
@@ -35,6 +37,7 @@ from recur.web.errors import found, refusal_status
 from recur.web.forms import Form, sentence
 from recur.web.params import ListQuery, PageId, id_filter, ids_named_by
 from recur.web.posted import Posted
+from recur.web.routes.accounts import Issuing
 from recur.web.routes.audit import recent_activity
 from recur.web.templating import flash, render
 
@@ -102,6 +105,8 @@ def subscription_create(request: Request, form: Posted, user: User = Depends(ope
     quantity = form.integer("quantity")
     start = form.day("start_date")
     renew = {"yes": True, "no": False}.get(form.text("auto_renew"))
+    for problem in subscriptions.order_problems(quantity, start):  # all errors at once
+        form.add_domain_error(problem, SUBSCRIPTION_FIELDS)
     if form.ok and account_id and option_id and quantity is not None and start:
         try:
             spec = SubscriptionSpec(account_id, option_id, quantity, start, renew)
@@ -375,7 +380,18 @@ def _subscription_page(
         change_form_fields=CHANGE_FORM,
         confirm=extra.pop("confirm", None),
         usage=usage.usage_overview(db, subscription_id, today),
+        issuing=_issuing(db, sub, today) if section == "generate" else None,
     )
+
+
+def _issuing(db: Database, sub: Subscription, today: date) -> Issuing:
+    """What Generate Invoices will issue for the subscription: the engine's preview of
+    the generation itself (nothing when it has nothing pending)."""
+    try:
+        documents = invoicing.preview_generation(db, sub.account_id, [sub.id], today)
+    except DomainError:  # nothing pending: the pop-up says so
+        documents = []
+    return Issuing(documents, totals_by_currency(documents))
 
 
 def _change_defaults(choices: ChangeChoices) -> dict[str, Any]:

@@ -3,69 +3,29 @@
   "use strict";
 
   function openModal(dialog) {
-    if (dialog.open) dialog.close();
+    if (dialog.open) dialog.removeAttribute("open");  // no close event: focus stays here
     dialog.showModal();
   }
 
-  function placeholder(list) {
-    var items = list.querySelectorAll("li[data-subscription]");
-    var empty = list.querySelector("li.placeholder");
-    if (!items.length && !empty) {
-      var li = document.createElement("li");
-      li.className = "muted placeholder";
-      li.textContent = list.dataset.empty || "Nothing selected yet.";
-      list.appendChild(li);
-    } else if (items.length && empty) {
-      empty.remove();
-    }
-  }
-
-  function insertSelected(form) {
-    var list = form.querySelector("#selected-list");
-    form.querySelectorAll('input[name="candidate"]:checked').forEach(function (box) {
-      var id = box.value;
-      box.checked = false;
-      if (list.querySelector('li[data-subscription="' + id + '"]')) return;
-      var label = form.querySelector('label[for="cand-' + id + '"]');
-      var li = document.createElement("li");
-      li.dataset.subscription = id;
-      var hidden = document.createElement("input");
-      hidden.type = "hidden"; hidden.name = "selected"; hidden.value = id;
-      var name = document.createElement("span");
-      name.textContent = label ? label.textContent.trim() : "#" + id;
-      var remove = document.createElement("button");
-      remove.type = "submit"; remove.name = "remove"; remove.value = id;
-      remove.className = "link danger"; remove.dataset.remove = ""; remove.textContent = "Remove";
-      li.append(hidden, name, remove);
-      list.appendChild(li);
-    });
-    placeholder(list);
+  // Focus goes back to what opened the pop-up when it closes (Escape, Cancel or ×):
+  // the opener pressed on this page, or the trigger the dialog names (data-trigger)
+  // when the server rendered it open.
+  function returnFocus(dialog) {
+    var target = dialog.opener || document.getElementById(dialog.dataset.trigger || "");
+    if (target) target.focus();
   }
 
   document.addEventListener("click", function (event) {
     var opener = event.target.closest("[data-open-dialog]");
     if (opener) {
       var dialog = document.getElementById(opener.dataset.openDialog);
-      if (dialog) { event.preventDefault(); openModal(dialog); }
+      if (dialog) { event.preventDefault(); dialog.opener = opener; openModal(dialog); }
       return;
     }
     var closer = event.target.closest("[data-close-dialog]");
     if (closer && closer.closest("dialog")) {
       event.preventDefault();
       closer.closest("dialog").close();
-      return;
-    }
-    if (event.target.closest("#insert-selected")) {
-      event.preventDefault();
-      insertSelected(event.target.closest("form"));
-      return;
-    }
-    var remove = event.target.closest("[data-remove]");
-    if (remove) {
-      event.preventDefault();
-      var list = remove.closest("ul");
-      remove.closest("li").remove();
-      placeholder(list);
     }
   });
 
@@ -90,6 +50,9 @@
   });
 
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("dialog").forEach(function (dialog) {
+      dialog.addEventListener("close", function () { returnFocus(dialog); });
+    });
     document.querySelectorAll("dialog[data-auto-open]").forEach(openModal);
   });
 })();
