@@ -321,9 +321,9 @@ def bill_a_period_twice(session: Session, row: LedgerRow, item_id: int) -> None:
         text(
             "INSERT INTO invoice_items (invoice_id, position, subscription_id, kind,"
             " description, period_start, period_end, quantity, unit_price, proration,"
-            " amount, taxable) SELECT invoice_id, position + 1, subscription_id, kind,"
-            " description, period_start, period_end, quantity, unit_price, proration,"
-            " amount, taxable FROM invoice_items WHERE id = :id RETURNING id"
+            " amount, taxable, tax_rate) SELECT invoice_id, position + 1, subscription_id,"
+            " kind, description, period_start, period_end, quantity, unit_price, proration,"
+            " amount, taxable, tax_rate FROM invoice_items WHERE id = :id RETURNING id"
         ),
         {"id": item_id},
     ).scalar_one()
@@ -353,9 +353,10 @@ def test_two_billings_from_the_same_billed_state_cannot_both_commit(db: Database
             text(
                 "INSERT INTO invoice_items (invoice_id, position, subscription_id, kind,"
                 " description, period_start, period_end, quantity, unit_price, proration,"
-                " amount, taxable) SELECT invoice_id, position + 1, subscription_id,"
+                " amount, taxable, tax_rate) SELECT invoice_id, position + 1, subscription_id,"
                 " 'adjustment', description, period_start, period_end, quantity, unit_price,"
-                " proration, amount, taxable FROM invoice_items WHERE id = :id RETURNING id"
+                " proration, amount, taxable, tax_rate FROM invoice_items WHERE id = :id"
+                " RETURNING id"
             ),
             {"id": row.invoice_item_id},
         ).scalar_one()

@@ -24,7 +24,18 @@ from typing import Any, cast
 import psycopg
 from psycopg.rows import namedtuple_row
 from psycopg.types.json import Json
-from sqlalchemy import ClauseElement, Dialect, Table, TextClause, func, insert, select, text, update
+from sqlalchemy import (
+    JSON,
+    ClauseElement,
+    Dialect,
+    Table,
+    TextClause,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -96,9 +107,16 @@ def copy_rows(connection: psycopg.Connection[Any], model: type[Base], rows: Rows
     connection from `connection_of`)."""
     columns = list(rows[0])
     statement = f"COPY {model.__tablename__} ({', '.join(columns)}) FROM STDIN"
+    # JSON columns (a document's seller and buyer) go as JSON; only they are wrapped, so
+    # the rows of the hot tables are copied as they are.
+    table = model.__table__.c
+    json = [i for i, c in enumerate(columns) if isinstance(table[c].type, JSON)]
     with connection.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
-            copy.write_row([row[c] for c in columns])
+            values = [row[c] for c in columns]
+            for i in json:
+                values[i] = adapted(values[i])
+            copy.write_row(values)
 
 
 def update_by_id(session: Session, model: type[Base], rows: Rows) -> None:
