@@ -6,6 +6,7 @@ from collections.abc import Callable
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
+from recur.csv_export import aging_csv
 from recur.domain.errors import DomainError
 from recur.domain.receivables import BUCKET_NAMES, AllocationSpec, PaymentSpec, RefundSpec
 from recur.domain.users import User
@@ -175,11 +176,7 @@ def aging_page(
     day = date_or_none(as_of) or context.clock.today()
     report = found(receivables.aging, context.db, day, id_filter(account_id))
     if format == "csv":
-        return Response(
-            receivables.aging_csv(report),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="aging-{day}.csv"'},
-        )
+        return aging_csv(report)
     return render(
         request, "reports/aging.html", report=report, buckets=BUCKET_NAMES, account_id=account_id
     )
