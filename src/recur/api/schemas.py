@@ -757,15 +757,7 @@ class SellerIn(Input):
     )
 
 
-class SellerOut(BaseModel):
-    legal_name: str
-    address: AddressOut
-    tax_id: str | None
-    registration: str | None
-    iban: str | None
-    bic: str | None
-    bank_details: str | None
-    footer: str | None
+class SellerOut(DocumentSellerOut):
     logo_url: str | None
 
 
