@@ -100,7 +100,7 @@ def statement_send(
     period = _period(form)
     if period is not None:
         try:
-            statements.send_statement(db, account_id, *period, actor=f"user:{user.email}")
+            statements.send_statement(db, account_id, *period, actor=user.actor)
             flash(request, "The statement is queued to be e-mailed; the log below shows when.")
         except DomainError as error:
             form.add_domain_error(error, PERIOD_FIELDS)
