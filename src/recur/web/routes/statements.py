@@ -81,7 +81,7 @@ async def statement_pdf(
         period_to,
         context.settings.seller_name,
     )
-    name = f"statement-{account_id}-{period_from.isoformat()}-{period_to.isoformat()}.pdf"
+    name = statements.statement_file_name(account_id, period_from, period_to)
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     return Response(pdf, media_type="application/pdf", headers=headers)
 
