@@ -11,9 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alembic import command
 from sqlalchemy import text
 
-from recur.db.migrate import recreate_postgres_database, upgrade
+from recur.db.migrate import alembic_config, recreate_postgres_database, upgrade
 from recur.db.models import Base
 from recur.db.session import Database
 
@@ -42,6 +43,18 @@ def postgres_session_url() -> str:
     """A migrated database of this test process's own (one per xdist worker)."""
     name = f"recur_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
     return recreate_postgres_database(_postgres_base_url(), name)
+
+
+def database_at(backend: str, revision: str, tmp_path: Path, name: str) -> str:
+    """A database of its own migrated only up to `revision`, on `backend` ("sqlite" or
+    "postgres"; `name` is the PostgreSQL one's): where a migration's test writes the
+    rows the migration after it must carry."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+        command.upgrade(alembic_config(url), revision)
+        return url
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    return recreate_postgres_database(_postgres_base_url(), f"{name}_{worker}", revision=revision)
 
 
 def truncate_postgres(url: str) -> None:

@@ -1,6 +1,7 @@
-"""CSV exports of lists (accounts, subscriptions, invoices) for the API and the back
-office: the list's current filter and sort, every row (not one page), streamed page
-by page as it is read, with money as exact decimal strings in the currency's places."""
+"""CSV exports for the API and the back office, all through one writer: lists
+(accounts, subscriptions, invoices) with their current filter and sort, every row (not
+one page), streamed page by page as it is read; and the aging report. Money as exact
+decimal strings in the currency's places."""
 
 import csv
 import io
@@ -15,6 +16,7 @@ from recur.domain.accounts import Account
 from recur.domain.issued import Invoice
 from recur.domain.money import to_money, to_price
 from recur.domain.pages import MAX_LIMIT, Page, every_item
+from recur.domain.receivables import BUCKET_NAMES, Aging, AgingRow
 from recur.domain.subscriptions import Subscription
 from recur.services.subscriptions import effective_status
 
@@ -78,6 +80,23 @@ def subscription_columns(today: date) -> Columns[Subscription]:
     )
 
 
+def aging_columns(as_of: date) -> Columns[AgingRow]:
+    """A row of the aging report: an account's per currency, or the book's (no account)."""
+    return (
+        ("as_of", lambda _: as_of),
+        ("account_id", lambda r: r.account_id),
+        ("account", lambda r: r.account_name),
+        ("currency", lambda r: r.currency),
+        *((name, _bucket(name)) for name in BUCKET_NAMES),
+        ("total", lambda r: to_money(r.total, r.currency)),
+    )
+
+
+def _bucket(name: str) -> Callable[[AgingRow], Cell]:
+    # A function of its own so that each column binds its own bucket's name.
+    return lambda r: to_money(r.buckets[name], r.currency)
+
+
 def _text(cell: Cell) -> str:
     if cell is None:
         return ""
@@ -111,8 +130,25 @@ def csv_response(name: str, columns: Columns[T], fetch: Fetch[T], today: date) -
     is read before answering, so a bad sort or cursor is refused (422) rather than
     sent as a cut-off file."""
     first = fetch(None, CHUNK)
-    return StreamingResponse(
+    return _download(
+        f"{name}-{today.isoformat()}",
         csv_lines(columns, every_item(first, lambda at: fetch(at, CHUNK))),
+    )
+
+
+def aging_csv(report: Aging) -> StreamingResponse:
+    """The aging report as a download named `aging-<as_of>.csv`."""
+    return _download(f"aging-{report.as_of.isoformat()}", aging_lines(report))
+
+
+def aging_lines(report: Aging) -> Iterator[str]:
+    """A row per account and currency, then the book's per currency (account empty)."""
+    return csv_lines(aging_columns(report.as_of), iter([*report.accounts, *report.overall]))
+
+
+def _download(name: str, lines: Iterator[str]) -> StreamingResponse:
+    return StreamingResponse(
+        lines,
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}-{today.isoformat()}.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
     )

@@ -64,6 +64,18 @@ def test_a_bad_product_edit_changes_nothing(
     assert _get(client, product["id"]) == product
 
 
+def test_a_null_edit_names_the_fields_sent_null(client: TestClient) -> None:
+    # As an account's edit does: every PATCH reads its body through schemas.Patch.
+    product = _product(client)
+    response = client.patch(f"{API}/products/{product['id']}", json={"name": None})
+    assert error_of(response, 422) == "null_field"
+    assert response.json()["error"]["message"] == "name cannot be null"
+    option = product["pricing_options"][0]["id"]
+    path = f"{API}/products/{product['id']}/pricing-options/{option}"
+    response = client.patch(path, json={"setup_fee": None, "unit_price": None})
+    assert response.json()["error"]["message"] == "setup_fee, unit_price cannot be null"
+
+
 def test_options_are_added_to_a_product(client: TestClient) -> None:
     product = _product(client)
     meters = [{"code": "gb", "name": "Storage", "unit": "GB", "unit_price": "0.02"}]

@@ -206,7 +206,8 @@ def test_axe_finds_nothing_serious(axe_page: Page, server: Server, issued: int, 
     shown = page.goto(
         server.base_url + path.format(account=acme.account_id, s1=acme.s1, invoice=issued)
     )
-    assert shown is not None and shown.ok, path
+    assert shown is not None, path
+    assert shown.ok, path
     page.add_script_tag(path=str(AXE))
     results: dict[str, Any] = page.evaluate("axe.run(document)")
     serious = [

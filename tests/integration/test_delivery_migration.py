@@ -3,15 +3,14 @@ account, the single template pair becomes the invoice's and the credit note's, a
 downgrade puts both back."""
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 from alembic import command
 from sqlalchemy import create_engine, text
 
-from recur.db.migrate import alembic_config, recreate_postgres_database
-from tests.conftest import POSTGRES_ENV
+from recur.db.migrate import alembic_config
+from tests.conftest import database_at
 
 ROWS_AT_0014 = [
     *(
@@ -29,14 +28,7 @@ ROWS_AT_0014 = [
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def url_at_0014(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
-        command.upgrade(alembic_config(url), "0014")
-    else:
-        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-        url = recreate_postgres_database(
-            os.environ[POSTGRES_ENV], f"recur_0016_{worker}", revision="0014"
-        )
+    url = database_at(request.param, "0014", tmp_path, "recur_0016")
     engine = create_engine(url)
     with engine.begin() as connection:
         for statement in ROWS_AT_0014:

@@ -3,7 +3,6 @@ tax was computed with (0 for an untaxed line), documents the `standard` treatmen
 they were issued under and no snapshots, so their breakdown is their tax. Both
 databases."""
 
-import os
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -12,12 +11,12 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from recur.db.migrate import alembic_config, recreate_postgres_database
+from recur.db.migrate import alembic_config
 from recur.db.money import Money
 from recur.db.session import Database
 from recur.domain.invoices import TaxLine
 from recur.services import documents, invoicing
-from tests.conftest import POSTGRES_ENV
+from tests.conftest import database_at
 
 Rate, Amount, Price, Proration = Money(2, precision=5), Money(4), Money(6), Money(6, precision=9)
 
@@ -56,14 +55,7 @@ JAN, END = date(2027, 1, 1), date(2027, 1, 31)
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def url_at_0014(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
-        command.upgrade(alembic_config(url), "0014")
-    else:
-        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-        url = recreate_postgres_database(
-            os.environ[POSTGRES_ENV], f"recur_0015_{worker}", revision="0014"
-        )
+    url = database_at(request.param, "0014", tmp_path, "recur_0015")
     engine = sa.create_engine(url)
     with engine.begin() as connection:
         connection.execute(

@@ -1,7 +1,6 @@
 """Migration 0005 on data written before it: SQLite's reals become exact scaled
 integers, and invoices get their account's tax rate (also in stored answers)."""
 
-import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -10,10 +9,10 @@ from alembic import command
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from recur.db.migrate import alembic_config, recreate_postgres_database
+from recur.db.migrate import alembic_config
 from recur.db.models import Account, IdempotencyKey, Invoice, InvoiceItem, PricingOption
 from recur.db.session import Database
-from tests.conftest import POSTGRES_ENV
+from tests.conftest import database_at
 
 # Rows as revision 0004 stored them (NUMERIC columns; on SQLite, binary reals).
 ROWS_AT_0004 = [
@@ -48,14 +47,7 @@ ROWS_AT_0004 = [
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def url_at_0004(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
-        command.upgrade(alembic_config(url), "0004")
-    else:
-        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-        url = recreate_postgres_database(
-            os.environ[POSTGRES_ENV], f"recur_0005_{worker}", revision="0004"
-        )
+    url = database_at(request.param, "0004", tmp_path, "recur_0005")
     engine = create_engine(url)
     with engine.begin() as connection:
         for statement in ROWS_AT_0004:

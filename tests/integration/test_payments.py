@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from recur.csv_export import aging_lines
 from recur.db.models import Allocation, AuditEvent, Invoice, Payment, Refund
 from recur.db.session import Database
 from recur.domain.catalogue import BillingCycle, CancelAt, InvoiceStatus
@@ -295,7 +296,11 @@ def test_aging_to_the_cent_per_currency_and_account(db: Database) -> None:
         ("Gulf", "USD", D("59.99")),
     ]
     assert [r.account_name for r in receivables.aging(db, as_of, gulf).accounts] == ["Gulf"]
-    lines = receivables.aging_csv(report).splitlines()
+    text = "".join(aging_lines(report))
+    assert (
+        text.count("\r\n") == len(report.accounts) + len(report.overall) + 1
+    )  # as lists: RFC 4180
+    lines = text.splitlines()
     assert lines[0] == "as_of,account_id,account,currency,current,1_30,31_60,61_90,over_90,total"
     assert lines[1] == f"2027-06-30,{acme},Acme Ltd,EUR,3.03,7.07,11.11,15.15,9.09,45.45"
     assert lines[-1] == "2027-06-30,,,USD,0.00,59.99,0.00,0.00,0.00,59.99"

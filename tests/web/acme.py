@@ -68,6 +68,22 @@ def seed_acme(db: Database, name: str = "Acme Ltd") -> Acme:
     return Acme(account.id, s1, s2, s3)
 
 
+def account_form(csrf: str, **changes: str) -> dict[str, str]:
+    """Acme's account as its edit form posts it unchanged, but for `changes`."""
+    return {
+        "csrf_token": csrf,
+        "name": "Acme Ltd",
+        "email": "billing@acme.example",
+        "currency": "EUR",
+        "billing_day": "11",
+        "payment_terms_days": "30",
+        "tax_rate": "24",
+        "status": "active",
+        "tax_treatment": "standard",
+        **changes,
+    }
+
+
 def seed_users(db: Database) -> None:
     users.create_user(db, OPERATOR, "operator", PASSWORD, actor="seed")
     users.create_user(db, VIEWER, "viewer", PASSWORD, actor="seed")

@@ -16,23 +16,8 @@ from recur.services import accounts, delivery, invoicing, payments
 from tests.integration.factories import account
 from tests.integration.test_payments import credit_note, issue
 from tests.smtp import ENV, MailServer
-from tests.web.acme import ADMIN, Acme
+from tests.web.acme import ADMIN, Acme, account_form
 from tests.web.conftest import TODAY, sign_in
-
-
-def _account_form(csrf: str, **changes: str) -> dict[str, str]:
-    return {
-        "csrf_token": csrf,
-        "name": "Acme Ltd",
-        "email": "billing@acme.example",
-        "currency": "EUR",
-        "billing_day": "11",
-        "payment_terms_days": "30",
-        "tax_rate": "24",
-        "status": "active",
-        "tax_treatment": "standard",
-        **changes,
-    }
 
 
 def _error(html: str, name: str) -> str:
@@ -88,12 +73,12 @@ def test_an_operator_sends_and_resends_and_sees_the_log(
         ({"billing_email": "ap"}, "billing_email", "e-mail address like name@example.com"),
         ({"cc_emails": ",".join(f"p{n}@a.example" for n in range(11))}, "cc_emails", "at most 10"),
     ]:
-        refused = client.post(path, data=_account_form(csrf, **changes))
+        refused = client.post(path, data=account_form(csrf, **changes))
         assert refused.status_code == 422
         assert words in _error(refused.text, name)
     assert accounts.get_account(database, acme.account_id) == before
     cc = "cfo@acme.example.com, boss@acme.example.com"
-    saved = _account_form(csrf, billing_email="ap@acme.example.com", cc_emails=cc)
+    saved = account_form(csrf, billing_email="ap@acme.example.com", cc_emails=cc)
     assert client.post(path, data=saved).status_code == 303
     edited = client.get(path).text
     assert 'value="cfo@acme.example.com, boss@acme.example.com"' in edited

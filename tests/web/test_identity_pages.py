@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from recur.db.session import Database
 from recur.domain.identity import Address
 from recur.services import accounts, seller
-from tests.web.acme import ADMIN, Acme
+from tests.web.acme import ADMIN, Acme, account_form
 from tests.web.conftest import sign_in
 
 
@@ -72,15 +72,8 @@ def test_an_operator_cannot_open_the_seller_settings(operator: tuple[TestClient,
 
 
 def _account_form(csrf: str, **changes: str) -> dict[str, str]:
-    return {
-        "csrf_token": csrf,
-        "name": "Acme Ltd",
-        "email": "billing@acme.example",
-        "currency": "EUR",
-        "billing_day": "11",
-        "payment_terms_days": "30",
-        "tax_rate": "24",
-        "status": "active",
+    """Acme's form with a French address and the reverse charge."""
+    identity = {
         "billing_address.lines": "1 Rue de Rivoli",
         "billing_address.postcode": "75001",
         "billing_address.city": "Paris",
@@ -88,8 +81,8 @@ def _account_form(csrf: str, **changes: str) -> dict[str, str]:
         "tax_id": "FR40303265045",
         "tax_treatment": "reverse_charge",
         "tax_exemption_reason": "",
-        **changes,
     }
+    return account_form(csrf, **(identity | changes))
 
 
 def test_the_account_form_sets_identity_and_refuses_bad_values(

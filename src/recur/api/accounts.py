@@ -22,20 +22,10 @@ from recur.api.schemas import (
     ListOut,
 )
 from recur.csv_export import ACCOUNT_COLUMNS, csv_response
-from recur.domain.errors import InvalidInput
 from recur.domain.identity import NO_ADDRESS, Address
 from recur.services import accounts, invoicing
 
 router = APIRouter(prefix="/accounts", tags=["accounts"], route_class=ApiRoute)
-
-_NOT_NULL = {"name", "email", "currency", "partial_charges", "invoice_grouping"} | {
-    "payment_terms_days",
-    "tax_rate",
-    "status",
-    "tax_treatment",
-    "cc_emails",
-    "auto_send",
-}
 
 
 def _address(body: AddressIn | None) -> Address:
@@ -126,10 +116,7 @@ def update_account(
 ) -> Response:
     """Only the fields sent change. The currency is locked once the account has
     subscriptions, the billing schedule once it has invoices (409)."""
-    changes = body.model_dump(exclude_unset=True)
-    nulls = sorted(k for k, v in changes.items() if v is None and k in _NOT_NULL)
-    if nulls:
-        raise InvalidInput("null_field", f"{', '.join(nulls)} cannot be null")
+    changes = body.changes()
     if "billing_address" in changes:
         changes["billing_address"] = _address(body.billing_address)
     return respond(

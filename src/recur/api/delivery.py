@@ -84,7 +84,7 @@ async def account_statement(
         period_to,
         ctx.settings.seller_name,
     )
-    name = f"statement-{account_id}-{period_from.isoformat()}-{period_to.isoformat()}.pdf"
+    name = statements.statement_file_name(account_id, period_from, period_to)
     headers = {"Content-Disposition": f'inline; filename="{name}"'}
     return Response(pdf, media_type="application/pdf", headers=headers)
 

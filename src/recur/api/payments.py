@@ -24,12 +24,11 @@ from recur.api.schemas import (
     RefundIn,
     VoidOut,
 )
+from recur.csv_export import aging_csv
 from recur.domain.receivables import AllocationSpec, PaymentSpec, RefundSpec
 from recur.services import payments, receivables
 
 router = APIRouter(tags=["payments"], route_class=ApiRoute)
-
-CSV = "text/csv; charset=utf-8"
 
 
 @router.post(
@@ -289,7 +288,5 @@ def aging_report(
     spreadsheet."""
     report = receivables.aging(ctx.db, as_of or today, account_id)
     if format == "csv":
-        name = f"aging-{report.as_of.isoformat()}.csv"  # as the back office names it
-        headers = {"Content-Disposition": f'attachment; filename="{name}"'}
-        return Response(receivables.aging_csv(report), media_type=CSV, headers=headers)
+        return aging_csv(report)  # named as the back office names it
     return present.aging(report)

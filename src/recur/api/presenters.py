@@ -116,31 +116,25 @@ def address(item: Address) -> s.AddressOut:
 
 
 def seller(item: Seller) -> s.SellerOut:
-    return s.SellerOut(
-        legal_name=item.legal_name,
-        address=address(item.address),
-        tax_id=item.tax_id,
-        registration=item.registration,
-        iban=item.iban,
-        bic=item.bic,
-        bank_details=item.bank_details,
-        footer=item.footer,
-        logo_url=item.logo_url,
-    )
+    return s.SellerOut(**_seller_fields(item), logo_url=item.logo_url)
 
 
 def document_seller(item: Seller) -> s.DocumentSellerOut:
     """The seller as a document names it (its logo is the current seller's)."""
-    return s.DocumentSellerOut(
-        legal_name=item.legal_name,
-        address=address(item.address),
-        tax_id=item.tax_id,
-        registration=item.registration,
-        iban=item.iban,
-        bic=item.bic,
-        bank_details=item.bank_details,
-        footer=item.footer,
-    )
+    return s.DocumentSellerOut(**_seller_fields(item))
+
+
+def _seller_fields(item: Seller) -> dict[str, Any]:
+    return {
+        "legal_name": item.legal_name,
+        "address": address(item.address),
+        "tax_id": item.tax_id,
+        "registration": item.registration,
+        "iban": item.iban,
+        "bic": item.bic,
+        "bank_details": item.bank_details,
+        "footer": item.footer,
+    }
 
 
 def buyer(item: Buyer) -> s.BuyerOut:

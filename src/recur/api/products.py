@@ -20,7 +20,6 @@ from recur.api.schemas import (
     ProductOut,
     ProductPatch,
 )
-from recur.domain.errors import InvalidInput
 from recur.domain.usage import MeterSpec
 from recur.services import catalogue
 
@@ -101,10 +100,7 @@ def update_product(
     """Only the fields sent change (`null` is refused). Issued invoices keep the
     taxability their items were issued with; every document issued from now on,
     those shown as pending included, follows the product's."""
-    sent = body.model_dump(exclude_unset=True)
-    if any(value is None for value in sent.values()):
-        raise InvalidInput("null_field", "name and taxable cannot be null")
-    changes = catalogue.ProductChanges(**sent)
+    changes = catalogue.ProductChanges(**body.changes())
     return respond(
         ctx,
         request,
@@ -169,10 +165,7 @@ def update_pricing_option_prices(
     """`unit_price` and `setup_fee` of an option no subscription has used yet. Once a
     subscription uses it its prices never change (`409 pricing_option_in_use`): archive it
     and add an option with the new prices; subscriptions move by a plan switch."""
-    sent = body.model_dump(exclude_unset=True)
-    if any(value is None for value in sent.values()):
-        raise InvalidInput("null_field", "unit_price and setup_fee cannot be null")
-    changes = catalogue.PriceChanges(**sent)
+    changes = catalogue.PriceChanges(**body.changes())
     return respond(
         ctx,
         request,

@@ -9,7 +9,7 @@ for every door: ids fit a 32-bit key, dates stay in the calendar arithmetic's ra
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -115,6 +115,22 @@ class Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Patch(Input):
+    """A partial update: only the fields sent change."""
+
+    # The fields whose null means something (no address, anniversary billing); a null
+    # sent for any other is refused rather than taken as "no change".
+    NULLABLE: ClassVar[frozenset[str]] = frozenset()
+
+    def changes(self) -> dict[str, Any]:
+        """The fields sent, by name (422 `null_field` naming those wrongly null)."""
+        sent = self.model_dump(exclude_unset=True)
+        nulls = sorted(k for k, v in sent.items() if v is None and k not in self.NULLABLE)
+        if nulls:
+            raise InvalidInput("null_field", f"{', '.join(nulls)} cannot be null")
+        return sent
+
+
 # --- errors -------------------------------------------------------------------------------
 
 
@@ -177,7 +193,7 @@ class ProductIn(Input):
     pricing_options: list[PricingOptionIn] = Field(min_length=1, max_length=50)
 
 
-class ProductPatch(Input):
+class ProductPatch(Patch):
     """Only the fields sent change. Issued documents keep their taxability; documents not
     yet issued follow the product's."""
 
@@ -189,7 +205,7 @@ class PricingOptionsIn(Input):
     pricing_options: list[PricingOptionIn] = Field(min_length=1, max_length=50)
 
 
-class PricingOptionPatch(Input):
+class PricingOptionPatch(Patch):
     """New prices for an option no subscription has used; once one has, a 409."""
 
     unit_price: PriceIn | None = None
@@ -277,8 +293,12 @@ class AccountIn(Input):
     auto_send: Flag = False
 
 
-class AccountPatch(Input):
+class AccountPatch(Patch):
     """Only the fields sent change; `billing_day: null` means anniversary billing."""
+
+    NULLABLE = frozenset(
+        {"billing_day", "billing_address", "tax_id", "tax_exemption_reason", "billing_email"}
+    )
 
     name: Name | None = None
     email: Email | None = None
@@ -737,15 +757,7 @@ class SellerIn(Input):
     )
 
 
-class SellerOut(BaseModel):
-    legal_name: str
-    address: AddressOut
-    tax_id: str | None
-    registration: str | None
-    iban: str | None
-    bic: str | None
-    bank_details: str | None
-    footer: str | None
+class SellerOut(DocumentSellerOut):
     logo_url: str | None
 
 

@@ -101,7 +101,7 @@ def change_password(
     user = users.user_by_email(db, email)
     if current is None:
         current = str(typer.prompt("Current password", hide_input=True))
-    users.change_password(db, user.id, current, _password(password), actor=f"user:{user.email}")
+    users.change_password(db, user.id, current, _password(password), actor=user.actor)
     if json_wanted():
         emit({"email": user.email, "password_changed": True})
         return

@@ -20,6 +20,11 @@ class User:
     role: Role
     disabled: bool = False
 
+    @property
+    def actor(self) -> str:
+        """Who the audit trail names for what this user does (a token is "token:<name>")."""
+        return f"user:{self.email}"
+
 
 @dataclass(frozen=True, slots=True)
 class UserSession:

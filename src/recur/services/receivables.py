@@ -1,14 +1,11 @@
 """What accounts owe: balances per currency and the aging report (SPEC §18)."""
 
-import csv
-import io
 from datetime import date
 
 from recur.db.repositories import receivables as books
 from recur.db.session import Database
 from recur.domain.errors import NotFound
-from recur.domain.money import to_money
-from recur.domain.receivables import BUCKET_NAMES, Aging, Balance, aging_of
+from recur.domain.receivables import Aging, Balance, aging_of
 from recur.services.validation import check_day
 
 
@@ -28,31 +25,3 @@ def aging(db: Database, as_of: date, account_id: int | None = None) -> Aging:
         if account_id is not None and books.account_currency(session, account_id) is None:
             raise NotFound("account_not_found", f"account {account_id} does not exist")
         return aging_of(as_of, books.aging_sums(session, as_of, account_id))
-
-
-CSV_COLUMNS = ("as_of", "account_id", "account", "currency", *BUCKET_NAMES, "total")
-
-
-def aging_csv(report: Aging) -> str:
-    """The report as CSV: a row per account and currency, then the book's per currency
-    (account empty), amounts as plain decimals."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in [*report.accounts, *report.overall]:
-        writer.writerow(
-            [
-                report.as_of.isoformat(),
-                "" if row.account_id is None else row.account_id,
-                _cell(row.account_name or ""),
-                row.currency,
-                *(to_money(row.buckets[name], row.currency) for name in BUCKET_NAMES),
-                to_money(row.total, row.currency),
-            ]
-        )
-    return out.getvalue()
-
-
-def _cell(text: str) -> str:
-    """A name as a spreadsheet shows it, never as a formula it would run."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -35,7 +35,7 @@ def start(session: Session, user: User, client: str, now: datetime) -> SignedIn:
     """A new session for `user`, in the caller's transaction (services/sign_in.py)."""
     secret = new_secret("rs_")
     store.add_session(session, hash_token(secret), user.id, now, now + LIFETIME)
-    record(session, f"user:{user.email}", "user.signed_in", "user", user.id, client=client)
+    record(session, user.actor, "user.signed_in", "user", user.id, client=client)
     return SignedIn(user, secret)
 
 
@@ -62,6 +62,6 @@ def end(db: Database, secret: str) -> None:
         if found is None:
             return  # already ended (another tab signed out): nothing changes
         store.revoke_session(session, found.id, utc_now())
-        record(session, f"user:{found.user.email}", "user.signed_out", "user", found.user.id)
+        record(session, found.user.actor, "user.signed_out", "user", found.user.id)
 
     db.run(work)

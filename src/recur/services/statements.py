@@ -39,6 +39,11 @@ def statement_in(session: Session, account: Account, period: tuple[date, date]) 
     return Statement(account.id, account.name, period[0], period[1], lines)
 
 
+def statement_file_name(account_id: int, period_from: date, period_to: date) -> str:
+    """The name every door downloads a statement's PDF under."""
+    return f"statement-{account_id}-{period_from.isoformat()}-{period_to.isoformat()}.pdf"
+
+
 def statement_pdf(
     db: Database, account_id: int, period_from: date, period_to: date, seller_name: str
 ) -> bytes:

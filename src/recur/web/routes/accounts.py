@@ -80,7 +80,7 @@ def account_create(request: Request, form: Posted, user: User = Depends(operator
     if form.ok:
         try:
             spec = accounts.AccountSpec(**values)
-            account = accounts.create_account(ctx(request).db, spec, actor=f"user:{user.email}")
+            account = accounts.create_account(ctx(request).db, spec, actor=user.actor)
             return RedirectResponse(f"/accounts/{account.id}", status_code=303)
         except DomainError as error:
             form.add_domain_error(error, FORM_FIELDS)
@@ -133,7 +133,7 @@ def account_update(
     _check_all(form, values)
     if form.ok:
         try:
-            accounts.update_account(db, account_id, values, actor=f"user:{user.email}")
+            accounts.update_account(db, account_id, values, actor=user.actor)
             return RedirectResponse(f"/accounts/{account_id}", status_code=303)
         except DomainError as error:
             form.add_domain_error(error, FORM_FIELDS)
@@ -203,7 +203,7 @@ def account_generate(
             account_id,
             dialog.selected,
             ctx(request).clock.today(),
-            actor=f"user:{user.email}",
+            actor=user.actor,
             idempotency_key=dialog.key,
         )
     except DomainError as error:

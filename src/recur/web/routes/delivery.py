@@ -30,7 +30,7 @@ TEMPLATE_FIELDS = {"subject", "body"}
 def invoice_send(request: Request, invoice_id: PageId, user: User = Depends(operator)) -> Response:
     db = ctx(request).db
     invoice = found(invoicing.get_invoice, db, invoice_id)
-    delivery.send_document(db, invoice_id, actor=f"user:{user.email}")
+    delivery.send_document(db, invoice_id, actor=user.actor)
     flash(
         request, f"{invoice.number} is queued to be e-mailed; the delivery log shows when it goes."
     )
@@ -82,7 +82,7 @@ def settings_save(
             password=kept,
         )
         try:
-            delivery.update_mail_settings(context.db, spec, f"user:{user.email}", context.settings)
+            delivery.update_mail_settings(context.db, spec, user.actor, context.settings)
             flash(request, "The e-mail settings are saved.")
             return RedirectResponse("/settings/mail", status_code=303)
         except DomainError as error:
@@ -130,7 +130,7 @@ def template_save(
     """A plain `def` route: the service's transaction runs in the thread pool."""
     db = ctx(request).db
     try:
-        delivery.update_mail_template(db, kind.value, subject, body, f"user:{user.email}")
+        delivery.update_mail_template(db, kind.value, subject, body, user.actor)
     except DomainError as error:
         form = SubmittedForm(FormData())
         form.add_domain_error(error, TEMPLATE_FIELDS)

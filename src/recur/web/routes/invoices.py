@@ -107,9 +107,7 @@ def invoice_pdf(request: Request, invoice_id: PageId, user: User = Depends(viewe
 def invoice_pay(request: Request, invoice_id: PageId, user: User = Depends(operator)) -> Response:
     context = ctx(request)
     try:
-        invoice = payments.pay_in_full(
-            context.db, invoice_id, f"user:{user.email}", context.clock.today()
-        )
+        invoice = payments.pay_in_full(context.db, invoice_id, user.actor, context.clock.today())
     except DomainError as error:
         found(invoicing.get_invoice, context.db, invoice_id)
         return show_invoice(request, invoice_id, sentence(error.message), 409)

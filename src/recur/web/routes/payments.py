@@ -6,6 +6,7 @@ from collections.abc import Callable
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
+from recur.csv_export import aging_csv
 from recur.domain.errors import DomainError
 from recur.domain.receivables import BUCKET_NAMES, AllocationSpec, PaymentSpec, RefundSpec
 from recur.domain.users import User
@@ -39,6 +40,11 @@ def _settle(request: Request, invoice_id: int, form: Form, change: Callable[[], 
     return RedirectResponse(f"/invoices/{invoice_id}", status_code=303)
 
 
+def _undo(request: Request, form: Posted, undo: Callable[[], str]) -> Response:
+    """An undo button's post: it names the document whose page it came from."""
+    return _settle(request, form.id("invoice_id") or 0, form, undo)
+
+
 @router.post("/invoices/{invoice_id}/payments", dependencies=[Depends(check_csrf)])
 def record_payment(
     request: Request, form: Posted, invoice_id: PageId, user: User = Depends(operator)
@@ -60,7 +66,7 @@ def record_payment(
             form.text("reference"),
             (AllocationSpec(invoice_id, amount),),
         )
-        payments.record_payment(context.db, spec, f"user:{user.email}", context.clock.today())
+        payments.record_payment(context.db, spec, user.actor, context.clock.today())
         return f"A payment of {amount} {invoice.currency} is recorded on {invoice.number}."
 
     return _settle(request, invoice_id, form, record)
@@ -70,41 +76,33 @@ def record_payment(
 def undo_payment(
     request: Request, form: Posted, payment_id: PageId, user: User = Depends(operator)
 ) -> Response:
-    invoice_id = form.id("invoice_id") or 0
-
     def undo() -> str:
-        payments.undo_payment(ctx(request).db, payment_id, f"user:{user.email}")
+        payments.undo_payment(ctx(request).db, payment_id, user.actor)
         return f"Payment #{payment_id} is undone."
 
-    return _settle(request, invoice_id, form, undo)
+    return _undo(request, form, undo)
 
 
 @router.post("/credit-applications/{application_id}/undo", dependencies=[Depends(check_csrf)])
 def undo_credit_application(
     request: Request, form: Posted, application_id: PageId, user: User = Depends(operator)
 ) -> Response:
-    invoice_id = form.id("invoice_id") or 0
-
     def undo() -> str:
-        note = payments.undo_credit_application(
-            ctx(request).db, application_id, f"user:{user.email}"
-        )
+        note = payments.undo_credit_application(ctx(request).db, application_id, user.actor)
         return f"The application of {note.number} is undone."
 
-    return _settle(request, invoice_id, form, undo)
+    return _undo(request, form, undo)
 
 
 @router.post("/refunds/{refund_id}/undo", dependencies=[Depends(check_csrf)])
 def undo_refund(
     request: Request, form: Posted, refund_id: PageId, user: User = Depends(operator)
 ) -> Response:
-    invoice_id = form.id("invoice_id") or 0
-
     def undo() -> str:
-        note = payments.undo_refund(ctx(request).db, refund_id, f"user:{user.email}")
+        note = payments.undo_refund(ctx(request).db, refund_id, user.actor)
         return f"The refund on {note.number} is undone."
 
-    return _settle(request, invoice_id, form, undo)
+    return _undo(request, form, undo)
 
 
 @router.post("/invoices/{invoice_id}/void", dependencies=[Depends(check_csrf)])
@@ -114,9 +112,7 @@ def void_invoice(
     context = ctx(request)
 
     def void() -> str:
-        voided = payments.void_invoice(
-            context.db, invoice_id, f"user:{user.email}", context.clock.today()
-        )
+        voided = payments.void_invoice(context.db, invoice_id, user.actor, context.clock.today())
         return (
             f"{voided.invoice.number} is void: credit note {voided.credit_note.number} cancels it."
         )
@@ -135,9 +131,7 @@ def apply_credit_note(
     def apply() -> str:
         invoice = invoicing.get_invoice_by_number(db, number)
         assert amount is not None
-        note = payments.apply_credit_note(
-            db, credit_note_id, invoice.id, amount, f"user:{user.email}"
-        )
+        note = payments.apply_credit_note(db, credit_note_id, invoice.id, amount, user.actor)
         return f"{amount} {note.currency} of {note.number} is applied to {invoice.number}."
 
     return _settle(request, credit_note_id, form, apply)
@@ -156,7 +150,7 @@ def refund_credit_note(
         assert refunded_on is not None
         spec = RefundSpec(amount, refunded_on, form.text("reference"))
         note = payments.refund_credit_note(
-            context.db, credit_note_id, spec, f"user:{user.email}", context.clock.today()
+            context.db, credit_note_id, spec, user.actor, context.clock.today()
         )
         return f"A refund of {amount} {note.currency} is recorded on {note.number}."
 
@@ -175,11 +169,7 @@ def aging_page(
     day = date_or_none(as_of) or context.clock.today()
     report = found(receivables.aging, context.db, day, id_filter(account_id))
     if format == "csv":
-        return Response(
-            receivables.aging_csv(report),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="aging-{day}.csv"'},
-        )
+        return aging_csv(report)
     return render(
         request, "reports/aging.html", report=report, buckets=BUCKET_NAMES, account_id=account_id
     )

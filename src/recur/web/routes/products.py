@@ -15,7 +15,7 @@ from recur.web.auth import admin, check_csrf, ctx, viewer
 from recur.web.forms import Form
 from recur.web.params import ListQuery, PageId
 from recur.web.posted import Posted
-from recur.web.templating import render
+from recur.web.templating import flash, render
 
 router = APIRouter()
 
@@ -43,8 +43,8 @@ def product_create(request: Request, form: Posted, user: User = Depends(admin)) 
     if form.ok:
         spec = ProductSpec(sku, name, specs, taxable=form.flag("taxable"))
         try:
-            product = catalogue.create_product(ctx(request).db, spec, f"user:{user.email}")
-            return _saved(request, product, f"Product {product.name} created.")
+            product = catalogue.create_product(ctx(request).db, spec, user.actor)
+            return _saved(request, product.id, f"Product {product.name} created.")
         except DomainError as error:
             form.add_domain_error(error, PRODUCT_FIELDS)
     return _new_form(request, form.data, form.errors, status_code=422)
@@ -65,10 +65,8 @@ def product_update(
     if form.ok:
         changes = ProductChanges(name=name, taxable=form.flag("taxable"))
         try:
-            product = catalogue.update_product(
-                ctx(request).db, product_id, changes, f"user:{user.email}"
-            )
-            return _saved(request, product, f"Product {product.name} saved.")
+            product = catalogue.update_product(ctx(request).db, product_id, changes, user.actor)
+            return _saved(request, product.id, f"Product {product.name} saved.")
         except DomainError as error:
             form.add_domain_error(error, PRODUCT_FIELDS)
     product = _product(request, product_id)
@@ -87,10 +85,8 @@ def options_add(
     specs = option_rows.read_rows(form, taken=[o.code for o in product.pricing_options])
     if form.ok:
         try:
-            added = catalogue.add_pricing_options(
-                ctx(request).db, product_id, specs, f"user:{user.email}"
-            )
-            return _saved(request, added, f"{_options(len(specs))} added to {added.name}.")
+            added = catalogue.add_pricing_options(ctx(request).db, product_id, specs, user.actor)
+            return _saved(request, added.id, f"{_options(len(specs))} added to {added.name}.")
         except DomainError as error:
             form.add_domain_error(error, set())
     posted = {k: v for k, v in form.data.items() if k.startswith("option")}
@@ -104,13 +100,11 @@ def options_add(
 def option_archive(
     request: Request, product_id: PageId, option_id: PageId, user: User = Depends(admin)
 ) -> Response:
-    option = catalogue.archive_pricing_option(
-        ctx(request).db, product_id, option_id, f"user:{user.email}"
-    )
-    request.session["flash"] = (
+    option = catalogue.archive_pricing_option(ctx(request).db, product_id, option_id, user.actor)
+    said = (
         f"Pricing option {option.code} archived: it takes no new subscriptions; those on it go on."
     )
-    return RedirectResponse(f"/products/{product_id}/edit", status_code=303)
+    return _saved(request, product_id, said)
 
 
 @router.post(
@@ -120,11 +114,8 @@ def option_archive(
 def option_unarchive(
     request: Request, product_id: PageId, option_id: PageId, user: User = Depends(admin)
 ) -> Response:
-    option = catalogue.unarchive_pricing_option(
-        ctx(request).db, product_id, option_id, f"user:{user.email}"
-    )
-    request.session["flash"] = f"Pricing option {option.code} is on sale again."
-    return RedirectResponse(f"/products/{product_id}/edit", status_code=303)
+    option = catalogue.unarchive_pricing_option(ctx(request).db, product_id, option_id, user.actor)
+    return _saved(request, product_id, f"Pricing option {option.code} is on sale again.")
 
 
 def _name(form: Form) -> str:
@@ -153,9 +144,10 @@ def _options(count: int) -> str:
     return "1 pricing option" if count == 1 else f"{count} pricing options"
 
 
-def _saved(request: Request, product: Product, said: str) -> Response:
-    request.session["flash"] = said
-    return RedirectResponse(f"/products/{product.id}/edit", status_code=303)
+def _saved(request: Request, product_id: int, said: str) -> Response:
+    """Back to the product's page, which says what was done."""
+    flash(request, said)
+    return RedirectResponse(f"/products/{product_id}/edit", status_code=303)
 
 
 def _product(request: Request, product_id: int) -> Product:

@@ -68,7 +68,7 @@ def run_now(request: Request, form: Posted, user: User = Depends(operator)) -> R
     try:
         if as_of is None:
             raise InvalidInput("invalid_as_of", "as_of must be a date (YYYY-MM-DD)")
-        run = billing_run.run_billing(context.db, as_of, today, triggered_by=f"user:{user.email}")
+        run = billing_run.run_billing(context.db, as_of, today, triggered_by=user.actor)
     except DomainError as error:
         flash(request, sentence(error.message))
     else:

@@ -51,7 +51,7 @@ def seller_save(request: Request, form: Posted, user: User = Depends(admin)) -> 
         logo_url=form.text("logo_url"),
     )
     try:
-        seller.update_seller(ctx(request).db, spec, f"user:{user.email}")
+        seller.update_seller(ctx(request).db, spec, user.actor)
     except DomainError as error:
         form.add_domain_error(error, FIELDS)
         return _page(request, {name: form.text(name) for name in FIELDS}, form.errors, 422)

@@ -102,7 +102,7 @@ def password_change(
             user.id,
             current_password,
             new_password,
-            actor=f"user:{user.email}",
+            actor=user.actor,
             keep_session=session_secret(request),
         )
     except DomainError as error:

@@ -81,7 +81,7 @@ async def statement_pdf(
         period_to,
         context.settings.seller_name,
     )
-    name = f"statement-{account_id}-{period_from.isoformat()}-{period_to.isoformat()}.pdf"
+    name = statements.statement_file_name(account_id, period_from, period_to)
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     return Response(pdf, media_type="application/pdf", headers=headers)
 
@@ -100,7 +100,7 @@ def statement_send(
     period = _period(form)
     if period is not None:
         try:
-            statements.send_statement(db, account_id, *period, actor=f"user:{user.email}")
+            statements.send_statement(db, account_id, *period, actor=user.actor)
             flash(request, "The statement is queued to be e-mailed; the log below shows when.")
         except DomainError as error:
             form.add_domain_error(error, PERIOD_FIELDS)

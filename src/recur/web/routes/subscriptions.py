@@ -110,9 +110,7 @@ def subscription_create(request: Request, form: Posted, user: User = Depends(ope
     if form.ok and account_id and option_id and quantity is not None and start:
         try:
             spec = SubscriptionSpec(account_id, option_id, quantity, start, renew)
-            sub = subscriptions.create_subscription(
-                ctx(request).db, spec, actor=f"user:{user.email}"
-            )
+            sub = subscriptions.create_subscription(ctx(request).db, spec, actor=user.actor)
             return RedirectResponse(f"/subscriptions/{sub.id}", status_code=303)
         except DomainError as error:
             form.add_domain_error(error, SUBSCRIPTION_FIELDS)
@@ -156,7 +154,7 @@ def subscription_generate(
             ctx(request).db,
             subscription_id,
             ctx(request).clock.today(),
-            actor=f"user:{user.email}",
+            actor=user.actor,
             idempotency_key=key,
         )
     except DomainError as error:
@@ -190,7 +188,7 @@ def subscription_change(
         key = form.text("idempotency_key") or str(uuid.uuid4())
         try:
             if action == "confirm":
-                actor = f"user:{user.email}"
+                actor = user.actor
                 once = _Once(db, f"web:change:{subscription_id}:{user.id}", key, form)
                 once.run(
                     lambda: changes.change_subscription(db, subscription_id, spec, today, actor)
@@ -226,7 +224,7 @@ def change_withdraw(
             subscription_id,
             change_id,
             context.clock.today(),
-            f"user:{user.email}",
+            user.actor,
         )
     except DomainError as error:
         return _subscription_page(
@@ -254,7 +252,7 @@ def subscription_cancel(
     try:
         if form.text("action") == "confirm":
             subscriptions.cancel_subscription(
-                db, subscription_id, CancelAt(at), today, actor=f"user:{user.email}"
+                db, subscription_id, CancelAt(at), today, actor=user.actor
             )
             flash(request, "The subscription is cancelled.")
             return RedirectResponse(f"/subscriptions/{subscription_id}", status_code=303)

@@ -19,6 +19,6 @@ def token_list(request: Request, user: User = Depends(admin)) -> Response:
 @router.post("/tokens/{token_id}/revoke", dependencies=[Depends(check_csrf)])
 def token_revoke(request: Request, token_id: int, user: User = Depends(admin)) -> Response:
     context = ctx(request)
-    tokens.revoke_token(context.db, token_id, f"user:{user.email}", context.tokens)
+    tokens.revoke_token(context.db, token_id, user.actor, context.tokens)
     flash(request, f"API token #{token_id} is revoked: its next request is refused.")
     return RedirectResponse("/tokens", status_code=303)

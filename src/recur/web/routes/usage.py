@@ -81,7 +81,7 @@ def usage_confirm(
             ctx(request).db,
             _records(kept),
             ctx(request).clock.today(),
-            f"user:{user.email}",
+            user.actor,
             max_records=None,
             where=file_line,
         )

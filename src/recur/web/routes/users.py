@@ -38,9 +38,7 @@ def user_create(
     email, role, password = form.required("email"), form.text("role"), form.required("password")
     if form.ok:
         try:
-            created = users.create_user(
-                ctx(request).db, email, role, password, actor=f"user:{user.email}"
-            )
+            created = users.create_user(ctx(request).db, email, role, password, actor=user.actor)
             flash(request, f"User {created.email} ({created.role.value}) can now sign in.")
             return RedirectResponse("/users", status_code=303)
         except DomainError as error:
@@ -60,7 +58,7 @@ def user_enable(request: Request, user_id: int, user: User = Depends(admin)) -> 
 
 
 def _set_disabled(request: Request, user_id: int, disabled: bool, user: User) -> Response:
-    changed = users.set_disabled(ctx(request).db, user_id, disabled, actor=f"user:{user.email}")
+    changed = users.set_disabled(ctx(request).db, user_id, disabled, actor=user.actor)
     if disabled:
         flash(request, f"{changed.email} is disabled: signed out, and cannot sign in.")
     else:
@@ -85,7 +83,7 @@ def reset_password(
     db = ctx(request).db
     subject = users.get_user(db, user_id)
     try:
-        users.reset_password(db, subject.id, password, actor=f"user:{user.email}")
+        users.reset_password(db, subject.id, password, actor=user.actor)
     except InvalidInput as error:
         errors = {"password": sentence(error.message)}
         return render(
