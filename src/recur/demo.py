@@ -23,6 +23,7 @@ from recur.domain.catalogue import (
     PartialCharges,
 )
 from recur.domain.errors import Conflict
+from recur.domain.identity import NO_ADDRESS, Address, Seller, TaxTreatment
 from recur.domain.roles import Role
 from recur.domain.usage import MeterSpec
 from recur.services import (
@@ -31,6 +32,7 @@ from recur.services import (
     catalogue,
     invoicing,
     payments,
+    seller,
     subscriptions,
     usage,
     users,
@@ -147,11 +149,21 @@ class _Customer:
     tax_rate: Decimal
     partial: PartialCharges = PartialCharges.ON_ORDER_DAY
     terms: int = 30
+    address: Address = NO_ADDRESS
+    tax_id: str | None = None
+    exemption: str | None = None  # the reason, when the account's supplies are exempt
 
 
 _CUSTOMERS = [
     _Customer(
-        "Acme Ltd", "billing@acme.example", "EUR", 11, InvoiceGrouping.CONSOLIDATED, Decimal(24)
+        "Acme Ltd",
+        "billing@acme.example",
+        "EUR",
+        11,
+        InvoiceGrouping.CONSOLIDATED,
+        Decimal(24),
+        address=Address(("Mannerheimintie 12",), "00100", "Helsinki", None, "FI"),
+        tax_id="FI12345671",
     ),
     _Customer(
         "Northwind GmbH",
@@ -161,6 +173,8 @@ _CUSTOMERS = [
         InvoiceGrouping.PER_PRODUCT,
         Decimal(19),
         PartialCharges.NEXT_BILLING_DAY,
+        address=Address(("Friedrichstraße 88",), "10117", "Berlin", None, "DE"),
+        tax_id="DE123456789",
     ),
     _Customer(
         "Contoso UK Ltd",
@@ -170,6 +184,8 @@ _CUSTOMERS = [
         InvoiceGrouping.CONSOLIDATED,
         Decimal(20),
         terms=14,
+        address=Address(("1 Poultry",), "EC2R 8EJ", "London", None, "GB"),
+        tax_id="GB123456789",
     ),
     _Customer(
         "Sakura Systems KK",
@@ -178,6 +194,7 @@ _CUSTOMERS = [
         None,
         InvoiceGrouping.PER_SUBSCRIPTION,
         Decimal(10),
+        address=Address(("2-1-1 Marunouchi", "Chiyoda-ku"), "100-0005", "Tokyo", None, "JP"),
     ),
     _Customer(
         "Gulf Trading Co.",
@@ -186,8 +203,22 @@ _CUSTOMERS = [
         15,
         InvoiceGrouping.CONSOLIDATED,
         Decimal(0),
+        address=Address(("Arabian Gulf Street",), "13001", "Kuwait City", None, "KW"),
+        exemption="Services supplied to a customer outside the EU (art. 44 Directive 2006/112/EC)",
     ),
 ]
+
+# The reseller that issues the demo's documents: what an EU VAT invoice names.
+_SELLER = Seller(
+    legal_name="Recur Cloud Services Ltd",
+    address=Address(("4 Grand Canal Square",), "D02 X525", "Dublin", None, "IE"),
+    tax_id="IE1234567T",
+    registration="Companies Registration Office no. 654321",
+    iban="IE29AIBK93115212345678",
+    bic="AIBKIE2D",
+    bank_details=None,
+    footer="Recur Cloud Services Ltd · billing@recur.example · +353 1 555 0100",
+)
 
 # (customer index, product sku, option code, quantity, months before today it started, day offset)
 _ORDERS = [
@@ -255,6 +286,7 @@ def check_demo_target(db: Database) -> None:
 
 def load_demo(db: Database, today: date) -> None:
     """Create the catalogue, customers and orders, then replay a year of billing up to today."""
+    seller.update_seller(db, _SELLER, ACTOR)
     options = _create_catalogue(db)
     customers = [_create_customer(db, c) for c in _CUSTOMERS]
     first = add_months(today, -12)
@@ -344,6 +376,10 @@ def _create_customer(db: Database, c: _Customer) -> int:
         invoice_grouping=c.grouping,
         payment_terms_days=c.terms,
         tax_rate=c.tax_rate,
+        billing_address=c.address,
+        tax_id=c.tax_id,
+        tax_treatment=(TaxTreatment.EXEMPT if c.exemption else TaxTreatment.STANDARD).value,
+        tax_exemption_reason=c.exemption,
     )
     return accounts.create_account(db, spec, ACTOR).id
 

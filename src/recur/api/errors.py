@@ -25,6 +25,8 @@ _DESCRIPTIONS = {
     404: "Not found",
     409: "The current state refuses the request",
     422: "The request is invalid",
+    413: "The request body is larger than the server takes (RECUR_MAX_BODY_BYTES)",
+    500: "An unexpected error, logged on the server",
 }
 
 # The `code`s each status can carry, for integrators (tests/api/test_openapi.py checks
@@ -32,6 +34,8 @@ _DESCRIPTIONS = {
 # for the name of a request field.
 ERROR_CODES: dict[int, tuple[str, ...]] = {
     401: ("unauthorized", "invalid_token"),
+    413: ("body_too_large",),
+    500: ("internal_error",),
     403: ("forbidden",),
     404: (
         "account_not_found",
@@ -141,6 +145,12 @@ def validation_message(errors: Sequence[Any]) -> str:
     return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
 
 
+def described(status: int) -> str:
+    """An error status's description: what it means and the codes it carries."""
+    codes = ", ".join(f"`{code}`" for code in ERROR_CODES[status])
+    return f"{_DESCRIPTIONS[status]}. `error.code` is one of: {codes}"
+
+
 def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for the error statuses a route can answer (401 and 422 always):
     recur's error body, the codes each status carries, and the 401's challenge header."""
@@ -148,11 +158,7 @@ def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 def _error_response(status: int) -> dict[str, Any]:
-    codes = ", ".join(f"`{code}`" for code in ERROR_CODES[status])
-    response: dict[str, Any] = {
-        "model": ErrorResponse,
-        "description": f"{_DESCRIPTIONS[status]}. `error.code` is one of: {codes}",
-    }
+    response: dict[str, Any] = {"model": ErrorResponse, "description": described(status)}
     if status == 401:
         response["headers"] = _WWW_AUTHENTICATE
     return response

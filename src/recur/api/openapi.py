@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from recur.api.errors import API_PREFIX, described
 from recur.api.idempotency import REPLAYED_HEADER
 
 # Every tag an operation uses, with what it groups (redocly's tag-description rule).
@@ -60,7 +61,9 @@ def install_openapi(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            _document_replays(generate())
+            document = generate()
+            _document_replays(document)
+            _document_any_request(document)
         assert app.openapi_schema is not None
         return app.openapi_schema
 
@@ -84,3 +87,24 @@ def _document_replays(document: dict[str, Any]) -> None:
             for status, response in operation["responses"].items():
                 if status not in ("401", "403"):
                     response.setdefault("headers", {})[REPLAYED_HEADER] = header
+
+
+def _document_any_request(document: dict[str, Any]) -> None:
+    """What any API request may answer, whatever its operation: a body over the size
+    limit (413, before the route is reached) and an unexpected error (500)."""
+
+    def error(status: int) -> dict[str, Any]:
+        schema = {"$ref": "#/components/schemas/ErrorResponse"}
+        return {
+            "description": described(status),
+            "content": {"application/json": {"schema": schema}},
+        }
+
+    for path, item in document["paths"].items():
+        if not path.startswith(API_PREFIX):
+            continue
+        for operation in item.values():
+            responses = operation["responses"]
+            if "requestBody" in operation:
+                responses.setdefault("413", error(413))
+            responses.setdefault("500", error(500))
