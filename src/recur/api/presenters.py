@@ -397,7 +397,11 @@ def metrics(figures: Metrics) -> s.MetricsOut:
         mrr_change=money(figures.mrr_change, currency),
         arr_change=money(figures.arr_change, currency),
         mrr_by_month=months(figures.mrr_by_month),
-        next_30_days=money(figures.next_30_days, currency),
+        next_30_days=None
+        if figures.next_30_days is None
+        else money(figures.next_30_days, currency),
+        next_30_days_as_of=figures.next_30_days_as_of,
+        next_30_days_refreshing=figures.next_30_days_refreshing,
         overdue=money(figures.overdue, currency),
         invoiced_by_month=months(figures.invoiced_by_month),
     )

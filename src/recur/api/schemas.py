@@ -798,8 +798,16 @@ class MetricsOut(BaseModel):
     mrr_by_month: list[MonthAmountOut] = Field(
         description="MRR at the end of each of the last 12 months, then today (`total`: the MRR)"
     )
-    next_30_days: Amount = Field(
-        description="Total of the documents the engine would issue in the next 30 days"
+    next_30_days: Amount | None = Field(
+        description="Total of the documents the engine would issue in the next 30 days, "
+        "as last computed in the background; null until it has been computed once"
+    )
+    next_30_days_as_of: datetime | None = Field(
+        description="When the book was read for `next_30_days` (null: never yet)"
+    )
+    next_30_days_refreshing: bool = Field(
+        description="The book has changed since `next_30_days` was computed (or the day "
+        "has): a new total is being computed; ask again later"
     )
     overdue: Amount = Field(description="Amounts due past their due date")
     invoiced_by_month: list[MonthAmountOut] = Field(
