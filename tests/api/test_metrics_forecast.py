@@ -62,12 +62,12 @@ def _database(client: TestClient) -> Database:
 
 
 def _metrics(client: TestClient, currency: str = "EUR") -> dict[str, Any]:
-    """The figures with the next 30 days of the book as it is now: computed here, as
-    the background refresh computes it, rather than waited for."""
+    """The figures of the book as it is now: computed here, as the background refresh
+    computes them, rather than waited for."""
     today = client.app.state.ctx.clock.today()  # type: ignore[attr-defined]
-    metrics.refresh_next_30_days(_database(client), currency, today)
+    metrics.refresh(_database(client), currency, today)
     figures: dict[str, Any] = client.get(f"{API}/metrics", params={"currency": currency}).json()
-    assert figures["next_30_days_refreshing"] is False
+    assert figures["refreshing"] is False
     return figures
 
 
@@ -196,7 +196,7 @@ def test_metrics_equal_sums_of_the_subscriptions_and_invoices(client: TestClient
 def test_mrr_history_follows_changes_and_overdue_follows_due_dates(client: TestClient) -> None:
     _book(client)
     set_today(client, "2027-04-20")
-    figures = client.get(f"{API}/metrics", params={"currency": "EUR"}).json()
+    figures = _metrics(client)
     history = {m["month"]: Decimal(m["total"]) for m in figures["mrr_by_month"]}
     base = Decimal("100.00") + Decimal("200.00") + Decimal("100.00") + Decimal("20.00")
     assert history["2027-01"] == history["2027-02"] == base + 10 * Decimal("12.50")
@@ -296,11 +296,11 @@ def _engine_in_the_request_fails(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _refreshed(client: TestClient, currency: str = "EUR") -> dict[str, Any]:
-    """The figures once the background refresh has computed the book as it is."""
+    """The figures once the background refresh has computed them of the book as it is."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         figures: dict[str, Any] = client.get(f"{API}/metrics", params={"currency": currency}).json()
-        if not figures["next_30_days_refreshing"]:
+        if not figures["refreshing"]:
             return figures
         time.sleep(0.1)
     raise AssertionError("the next 30 days were not refreshed in the background")
@@ -311,26 +311,24 @@ def test_the_next_30_days_are_computed_off_the_request(
 ) -> None:
     ids = _book(client)
     _engine_in_the_request_fails(monkeypatch)
-    # Never computed: no figure rather than a zero, and the API says so.
+    # Never computed: no figure rather than a zero, and the API says so; what is
+    # cheap is computed at once.
     first = client.get(f"{API}/metrics", params={"currency": "EUR"})
     assert first.status_code == 200, first.text
     assert first.json()["next_30_days"] is None
-    assert first.json()["next_30_days_as_of"] is None
-    assert first.json()["next_30_days_refreshing"] is True
+    assert first.json()["refreshing"] is True
+    assert first.json()["mrr"] != "0.00"
     computed = _refreshed(client)
     assert computed["next_30_days"] is not None
-    # A change: the last total is served at once, as of when it was computed.
+    # A change: the last figures are served at once, as of when they were computed.
     seats = option_id(client, "SEATS", price="7.00")
     subscription(client, ids["beta"], seats, "2027-01-25", 3)
     stale = client.get(f"{API}/metrics", params={"currency": "EUR"}).json()
-    assert stale["next_30_days"] == computed["next_30_days"]
-    assert stale["next_30_days_as_of"] == computed["next_30_days_as_of"]
-    assert stale["next_30_days_refreshing"] is True
+    assert stale == {**computed, "refreshing": True}
     fresh = _refreshed(client)
-    assert fresh["next_30_days_as_of"] > computed["next_30_days_as_of"]
-    # The background's total is the engine's.
+    assert fresh["computed_at"] > computed["computed_at"]
+    # The background's figures are the engine's, computed here.
     monkeypatch.undo()
-    today = date.fromisoformat(TODAY)
-    engine = metrics.refresh_next_30_days(_database(client), "EUR", today).total
-    assert fresh["next_30_days"] == str(engine)
+    assert fresh == _metrics(client) | {"computed_at": fresh["computed_at"]}
     assert Decimal(fresh["next_30_days"]) - Decimal(computed["next_30_days"]) == Decimal("26.04")
+    assert Decimal(fresh["mrr"]) - Decimal(computed["mrr"]) == 0  # it starts on 25 January

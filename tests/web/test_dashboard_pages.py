@@ -32,7 +32,7 @@ def test_the_dashboard_shows_each_figure_with_a_link_to_its_list(
     # The next 30 days were never computed: a placeholder, not a zero, while the
     # background refresh the view started plays the engine.
     assert _next(html) == "Computing…"
-    assert "not computed yet" in html
+    assert "<strong>Refreshing:</strong> the next 30 days are being computed" in html
     assert 'href="/reports/aging" id="overdue-EUR"' in html
     assert 'href="/forecast" id="next-EUR"' in html
     assert "/invoices?issued_from=2027-01-01&amp;issued_to=2027-01-31" in html
@@ -54,23 +54,26 @@ def _next(html: str) -> str:
     return shown.group(1)
 
 
-def test_the_dashboard_shows_the_last_next_30_days_while_it_refreshes(
+def test_the_dashboard_shows_the_last_figures_while_they_refresh(
     viewer: tuple[TestClient, str], acme: Acme
 ) -> None:
     client, _ = viewer
     db: Database = client.app.state.ctx.db  # type: ignore[attr-defined]
-    computed = metrics.refresh_next_30_days(db, "EUR", TODAY)
-    assert computed.total > 0
+    computed = metrics.refresh(db, "EUR", TODAY)
+    assert computed.next_30_days is not None
+    assert computed.next_30_days > 0
     page = client.get("/").text
-    assert _next(page) == money(computed.total, "EUR")
-    assert f"as of {timestamp(computed.read_at)}" in page
+    assert _next(page) == money(computed.next_30_days, "EUR")
+    assert f"Figures as of {timestamp(computed.computed_at)}." in page
     assert "Refreshing" not in page
-    # Any change moves the book on: the total shown is the last one, said to be so.
+    # Any change moves the book on: the figures shown are the last ones, said to be so.
     create_user(db, "new@example.com", "viewer", "a long enough password", actor="test")
     page = client.get("/").text
-    assert _next(page) == money(computed.total, "EUR")
-    assert f"the book changed since {timestamp(computed.read_at)}" in page
-    assert "<strong>Refreshing:</strong>" in page
+    assert _next(page) == money(computed.next_30_days, "EUR")
+    assert (
+        f"<strong>Refreshing:</strong> figures as of {timestamp(computed.computed_at)}, "
+        "the book has changed since"
+    ) in page
 
 
 def test_the_account_forecast_tab_shows_the_engine_forecast(

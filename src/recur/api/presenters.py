@@ -400,10 +400,10 @@ def metrics(figures: Metrics) -> s.MetricsOut:
         next_30_days=None
         if figures.next_30_days is None
         else money(figures.next_30_days, currency),
-        next_30_days_as_of=figures.next_30_days_as_of,
-        next_30_days_refreshing=figures.next_30_days_refreshing,
         overdue=money(figures.overdue, currency),
         invoiced_by_month=months(figures.invoiced_by_month),
+        computed_at=figures.computed_at,
+        refreshing=figures.refreshing,
     )
 
 

@@ -1,12 +1,15 @@
 """The business's figures per currency (SPEC §19): MRR, ARR and their last year,
 revenue invoiced per month, what the next 30 days will issue, what is overdue.
 
-Every figure but the next 30 days is a few grouped statements, computed in the
-request. The next 30 days plays the engine over the currency's subscriptions due in
-the window (seconds on a large book): it is computed in a child process
-(services/offload.py) whenever a request finds the kept total older than the book,
-and the request answers at once with the total last computed, when it was computed
-and that a newer one is on its way (docs/dashboard.md).
+At 100,000 subscriptions they cost about a second for four currencies, and the
+next 30 days (the engine played over the currency's subscriptions due in the
+window) seconds more per currency: they are computed in a child process
+(services/offload.py), never in a request. A request answers at once with the
+figures last computed, when the book was read for them and whether newer ones are
+being computed: the book changed since (every state change moves its version), or
+the day did. Only the very first view of a currency in a server process computes
+what is cheap itself; its next 30 days stay empty (None) until the refresh is done
+(docs/dashboard.md).
 """
 
 import logging
@@ -45,13 +48,11 @@ class Metrics:
     currency: str
     as_of: date
     mrr_by_month: list[MonthFigure]  # MRR at each of the last 12 month ends, then today
-    # The total last computed (None: never yet), when the book was read for it, and
-    # whether the book has moved since (a newer total is being computed).
-    next_30_days: Decimal | None
-    next_30_days_as_of: datetime | None
-    next_30_days_refreshing: bool
+    next_30_days: Decimal | None  # None: not computed yet
     overdue: Decimal
     invoiced_by_month: list[MonthFigure]
+    computed_at: datetime  # when the book was read for these figures
+    refreshing: bool = False  # the book has moved since: newer figures are being computed
 
     @property
     def mrr(self) -> Decimal:
@@ -71,72 +72,67 @@ class Metrics:
         return 12 * self.mrr_change
 
 
-@dataclass(frozen=True)
-class Upcoming:
-    """The next 30 days' total of a currency, of the book at `version` on `today`."""
-
-    today: date
-    version: tuple[object, ...]
-    total: Decimal
-    read_at: datetime  # when the book was read for it
-
-
 def currencies(db: Database) -> list[str]:
     """The currencies of the book's accounts, for the dashboard's one section each."""
     with db.read() as session:
         return figures.currencies(session)
 
 
+@dataclass(frozen=True)
+class _Kept:
+    version: tuple[object, ...]  # the book's, read before the figures (figures.book_version)
+    figures: Metrics
+
+
 def metrics(db: Database, currency: str, today: date) -> Metrics:
-    """The figures of `currency` as of `today`; the next 30 days as last computed,
-    a refresh started if the book has moved since (never computed here)."""
+    """The figures of `currency` as last computed, a refresh started if the book or the
+    day has moved since (the engine is never played here)."""
     check_currency(currency)
     with db.read() as session:
         version = figures.book_version(session)
-        found = _kept_figures(db, session, currency, today, version)
-    upcoming = _upcoming.get(db, {}).get(currency)
-    current = upcoming is not None and (upcoming.version, upcoming.today) == (version, today)
+        kept = _kept.get(db, {}).get(currency)
+        if kept is None:  # the first view: what is cheap, now; the next 30 days later
+            kept = _Kept(version, _figures(session, currency, today, datetime.now(UTC)))
+            _keep(db, currency, kept)
+    found = kept.figures
+    current = (kept.version, found.as_of) == (version, today) and found.next_30_days is not None
     if not current:
         _start_refresh(db, currency, today)
-    return replace(
-        found,
-        next_30_days=None if upcoming is None else upcoming.total,
-        next_30_days_as_of=None if upcoming is None else upcoming.read_at,
-        next_30_days_refreshing=not current,
-    )
+    return replace(found, refreshing=not current)
 
 
-def refresh_next_30_days(db: Database, currency: str, today: date) -> Upcoming:
-    """Compute the next 30 days of `currency` now, in this thread, and keep it (what
-    the background refresh does in its child process; tests wait for it so)."""
+def refresh(db: Database, currency: str, today: date) -> Metrics:
+    """Compute every figure of `currency` now, in this thread, and keep them: what the
+    background refresh does in its child process (tests wait for the figures so)."""
     check_currency(currency)
-    upcoming = _count_upcoming(db, currency, today)
-    _keep(db, currency, upcoming)
-    return upcoming
+    kept = _computed(db, currency, today)
+    _keep(db, currency, kept)
+    return kept.figures
 
 
-def upcoming_in_child(url: str, currency: str, today: date) -> Upcoming:
+def computed_in_child(url: str, currency: str, today: date) -> _Kept:
     """The background refresh, in a child process: the same computation."""
-    return _count_upcoming(child_database(url), currency, today)
+    return _computed(child_database(url), currency, today)
 
 
-def _count_upcoming(db: Database, currency: str, today: date) -> Upcoming:
+def _computed(db: Database, currency: str, today: date) -> _Kept:
     read_at = datetime.now(UTC)
     with db.read() as session:
-        # Read first: a change committed while the engine plays leaves this total
-        # older than the book, and the next view refreshes it again.
+        # The version first: a change committed while the figures are read leaves them
+        # kept as older than the book, and the next view refreshes them again.
         version = figures.book_version(session)
+        found = _figures(session, currency, today, read_at)
         coming = book_documents(session, today, today + timedelta(days=NEXT_DAYS), currency)
         total = documents_total(list(coming), currency)
-    return Upcoming(today, version, total, read_at)
+    return _Kept(version, replace(found, next_30_days=total))
 
 
-# Per Database (one per server process), per currency: the total last computed, and
-# since when a refresh is running (one at a time per currency).
-_upcoming: "weakref.WeakKeyDictionary[Database, dict[str, Upcoming]]" = weakref.WeakKeyDictionary()
+# Per Database (one per server process), per currency: the figures last computed, and
+# since when a refresh has been running (one at a time per currency).
+_kept: "weakref.WeakKeyDictionary[Database, dict[str, _Kept]]" = weakref.WeakKeyDictionary()
 _refreshing: "weakref.WeakKeyDictionary[Database, dict[str, float]]" = weakref.WeakKeyDictionary()
 _guard = threading.Lock()
-_children = Offload("next 30 days")
+_children = Offload("dashboard figures")
 # A refresh whose child died never answers: another may start after this long.
 GIVE_UP_AFTER = 600.0  # seconds
 
@@ -149,52 +145,34 @@ def _start_refresh(db: Database, currency: str, today: date) -> None:
             return
         running[currency] = time.monotonic()
 
-    def done(upcoming: Upcoming) -> None:
-        _keep(db, currency, upcoming)
-
-    def failed(error: BaseException) -> None:
-        log.error("next 30 days not computed", extra={"currency": currency, "error": str(error)})
+    def done(kept: _Kept) -> None:
+        _keep(db, currency, kept)
         with _guard:
             _refreshing.get(db, {}).pop(currency, None)
 
-    _children.submit(upcoming_in_child, (database_url(db), currency, today), failed, done)
+    def failed(error: BaseException) -> None:
+        log.error("figures not computed", extra={"currency": currency, "error": str(error)})
+        with _guard:
+            _refreshing.get(db, {}).pop(currency, None)
+
+    _children.submit(computed_in_child, (database_url(db), currency, today), failed, done)
 
 
-def _keep(db: Database, currency: str, upcoming: Upcoming) -> None:
+def _keep(db: Database, currency: str, kept: _Kept) -> None:
     with _guard:
-        kept = _upcoming.setdefault(db, {})
-        older = kept.get(currency)
-        # Two computations may cross (a test's own and a background one): the book
-        # read last wins.
-        if older is None or older.read_at <= upcoming.read_at:
-            kept[currency] = upcoming
-        _refreshing.get(db, {}).pop(currency, None)
+        found = _kept.setdefault(db, {})
+        older = found.get(currency)
+        # Computations may cross (a test's own and a background one): the book read
+        # last wins, but never with its next 30 days missing over one that has them.
+        if older is None or (
+            older.figures.computed_at <= kept.figures.computed_at
+            and (kept.figures.next_30_days is not None or older.figures.next_30_days is None)
+        ):
+            found[currency] = kept
 
 
-# The other figures read every recurring subscription, in a few grouped statements:
-# they are kept per database, currency and day with the book's version
-# (figures.book_version), and computed again once it moves.
-_kept: dict[tuple[str, str, date], tuple[object, Metrics]] = {}
-_keeping = threading.Lock()
-_KEEP_AT_MOST = 64  # entries: a few currencies of a day or two, never more in use
-
-
-def _kept_figures(
-    db: Database, session: Session, currency: str, today: date, version: object
-) -> Metrics:
-    key = (db.engine.url.render_as_string(hide_password=True), currency, today)
-    kept = _kept.get(key)
-    if kept is not None and kept[0] == version:
-        return kept[1]
-    found = _figures(session, currency, today)
-    with _keeping:
-        if len(_kept) >= _KEEP_AT_MOST:
-            _kept.clear()
-        _kept[key] = (version, found)
-    return found
-
-
-def _figures(session: Session, currency: str, today: date) -> Metrics:
+def _figures(session: Session, currency: str, today: date, read_at: datetime) -> Metrics:
+    """Every figure but the next 30 days: a few grouped statements."""
     days = trend_days(today)
     steps = figures.mrr_steps(session, currency)
     changed = figures.changed_services(session, currency, days[0])
@@ -207,8 +185,7 @@ def _figures(session: Session, currency: str, today: date) -> Metrics:
             MonthFigure(month_key(day), mrr_on(steps, changed, day, currency)) for day in days
         ],
         next_30_days=None,
-        next_30_days_as_of=None,
-        next_30_days_refreshing=True,
         overdue=to_money(overdue, currency),
         invoiced_by_month=invoiced_by_month(today, per_day, currency),
+        computed_at=read_at,
     )
