@@ -13,7 +13,8 @@ account with 1,000 subscriptions, last month's invoices and a billing run as of
 - an account's 12-month forecast (`GET /api/v1/accounts/{id}/forecast`) for a
   5-subscription account and for the 1,000-subscription one;
 - the whole book's 12-month forecast job, from start to done (it never holds a
-  request: the start answers at once).
+  request: the start answers at once, a child process computes it), and the
+  dashboard's server time meanwhile.
 
     scripts/with-postgres.sh .venv/bin/python bench/dashboard.py [--accounts 20000] [--reuse]
 
@@ -102,22 +103,27 @@ def line(name: str, times: list[float], budget: float | None = None) -> str:
     return f"  {name}: p50 {p50:.1f} ms, p95 {web_pages.p95(times):.1f} ms{verdict}"
 
 
-def book_forecast(client: TestClient, auth: dict[str, str]) -> tuple[float, float, int]:
-    """(ms to answer the start, seconds until done, documents) of a 12-month job."""
+def book_forecast(
+    client: TestClient, timed: web_pages.Timed, auth: dict[str, str]
+) -> tuple[float, float, int, list[float]]:
+    """(ms to answer the start, seconds until done, documents, server ms of the
+    dashboard views every half second meanwhile) of a 12-month job."""
     started = time.perf_counter()
     answer = client.get("/api/v1/forecast?months=12", headers=auth)
     answered = (time.perf_counter() - started) * 1000
     if answer.status_code != 202:
         raise SystemExit(f"forecast: HTTP {answer.status_code}\n{answer.text[:2000]}")
     location = answer.headers["Location"]
+    views = []
     while True:
         job = client.get(location, headers=auth).json()
         if job["status"] != "running":
             break
         time.sleep(0.5)
+        views.append(view(client, timed)[0])
     if job["status"] != "done":
         raise SystemExit(f"forecast job {job['status']}: {job['error']}")
-    return answered, time.perf_counter() - started, int(job["documents"])
+    return answered, time.perf_counter() - started, int(job["documents"]), views
 
 
 def main() -> None:
@@ -158,7 +164,8 @@ def main() -> None:
         web_pages.sign_in(client)
         dashboard(client, timed, args.requests, "never computed")
         db = app.state.ctx.db
-        create_user(db, "bench-change@example.com", "viewer", web_pages.ADMIN_PASSWORD, "bench")
+        email = f"bench-{time.time_ns()}@example.com"  # a new one each run: --reuse
+        create_user(db, email, "viewer", web_pages.ADMIN_PASSWORD, "bench")
         dashboard(client, timed, args.requests, "after a change")
         metrics = timed_gets(client, timed, "/api/v1/metrics?currency=EUR", args.requests, **auth)
         print(line("GET /api/v1/metrics?currency=EUR", metrics))
@@ -171,12 +178,13 @@ def main() -> None:
             budget = FORECAST_BUDGET_MS if account != web_pages.PREVIEW_ACCOUNT else None
             print(line(f"account forecast, {name}", times, budget))
         if not args.skip_book:
-            answered, seconds, documents = book_forecast(client, auth)
+            answered, seconds, documents, views = book_forecast(client, timed, auth)
             print(
                 f"  whole-book 12-month forecast job: started in {answered:.0f} ms, "
                 f"done in {seconds:.1f} s, {documents:,} documents",
                 flush=True,
             )
+            print(line(f"dashboard while the job ran ({len(views)} views)", views))
 
 
 if __name__ == "__main__":
