@@ -30,7 +30,7 @@ from recur.domain.invoices import PendingInvoice
 from recur.domain.issued import IssuedInvoice, issued_invoice
 from recur.domain.metrics import MonthFigure, month_totals
 from recur.domain.pages import Page
-from recur.services.offload import Offload, child_database, database_url
+from recur.services.offload import Offload, database_url, opened
 
 log = logging.getLogger("recur.forecast")
 
@@ -104,7 +104,8 @@ _children = Offload("book forecast")
 
 def book_forecast_in_child(url: str, job_id: int) -> None:
     """`run_book_forecast`, in a child process."""
-    run_book_forecast(child_database(url), job_id)
+    with opened(url) as db:
+        run_book_forecast(db, job_id)
 
 
 def _lost(error: BaseException) -> None:

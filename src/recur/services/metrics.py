@@ -37,7 +37,7 @@ from recur.domain.metrics import (
 )
 from recur.domain.money import to_money
 from recur.services.forecast import book_documents
-from recur.services.offload import Offload, child_database, database_url
+from recur.services.offload import Offload, database_url, opened
 from recur.services.validation import check_currency
 
 log = logging.getLogger("recur.metrics")
@@ -112,7 +112,8 @@ def refresh(db: Database, currency: str, today: date) -> Metrics:
 
 def computed_in_child(url: str, currency: str, today: date) -> _Kept:
     """The background refresh, in a child process: the same computation."""
-    return _computed(child_database(url), currency, today)
+    with opened(url) as db:
+        return _computed(db, currency, today)
 
 
 def _computed(db: Database, currency: str, today: date) -> _Kept:

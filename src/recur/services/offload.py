@@ -15,7 +15,8 @@ import atexit
 import logging
 import multiprocessing
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from multiprocessing.pool import Pool
 from typing import Any, TypeVar
 
@@ -25,20 +26,21 @@ log = logging.getLogger("recur.offload")
 
 T = TypeVar("T")
 
-_databases: dict[str, Database] = {}  # in a child: one engine per database it serves
-
 
 def database_url(db: Database) -> str:
     """What a child needs to open `db` (password included: it never leaves the machine)."""
     return db.engine.url.render_as_string(hide_password=False)
 
 
-def child_database(url: str) -> Database:
-    """In a child process: the database at `url`, opened once."""
-    db = _databases.get(url)
-    if db is None:
-        db = _databases[url] = Database(url)
-    return db
+@contextmanager
+def opened(url: str) -> Iterator[Database]:
+    """In a child process: the database at `url` for one piece of work, closed after
+    (a child serves whichever database its server asks for, tests' many included)."""
+    db = Database(url)
+    try:
+        yield db
+    finally:
+        db.dispose()
 
 
 class Offload:
