@@ -402,12 +402,12 @@ def seed_history(conn: Connection, issued: date) -> None:
     conn.execute(
         text(
             "INSERT INTO invoice_items (invoice_id, position, subscription_id, kind, description,"
-            " period_start, period_end, quantity, unit_price, proration, amount, taxable)"
+            " period_start, period_end, quantity, unit_price, proration, amount, taxable, tax_rate)"
             " SELECT i.id, row_number() OVER (PARTITION BY s.account_id ORDER BY s.id), s.id, 'recurring',"
             " p.name || ' (' || o.billing_period || ')',"
             " CAST(s.recurring_billed_until - make_interval(months => s.term_months) AS date),"
             " s.recurring_billed_until - 1, s.quantity, o.unit_price, 1, round(o.unit_price * s.quantity, 2),"
-            " p.taxable"
+            " p.taxable, CASE WHEN p.taxable THEN i.tax_rate ELSE 0 END"
             " FROM subscriptions s JOIN invoices i ON i.account_id = s.account_id"
             " JOIN pricing_options o ON o.id = s.pricing_option_id JOIN products p ON p.id = o.product_id"
             " WHERE s.recurring_billed_until IS NOT NULL ORDER BY s.id"

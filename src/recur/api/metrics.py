@@ -31,7 +31,11 @@ def get_metrics(
     ctx: Ctx, today: Today, currency: Annotated[str, Query(description="ISO 4217, e.g. EUR")]
 ) -> MetricsOut:
     """MRR and ARR in force today with their last 12 month ends, the total the engine
-    would issue in the next 30 days, what is overdue, and totals issued per month."""
+    would issue in the next 30 days, what is overdue, and totals issued per month.
+
+    The figures are computed in the background and kept until the book changes: the
+    answer is immediate, with `computed_at`, and `refreshing` while newer figures are
+    being computed (then ask again). `next_30_days` is null until computed once."""
     return present.metrics(figures.metrics(ctx.db, currency, today))
 
 

@@ -391,9 +391,13 @@ def metrics(figures: Metrics) -> s.MetricsOut:
         mrr_change=money(figures.mrr_change, currency),
         arr_change=money(figures.arr_change, currency),
         mrr_by_month=months(figures.mrr_by_month),
-        next_30_days=money(figures.next_30_days, currency),
+        next_30_days=None
+        if figures.next_30_days is None
+        else money(figures.next_30_days, currency),
         overdue=money(figures.overdue, currency),
         invoiced_by_month=months(figures.invoiced_by_month),
+        computed_at=figures.computed_at,
+        refreshing=figures.refreshing,
     )
 
 

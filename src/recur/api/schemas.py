@@ -810,12 +810,21 @@ class MetricsOut(BaseModel):
     mrr_by_month: list[MonthAmountOut] = Field(
         description="MRR at the end of each of the last 12 months, then today (`total`: the MRR)"
     )
-    next_30_days: Amount = Field(
-        description="Total of the documents the engine would issue in the next 30 days"
+    next_30_days: Amount | None = Field(
+        description="Total of the documents the engine would issue in the next 30 days; "
+        "null until it has been computed once (in the background: ask again shortly)"
     )
     overdue: Amount = Field(description="Amounts due past their due date")
     invoiced_by_month: list[MonthAmountOut] = Field(
         description="Totals issued per month (credit notes net), the last 12 months"
+    )
+    computed_at: datetime = Field(
+        description="When the book was read for these figures: they are computed in the "
+        "background and kept until the book changes"
+    )
+    refreshing: bool = Field(
+        description="The book (or the day) has changed since `computed_at`, or "
+        "`next_30_days` is not computed yet: newer figures are being computed"
     )
 
 

@@ -9,7 +9,6 @@ kept in the database and read when ready.
 import csv
 import io
 import logging
-import threading
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -31,6 +30,7 @@ from recur.domain.invoices import PendingInvoice
 from recur.domain.issued import IssuedInvoice, issued_invoice
 from recur.domain.metrics import MonthFigure, month_totals
 from recur.domain.pages import Page
+from recur.services.offload import Offload, database_url, opened
 
 log = logging.getLogger("recur.forecast")
 
@@ -68,11 +68,13 @@ def book_documents(
     session: Session, today: date, until: date, currency: str | None = None
 ) -> Iterator[PendingInvoice]:
     """Every account's forecast documents issued before `until` (of one currency), by
-    account, read BATCH accounts at a time."""
-    ids = metrics.account_ids(session, currency)
+    account, read BATCH accounts at a time. Only the subscriptions whose next charge
+    falls before `until` are read: the engine issues nothing for the others by then."""
+    due_by = until - timedelta(days=1)
+    ids = metrics.account_ids(session, due_by, currency)
     for first in range(0, len(ids), BATCH):
         batch = ids[first : first + BATCH]
-        states = subscription_states(session, batch, due_by=until - timedelta(days=1))
+        states = subscription_states(session, batch, due_by=due_by)
         for account in billing_runs.terms_of_accounts(session, batch):
             owing = states.get(account.account_id)
             if owing:
@@ -81,8 +83,9 @@ def book_documents(
 
 @audit.action
 def start_book_forecast(db: Database, today: date, months: int, actor: str) -> ForecastJob:
-    """Record a whole-book forecast job and compute it in a thread of its own; the
-    job is `running` until its documents are all written."""
+    """Record a whole-book forecast job and compute it in a child process (off the
+    server's interpreter, services/offload.py); the job is `running` until its
+    documents are all written."""
     check_months(months)
 
     def work(session: Session) -> int:
@@ -91,10 +94,24 @@ def start_book_forecast(db: Database, today: date, months: int, actor: str) -> F
         return job_id
 
     job_id = db.run(work)
-    threading.Thread(
-        target=run_book_forecast, args=(db, job_id), name=f"forecast-{job_id}", daemon=True
-    ).start()
+    _children.submit(book_forecast_in_child, (database_url(db), job_id), _lost)
     return get_job(db, job_id)
+
+
+# One job at a time: each keeps a core busy for minutes on a large book.
+_children = Offload("book forecast")
+
+
+def book_forecast_in_child(url: str, job_id: int) -> None:
+    """`run_book_forecast`, in a child process."""
+    with opened(url) as db:
+        run_book_forecast(db, job_id)
+
+
+def _lost(error: BaseException) -> None:
+    # Only if the child could not run the job at all (it records its own failures on
+    # the job): the job is left `running`, as when the server stops mid-job.
+    log.error("forecast job not run", extra={"error": str(error)})
 
 
 def run_book_forecast(db: Database, job_id: int) -> None:

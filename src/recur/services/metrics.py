@@ -1,9 +1,23 @@
 """The business's figures per currency (SPEC §19): MRR, ARR and their last year,
-revenue invoiced per month, what the next 30 days will issue, what is overdue."""
+revenue invoiced per month, what the next 30 days will issue, what is overdue.
 
+At 100,000 subscriptions they cost about a second for four currencies, and the
+next 30 days (the engine played over the currency's subscriptions due in the
+window) seconds more per currency: they are computed in a child process
+(services/offload.py), never in a request. A request answers at once with the
+figures last computed, when the book was read for them and whether newer ones are
+being computed: the book changed since (every state change moves its version), or
+the day did. Only the very first view of a currency in a server process computes
+what is cheap itself; its next 30 days stay empty (None) until the refresh is done
+(docs/dashboard.md).
+"""
+
+import logging
 import threading
-from dataclasses import dataclass
-from datetime import date, timedelta
+import time
+import weakref
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
@@ -23,7 +37,10 @@ from recur.domain.metrics import (
 )
 from recur.domain.money import to_money
 from recur.services.forecast import book_documents
+from recur.services.offload import Offload, database_url, opened
 from recur.services.validation import check_currency
+
+log = logging.getLogger("recur.metrics")
 
 
 @dataclass(frozen=True)
@@ -31,9 +48,11 @@ class Metrics:
     currency: str
     as_of: date
     mrr_by_month: list[MonthFigure]  # MRR at each of the last 12 month ends, then today
-    next_30_days: Decimal
+    next_30_days: Decimal | None  # None: not computed yet
     overdue: Decimal
     invoiced_by_month: list[MonthFigure]
+    computed_at: datetime  # when the book was read for these figures
+    refreshing: bool = False  # the book has moved since: newer figures are being computed
 
     @property
     def mrr(self) -> Decimal:
@@ -59,45 +78,115 @@ def currencies(db: Database) -> list[str]:
         return figures.currencies(session)
 
 
-# The figures read every recurring subscription and play the engine over the next 30
-# days: seconds for a large book. They are kept per database, currency and day with
-# the book's version (figures.book_version), and computed again once it moves.
-_kept: dict[tuple[str, str, date], tuple[object, "Metrics"]] = {}
-_keeping = threading.Lock()
-_KEEP_AT_MOST = 64  # entries: a few currencies of a day or two, never more in use
+@dataclass(frozen=True)
+class _Kept:
+    version: tuple[object, ...]  # the book's, read before the figures (figures.book_version)
+    figures: Metrics
 
 
 def metrics(db: Database, currency: str, today: date) -> Metrics:
-    """The figures of `currency` as of `today`."""
+    """The figures of `currency` as last computed, a refresh started if the book or the
+    day has moved since (the engine is never played here)."""
     check_currency(currency)
-    key = (db.engine.url.render_as_string(hide_password=True), currency, today)
     with db.read() as session:
         version = figures.book_version(session)
-        kept = _kept.get(key)
-        if kept is not None and kept[0] == version:
-            return kept[1]
-        found = _figures(session, currency, today)
-    with _keeping:
-        if len(_kept) >= _KEEP_AT_MOST:
-            _kept.clear()
-        _kept[key] = (version, found)
-    return found
+        kept = _kept.get(db, {}).get(currency)
+        if kept is None:  # the first view: what is cheap, now; the next 30 days later
+            kept = _Kept(version, _figures(session, currency, today, datetime.now(UTC)))
+            _keep(db, currency, kept)
+    found = kept.figures
+    current = (kept.version, found.as_of) == (version, today) and found.next_30_days is not None
+    if not current:
+        _start_refresh(db, currency, today)
+    return replace(found, refreshing=not current)
 
 
-def _figures(session: Session, currency: str, today: date) -> Metrics:
+def refresh(db: Database, currency: str, today: date) -> Metrics:
+    """Compute every figure of `currency` now, in this thread, and keep them: what the
+    background refresh does in its child process (tests wait for the figures so)."""
+    check_currency(currency)
+    kept = _computed(db, currency, today)
+    _keep(db, currency, kept)
+    return kept.figures
+
+
+def computed_in_child(url: str, currency: str, today: date) -> _Kept:
+    """The background refresh, in a child process: the same computation."""
+    with opened(url) as db:
+        return _computed(db, currency, today)
+
+
+def _computed(db: Database, currency: str, today: date) -> _Kept:
+    read_at = datetime.now(UTC)
+    with db.read() as session:
+        # The version first: a change committed while the figures are read leaves them
+        # kept as older than the book, and the next view refreshes them again.
+        version = figures.book_version(session)
+        found = _figures(session, currency, today, read_at)
+        coming = book_documents(session, today, today + timedelta(days=NEXT_DAYS), currency)
+        total = documents_total(list(coming), currency)
+    return _Kept(version, replace(found, next_30_days=total))
+
+
+# Per Database (one per server process), per currency: the figures last computed, and
+# since when a refresh has been running (one at a time per currency).
+_kept: "weakref.WeakKeyDictionary[Database, dict[str, _Kept]]" = weakref.WeakKeyDictionary()
+_refreshing: "weakref.WeakKeyDictionary[Database, dict[str, float]]" = weakref.WeakKeyDictionary()
+_guard = threading.Lock()
+_children = Offload("dashboard figures")
+# A refresh whose child died never answers: another may start after this long.
+GIVE_UP_AFTER = 600.0  # seconds
+
+
+def _start_refresh(db: Database, currency: str, today: date) -> None:
+    with _guard:
+        running = _refreshing.setdefault(db, {})
+        since = running.get(currency)
+        if since is not None and time.monotonic() - since < GIVE_UP_AFTER:
+            return
+        running[currency] = time.monotonic()
+
+    def done(kept: _Kept) -> None:
+        _keep(db, currency, kept)
+        with _guard:
+            _refreshing.get(db, {}).pop(currency, None)
+
+    def failed(error: BaseException) -> None:
+        log.error("figures not computed", extra={"currency": currency, "error": str(error)})
+        with _guard:
+            _refreshing.get(db, {}).pop(currency, None)
+
+    _children.submit(computed_in_child, (database_url(db), currency, today), failed, done)
+
+
+def _keep(db: Database, currency: str, kept: _Kept) -> None:
+    with _guard:
+        found = _kept.setdefault(db, {})
+        older = found.get(currency)
+        # Computations may cross (a test's own and a background one): the book read
+        # last wins, but never with its next 30 days missing over one that has them.
+        if older is None or (
+            older.figures.computed_at <= kept.figures.computed_at
+            and (kept.figures.next_30_days is not None or older.figures.next_30_days is None)
+        ):
+            found[currency] = kept
+
+
+def _figures(session: Session, currency: str, today: date, read_at: datetime) -> Metrics:
+    """Every figure but the next 30 days: a few grouped statements."""
     days = trend_days(today)
     steps = figures.mrr_steps(session, currency)
     changed = figures.changed_services(session, currency, days[0])
     per_day = figures.totals_per_day(session, currency, first_day_shown(today))
     overdue = books.overdue_total(session, currency, today)
-    coming = book_documents(session, today, today + timedelta(days=NEXT_DAYS), currency)
     return Metrics(
         currency=currency,
         as_of=today,
         mrr_by_month=[
             MonthFigure(month_key(day), mrr_on(steps, changed, day, currency)) for day in days
         ],
-        next_30_days=documents_total(list(coming), currency),
+        next_30_days=None,
         overdue=to_money(overdue, currency),
         invoiced_by_month=invoiced_by_month(today, per_day, currency),
+        computed_at=read_at,
     )

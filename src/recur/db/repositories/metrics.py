@@ -134,9 +134,13 @@ def totals_per_day(session: Session, currency: str, since: date) -> list[tuple[d
     return [(day, Decimal(total)) for day, total in rows]
 
 
-def account_ids(session: Session, currency: str | None = None) -> list[int]:
-    """Every account's id (of one currency), in id order."""
-    query = select(Account.id).order_by(Account.id)
+def account_ids(session: Session, due_by: date, currency: str | None = None) -> list[int]:
+    """The ids of the accounts (of one currency) with a subscription whose next charge
+    falls on or before `due_by`, in id order: no other can be issued anything by then."""
+    due = exists().where(
+        Subscription.account_id == Account.id, Subscription.next_charge_date <= due_by
+    )
+    query = select(Account.id).where(due).order_by(Account.id)
     if currency is not None:
         query = query.where(Account.currency == currency)
     return list(session.scalars(query))
