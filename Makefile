@@ -20,6 +20,9 @@ STAMP := $(VENV)/.installed
 
 # Extra arguments for pytest, e.g. make test PYTEST_ARGS='-x -k invoices'
 PYTEST_ARGS ?=
+# The suite on both cores (pytest-xdist), a test module per worker so a module's
+# fixtures (a server, a browser) start once; PYTEST_WORKERS= runs it in one process.
+PYTEST_WORKERS ?= -n 2 --dist loadfile
 # Paths ruff looks at (only those that exist).
 LINT_PATHS := $(wildcard src tests bench)
 
@@ -104,7 +107,7 @@ run: install
 test: install node-deps tools system-deps
 	rc=0
 	$(LINT_SCRIPT)
-	scripts/with-postgres.sh $(BIN)/pytest -q $(PYTEST_ARGS) || rc=$$?
+	scripts/with-postgres.sh $(BIN)/pytest -q $(PYTEST_WORKERS) $(PYTEST_ARGS) || rc=$$?
 	exit $$rc
 
 # lint: ruff (lint + format check) and mypy --strict; runs all three,
