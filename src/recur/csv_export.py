@@ -1,6 +1,6 @@
 """CSV exports for the API and the back office, all through one writer: lists
 (accounts, subscriptions, invoices) with their current filter and sort, every row (not
-one page), streamed page by page as it is read; and the aging report. Money as exact
+one page), streamed page by page as it is read; forecasts; and the aging report. Money as exact
 decimal strings in the currency's places."""
 
 import csv
@@ -13,7 +13,7 @@ from typing import TypeVar
 from fastapi.responses import StreamingResponse
 
 from recur.domain.accounts import Account
-from recur.domain.issued import Invoice
+from recur.domain.issued import Invoice, IssuedInvoice
 from recur.domain.money import to_money, to_price
 from recur.domain.pages import MAX_LIMIT, Page, every_item
 from recur.domain.receivables import BUCKET_NAMES, Aging, AgingRow
@@ -59,6 +59,17 @@ INVOICE_COLUMNS: Columns[Invoice] = (
     ("amount_due", lambda i: to_money(i.amount_due, i.currency)),
     ("status", lambda i: i.status),
     ("source", lambda i: i.source),
+)
+
+# A forecast's documents have no number yet: they are named by date and account.
+FORECAST_COLUMNS: Columns[IssuedInvoice] = (
+    ("issue_date", lambda d: d.issue_date),
+    ("account_id", lambda d: d.account_id),
+    ("type", lambda d: d.type),
+    ("currency", lambda d: d.currency),
+    ("subtotal", lambda d: to_money(d.subtotal, d.currency)),
+    ("tax", lambda d: to_money(d.tax, d.currency)),
+    ("total", lambda d: to_money(d.total, d.currency)),
 )
 
 
@@ -134,6 +145,11 @@ def csv_response(name: str, columns: Columns[T], fetch: Fetch[T], today: date) -
         f"{name}-{today.isoformat()}",
         csv_lines(columns, every_item(first, lambda at: fetch(at, CHUNK))),
     )
+
+
+def forecast_csv(name: str, documents: Iterator[IssuedInvoice]) -> StreamingResponse:
+    """A forecast's documents (an account's, or a whole-book job's) as a download."""
+    return _download(name, csv_lines(FORECAST_COLUMNS, documents))
 
 
 def aging_csv(report: Aging) -> StreamingResponse:

@@ -192,7 +192,7 @@ def _mail(db: Database) -> Call:
 def _forecast(db: Database) -> Call:
     def start_and_wait() -> None:
         job = forecast.start_book_forecast(db, TODAY, 1, ACTOR)
-        # Its thread writes documents, not events; waited for so the test's database
+        # Its child process writes documents, not events; waited for so the test's database
         # outlives it.
         while forecast.get_job(db, job.id).status == "running":
             time.sleep(0.05)

@@ -3,19 +3,19 @@
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse
 
 from recur.api import presenters as present
 from recur.api.deps import Caller, Ctx, Today
 from recur.api.errors import ApiRoute, documented
 from recur.api.params import Cursor, IdPath, Limit
 from recur.api.schemas import ForecastJobOut, ForecastOut, ListOut, MetricsOut, PendingInvoiceOut
+from recur.csv_export import forecast_csv
 from recur.services import forecast
 from recur.services import metrics as figures
 
 router = APIRouter(tags=["metrics"], route_class=ApiRoute)
 
-CSV = "text/csv; charset=utf-8"
 Months = Annotated[int, Query(description="How many months ahead (1–24)")]
 Format = Annotated[Literal["json", "csv"], Query(description="`csv`: one row per document")]
 
@@ -54,8 +54,7 @@ def get_account_forecast(
     a pending invoice is shown."""
     documents = forecast.account_forecast(ctx.db, account_id, today, months)
     if format == "csv":
-        issued = forecast.as_issued(documents)
-        return StreamingResponse(forecast.documents_csv(issued), media_type=CSV)
+        return forecast_csv(f"forecast-account-{account_id}", forecast.as_issued(documents))
     return ForecastOut(
         as_of=today, months=months, data=[present.pending_invoice(d) for d in documents]
     )
@@ -114,7 +113,7 @@ def list_forecast_documents(
     """The job's documents in issue order, a page at a time (`format=csv`: all of them,
     one row per document). Refused (`409`) until the job is done."""
     if format == "csv":
-        return StreamingResponse(forecast.job_csv(ctx.db, job_id), media_type=CSV)
+        return forecast_csv(f"forecast-{job_id}", forecast.finished_documents(ctx.db, job_id))
     return present.page(forecast.job_page(ctx.db, job_id, limit, cursor), present.forecast_document)
 
 

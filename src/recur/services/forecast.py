@@ -6,8 +6,6 @@ The same inputs as the preview and the billing run, played forward in memory
 kept in the database and read when ready.
 """
 
-import csv
-import io
 import logging
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -176,28 +174,6 @@ def job_month_totals(db: Database, job_id: int) -> dict[str, list[MonthFigure]]:
     return {currency: month_totals(days[currency], currency) for currency in sorted(days)}
 
 
-CSV_COLUMNS = ("issue_date", "account_id", "type", "currency", "subtotal", "tax", "total")
-
-
-def documents_csv(documents: Iterator[IssuedInvoice]) -> Iterator[str]:
-    """The documents as CSV, a line at a time: one row per document."""
-    yield ",".join(CSV_COLUMNS) + "\n"
-    for doc in documents:
-        out = io.StringIO()
-        csv.writer(out, lineterminator="\n").writerow(
-            [
-                doc.issue_date.isoformat(),
-                doc.account_id,
-                doc.type,
-                doc.currency,
-                doc.subtotal,
-                doc.tax,
-                doc.total,
-            ]
-        )
-        yield out.getvalue()
-
-
 def _done(db: Database, job_id: int) -> ForecastJob:
     job = get_job(db, job_id)
     if job.status != "done":
@@ -217,10 +193,11 @@ def job_page(
         return forecasts.page(session, job_id, limit, cursor)
 
 
-def job_csv(db: Database, job_id: int) -> Iterator[str]:
-    """A finished job's documents as CSV (refused before the job is done)."""
+def finished_documents(db: Database, job_id: int) -> Iterator[IssuedInvoice]:
+    """A finished job's documents, all of them, for an export (refused at once, before
+    any is read, when the job is not done)."""
     _done(db, job_id)
-    return documents_csv(job_documents(db, job_id))
+    return job_documents(db, job_id)
 
 
 def as_issued(documents: Sequence[PendingInvoice]) -> Iterator[IssuedInvoice]:

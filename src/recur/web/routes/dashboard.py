@@ -7,8 +7,9 @@ from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from fastapi.responses import RedirectResponse, Response
 
+from recur.csv_export import forecast_csv
 from recur.domain.calendar import add_months, days_in_month
 from recur.domain.errors import DomainError
 from recur.domain.invoices import PendingInvoice
@@ -26,7 +27,6 @@ from recur.web.templating import flash, render
 router = APIRouter()
 
 RECENT_RUNS = 5
-CSV = "text/csv; charset=utf-8"
 
 
 @dataclass(frozen=True)
@@ -109,9 +109,7 @@ def account_forecast_csv(
 ) -> Response:
     context = ctx(request)
     documents = forecast.account_forecast(context.db, account_id, context.clock.today(), months)
-    rows = forecast.documents_csv(forecast.as_issued(documents))
-    headers = {"Content-Disposition": f'attachment; filename="forecast-account-{account_id}.csv"'}
-    return StreamingResponse(rows, media_type=CSV, headers=headers)
+    return forecast_csv(f"forecast-account-{account_id}", forecast.as_issued(documents))
 
 
 @router.get("/forecast")
@@ -138,9 +136,8 @@ def book_forecast_start(
 
 @router.get("/forecast/jobs/{job_id}.csv")
 def book_forecast_csv(request: Request, job_id: PageId, user: User = Depends(viewer)) -> Response:
-    rows = found(forecast.job_csv, ctx(request).db, job_id)
-    headers = {"Content-Disposition": f'attachment; filename="forecast-{job_id}.csv"'}
-    return StreamingResponse(rows, media_type=CSV, headers=headers)
+    documents = found(forecast.finished_documents, ctx(request).db, job_id)
+    return forecast_csv(f"forecast-{job_id}", documents)
 
 
 @router.get("/forecast/jobs/{job_id}")
