@@ -20,6 +20,10 @@ from recur.db.session import Database
 
 POSTGRES_ENV = "RECUR_TEST_POSTGRES_URL"
 
+# Test apps (and e2e servers, which inherit the environment) do not compute the
+# dashboard figures at start; the tests that want it say so.
+os.environ["RECUR_WARM_FIGURES"] = "off"
+
 # A real SMTP server for the delivery tests (`mail_server`).
 pytest_plugins = ["tests.smtp"]
 

@@ -22,6 +22,7 @@ from recur.domain.roles import Role
 from recur.http_guards import HttpGuards
 from recur.request_door import DoorOfRequest
 from recur.scheduler import BillingSchedule
+from recur.services import metrics
 from recur.services.tokens import ENV_TOKEN_NAME, ensure_token
 from recur.settings import Settings
 
@@ -71,6 +72,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     ctx: AppContext = app.state.ctx
     to_thread.current_default_thread_limiter().total_tokens = ctx.settings.server_threads
     _ensure_env_token(ctx)
+    if ctx.settings.warm_figures:
+        _warm_figures(ctx)
     schedule: BillingSchedule | None = None
     delivery: DeliveryWorker | None = None
     if ctx.settings.scheduler.lower() not in ("off", "0", "false", "no"):
@@ -105,6 +108,14 @@ def _ensure_env_token(ctx: AppContext) -> None:
         ensure_token(ctx.db, ENV_TOKEN_NAME, ctx.settings.api_token, Role.ADMIN, "system")
     except Exception:  # e.g. the schema is not migrated yet: /readyz says so
         log.exception("could not register RECUR_API_TOKEN")
+
+
+def _warm_figures(ctx: AppContext) -> None:
+    """Every currency's dashboard figures set computing in a child process."""
+    try:
+        metrics.warm(ctx.db, ctx.clock.today())
+    except Exception:  # e.g. the schema is not migrated yet: the first view starts them
+        log.exception("could not start computing the dashboard figures")
 
 
 def _install_health(app: FastAPI) -> None:

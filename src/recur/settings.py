@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     test_clock: bool = False
     api_token: str | None = None
     scheduler: str = "on"
+    # At start, compute every currency's dashboard figures in the background
+    # (services/metrics.py), so that they are ready before anyone looks. The tests
+    # turn it off: each test app would otherwise set a child process computing.
+    warm_figures: bool = True
     billing_interval: int = 3600  # seconds between scheduled runs
     secret_key: str = Field(default_factory=_default_secret_key)
     seller_name: str = "Recur Cloud Services"

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from recur.db.session import Database
 from recur.services import metrics
+from tests.api.conftest import make_app
 from tests.api.factories import (
     account_body,
     created,
@@ -295,6 +296,33 @@ def _engine_in_the_request_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(metrics, "book_documents", played)
 
 
+FIGURES = (
+    "mrr",
+    "arr",
+    "mrr_change",
+    "arr_change",
+    "mrr_by_month",
+    "next_30_days",
+    "overdue",
+    "invoiced_by_month",
+)
+
+
+def _nothing_computed_in_the_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Computing any figure in this process (the request's) fails, not only the engine."""
+
+    def computed(*_args: object) -> None:
+        raise AssertionError("the request computed figures")
+
+    monkeypatch.setattr(metrics, "_figures", computed)
+
+
+def _computed_here(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The figures computed in this process, with the engine and the figures allowed."""
+    monkeypatch.undo()
+    return _metrics(client)
+
+
 def _refreshed(client: TestClient, currency: str = "EUR") -> dict[str, Any]:
     """The figures once the background refresh has computed them of the book as it is."""
     deadline = time.monotonic() + 120
@@ -311,15 +339,25 @@ def test_the_next_30_days_are_computed_off_the_request(
 ) -> None:
     ids = _book(client)
     _engine_in_the_request_fails(monkeypatch)
-    # Never computed: no figure rather than a zero, and the API says so; what is
-    # cheap is computed at once.
+    _nothing_computed_in_the_request(monkeypatch)
+    # Never computed: no figure rather than a zero, and the API says so; nothing is
+    # computed in the request, the background refresh is started.
     first = client.get(f"{API}/metrics", params={"currency": "EUR"})
     assert first.status_code == 200, first.text
-    assert first.json()["next_30_days"] is None
-    assert first.json()["refreshing"] is True
-    assert first.json()["mrr"] != "0.00"
-    computed = _refreshed(client)
-    assert computed["next_30_days"] is not None
+    assert first.json() == {
+        "currency": "EUR",
+        "as_of": TODAY,
+        **dict.fromkeys(FIGURES),
+        "computed_at": None,
+        "refreshing": True,
+    }
+    background = _refreshed(client)
+    assert None not in background.values()
+    # The first figures are the engine's, computed here (and kept: the later ones).
+    computed = _computed_here(client, monkeypatch)
+    assert background == computed | {"computed_at": background["computed_at"]}
+    _engine_in_the_request_fails(monkeypatch)
+    _nothing_computed_in_the_request(monkeypatch)
     # A change: the last figures are served at once, as of when they were computed.
     seats = option_id(client, "SEATS", price="7.00")
     subscription(client, ids["beta"], seats, "2027-01-25", 3)
@@ -328,7 +366,21 @@ def test_the_next_30_days_are_computed_off_the_request(
     fresh = _refreshed(client)
     assert fresh["computed_at"] > computed["computed_at"]
     # The background's figures are the engine's, computed here.
-    monkeypatch.undo()
-    assert fresh == _metrics(client) | {"computed_at": fresh["computed_at"]}
+    assert fresh == _computed_here(client, monkeypatch) | {"computed_at": fresh["computed_at"]}
     assert Decimal(fresh["next_30_days"]) - Decimal(computed["next_30_days"]) == Decimal("26.04")
     assert Decimal(fresh["mrr"]) - Decimal(computed["mrr"]) == 0  # it starts on 25 January
+
+
+def test_the_server_starts_computing_every_currency_at_its_start(
+    client: TestClient, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _book(client)
+    created(client, "/accounts", account_body("Gamma KSC", currency="KWD"))
+    started: list[tuple[str, date]] = []
+    monkeypatch.setattr(metrics, "_start_refresh", lambda _db, *args: started.append(args))
+    with TestClient(make_app(db_url, warm_figures=False)):
+        assert started == []
+    warmed = make_app(db_url, warm_figures=True)
+    with TestClient(warmed):
+        today = warmed.state.ctx.clock.today()
+        assert sorted(started) == [("EUR", today), ("KWD", today)]

@@ -1,5 +1,6 @@
 """The dashboard in a real browser, at a desktop's and a phone's width (SPEC §19)."""
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -17,6 +18,13 @@ def home(request: pytest.FixtureRequest, browser: Browser, server: Server) -> It
     context = browser.new_context(viewport={"width": request.param, "height": 900})
     page = sign_in(context, server.base_url, VIEWER)
     page.goto(f"{server.base_url}/")
+    # The first view of the server starts computing the figures (in a child process):
+    # "Computing…" for each until then, as the page says.
+    deadline = time.monotonic() + 120
+    while "Refreshing" in page.locator("#computed-EUR").inner_text():
+        assert time.monotonic() < deadline, "the figures were not computed in the background"
+        time.sleep(0.2)
+        page.reload()
     yield page
     context.close()
 

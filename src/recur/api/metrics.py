@@ -35,8 +35,8 @@ def get_metrics(
 
     The figures are computed in the background and kept until the book changes: the
     answer is immediate, with `computed_at`, and `refreshing` while newer figures are
-    being computed (then ask again). `next_30_days` is null until computed once."""
-    return present.metrics(figures.metrics(ctx.db, currency, today))
+    being computed (then ask again). Every figure is null until computed once."""
+    return present.metrics(currency, today, figures.metrics(ctx.db, currency, today))
 
 
 @router.get(

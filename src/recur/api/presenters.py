@@ -377,8 +377,23 @@ def billing_run(run: BillingRun) -> s.BillingRunOut:
     )
 
 
-def metrics(figures: Metrics) -> s.MetricsOut:
-    currency = figures.currency
+def metrics(currency: str, today: date, figures: Metrics | None) -> s.MetricsOut:
+    """`figures` None: never computed yet, every figure null while they are computed."""
+    if figures is None:
+        return s.MetricsOut(
+            currency=currency,
+            as_of=today,
+            mrr=None,
+            arr=None,
+            mrr_change=None,
+            arr_change=None,
+            mrr_by_month=None,
+            next_30_days=None,
+            overdue=None,
+            invoiced_by_month=None,
+            computed_at=None,
+            refreshing=True,
+        )
 
     def months(found: list[MonthFigure]) -> list[s.MonthAmountOut]:
         return [s.MonthAmountOut(month=m.month, total=money(m.amount, currency)) for m in found]
@@ -391,9 +406,7 @@ def metrics(figures: Metrics) -> s.MetricsOut:
         mrr_change=money(figures.mrr_change, currency),
         arr_change=money(figures.arr_change, currency),
         mrr_by_month=months(figures.mrr_by_month),
-        next_30_days=None
-        if figures.next_30_days is None
-        else money(figures.next_30_days, currency),
+        next_30_days=money(figures.next_30_days, currency),
         overdue=money(figures.overdue, currency),
         invoiced_by_month=months(figures.invoiced_by_month),
         computed_at=figures.computed_at,

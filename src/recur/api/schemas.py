@@ -799,32 +799,35 @@ class MonthAmountOut(BaseModel):
 
 
 class MetricsOut(BaseModel):
-    """The business's figures in one currency (SPEC §19)."""
+    """The business's figures in one currency (SPEC §19). Every figure is null until
+    the figures have been computed once in this server process (in the background:
+    `refreshing` is then true, ask again shortly); never a zero in their place."""
 
     currency: str
     as_of: date
-    mrr: Amount = Field(description="Monthly recurring revenue in force today")
-    arr: Amount = Field(description="12 × MRR")
-    mrr_change: Amount = Field(description="MRR today less MRR at the end of the month a year ago")
-    arr_change: Amount
-    mrr_by_month: list[MonthAmountOut] = Field(
+    mrr: Amount | None = Field(description="Monthly recurring revenue in force today")
+    arr: Amount | None = Field(description="12 × MRR")
+    mrr_change: Amount | None = Field(
+        description="MRR today less MRR at the end of the month a year ago"
+    )
+    arr_change: Amount | None
+    mrr_by_month: list[MonthAmountOut] | None = Field(
         description="MRR at the end of each of the last 12 months, then today (`total`: the MRR)"
     )
     next_30_days: Amount | None = Field(
-        description="Total of the documents the engine would issue in the next 30 days; "
-        "null until it has been computed once (in the background: ask again shortly)"
+        description="Total of the documents the engine would issue in the next 30 days"
     )
-    overdue: Amount = Field(description="Amounts due past their due date")
-    invoiced_by_month: list[MonthAmountOut] = Field(
+    overdue: Amount | None = Field(description="Amounts due past their due date")
+    invoiced_by_month: list[MonthAmountOut] | None = Field(
         description="Totals issued per month (credit notes net), the last 12 months"
     )
-    computed_at: datetime = Field(
+    computed_at: datetime | None = Field(
         description="When the book was read for these figures: they are computed in the "
-        "background and kept until the book changes"
+        "background and kept until the book changes; null: never computed yet"
     )
     refreshing: bool = Field(
-        description="The book (or the day) has changed since `computed_at`, or "
-        "`next_30_days` is not computed yet: newer figures are being computed"
+        description="The book (or the day) has changed since `computed_at`, or the figures "
+        "were never computed yet (all null): newer figures are being computed"
     )
 
 

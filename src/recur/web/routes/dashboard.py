@@ -31,11 +31,13 @@ RECENT_RUNS = 5
 
 @dataclass(frozen=True)
 class CurrencySection:
-    """One currency's figures with its charts."""
+    """One currency's figures with its charts; None until first computed (in the
+    background: the page says so)."""
 
-    figures: figures.Metrics
-    mrr_chart: str
-    invoiced_chart: str
+    currency: str
+    figures: figures.Metrics | None
+    mrr_chart: str | None
+    invoiced_chart: str | None
 
 
 def month_range(month: str) -> tuple[date, date]:
@@ -51,8 +53,12 @@ def dashboard(request: Request, user: User = Depends(viewer)) -> Response:
     sections = []
     for currency in figures.currencies(context.db):
         found_figures = figures.metrics(context.db, currency, today)
+        if found_figures is None:
+            sections.append(CurrencySection(currency, None, None, None))
+            continue
         sections.append(
             CurrencySection(
+                currency,
                 found_figures,
                 _chart(line_chart, f"MRR ({currency})", found_figures.mrr_by_month),
                 _chart(
