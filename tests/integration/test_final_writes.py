@@ -11,6 +11,7 @@ from recur.db.final_writes import COPY_FROM_ROWS, ROWS_PER_INSERT, FinalWrites
 from recur.db.models import BilledPeriod
 from recur.db.session import Database
 from recur.domain.catalogue import InvoiceGrouping
+from recur.services import billing_run
 from recur.services.invoicing import generate_for_account
 
 from .books import assert_books_balanced, assert_ledger_matches_items, stored_as_answered
@@ -30,6 +31,27 @@ def test_every_row_of_a_generation_is_written_in_order(db: Database, count: int)
     assert len(stored) == count
     assert [inv.items[0].subscription_id for inv in stored] == subs
     assert [inv.items[0].quantity for inv in stored] == list(range(1, count + 1))
+    assert_ledger_matches_items(db)
+    assert_books_balanced(db)
+
+
+@pytest.mark.parametrize("accounts", [1, 30, COPY_FROM_ROWS + 10])
+def test_a_run_writes_each_batch_whole_never_account_by_account(
+    db: Database, accounts: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch that fails is billed again account by account, which hides a broken fast
+    path behind correct but slow runs (documents with JSON identities once failed the
+    COPY of every batch of 50 or more): here the batch itself must go through."""
+
+    def one_by_one(*args: object) -> None:
+        raise AssertionError("the batch failed and fell back to one account at a time")
+
+    monkeypatch.setattr(billing_run, "_bill_one", one_by_one)
+    option = product(db, unit_price="7.00")
+    for n in range(accounts):
+        subscribe(db, account(db, f"Account {n}"), option, date(2027, 1, 1))
+    run = billing_run.run_billing(db, date(2027, 1, 1), date(2027, 1, 1), ACTOR)
+    assert (run.invoices_issued, run.errors_count) == (accounts, 0)
     assert_ledger_matches_items(db)
     assert_books_balanced(db)
 
