@@ -17,7 +17,7 @@ from recur.services import catalogue
 from recur.settings import Settings
 from tests.web.acme import Acme
 from tests.web.conftest import TODAY
-from tests.web.test_input import field_error, product_form, row
+from tests.web.test_input import field_error, meter, meter_fields, product_form, row
 
 
 @pytest.fixture
@@ -64,8 +64,7 @@ def test_a_product_is_created_with_several_options(
         row("billing_type", 2): "usage",
         row("currency", 2): "EUR",
         row("unit_price", 2): "0",
-        row("meters", 2): "vm.hours, Virtual machines, hours, 0.096",
-    }
+    } | meter_fields(("vm.hours", "Virtual machines", "hours", "0.096"), index=2)
     response = client.post("/products", data=_two_rows(token) | usage | {"option_rows": "3"})
     assert response.status_code == 303, response.text
     options = _seats(database).pricing_options
@@ -115,9 +114,8 @@ def test_every_error_of_every_row_is_shown_at_once_in_words(
         row("billing_type", 2): "prepaid",
         row("currency", 2): "EUR",
         row("unit_price", 2): "1.00",
-        row("meters", 2): "gb, Storage, GB, 0.02",
         "option_rows": "3",
-    }
+    } | meter_fields(("gb", "Storage", "GB", "0.02"), index=2)
     response = client.post("/products", data=form | third)
     assert response.status_code == 422
     page = response.text
@@ -130,6 +128,90 @@ def test_every_error_of_every_row_is_shown_at_once_in_words(
     # No column names in what the operator reads.
     assert not re.findall(r'class="field-error"[^>]*>[^<]*\b[a-z]+_[a-z]+', page)
     assert 'value="12,50"' in page  # kept as typed
+    assert "SEAT" not in {p.sku for p in _products(database)}
+
+
+def _usage(token: str, *meters: tuple[str, str, str, str]) -> dict[str, str]:
+    """The new product form with one usage option and its meters."""
+    return product_form(token, billing_type="usage", unit_price="0") | meter_fields(*meters)
+
+
+def test_a_usage_product_with_two_meters_is_created_through_the_form(
+    admin: tuple[TestClient, str], database: Database
+) -> None:
+    client, token = admin
+    form = _usage(
+        token,
+        ("vm.hours", "Virtual machines", "hours", "0.096"),
+        ("storage.gb", "Storage", "GB", "0.02"),
+    )
+    page = client.get("/products/new").text
+    assert "Add meter" in page
+    assert "For a billing type of <em>Usage</em> only" in page
+    response = client.post("/products", data=form)
+    assert response.status_code == 303, response.text
+    (option,) = _seats(database).pricing_options
+    assert [(m.code, m.name, m.unit, m.unit_price) for m in option.meters] == [
+        ("vm.hours", "Virtual machines", "hours", Decimal("0.096")),
+        ("storage.gb", "Storage", "GB", Decimal("0.02")),
+    ]
+
+
+def test_meters_are_added_and_removed_by_a_round_trip_keeping_what_was_typed(
+    admin: tuple[TestClient, str], database: Database
+) -> None:
+    client, token = admin
+    form = _two_rows(token) | meter_fields(
+        ("vm.hours", "Virtual machines", "hours", "0,096"),
+        ("storage.gb", "Storage", "GB", "0.02"),
+        index=1,
+    )
+    added = client.post("/products", data=form | {"add_meter": "1"})
+    assert added.status_code == 200
+    page = added.text
+    assert f'name="{row("meter_rows", 1)}" value="3"' in page
+    assert f'name="{meter("unit_price", 0, 1)}" type="text" value="0,096"' in page
+    assert f'name="{meter("code", 2, 1)}" type="text" value=""' in page
+    assert f'name="{row("unit_price", 1)}" type="text" value="120.00"' in page
+    assert row("meter_rows", 0) not in page  # the other row has no meters
+
+    removed = client.post("/products", data=form | {"remove_meter": "1-0"})
+    page = removed.text
+    assert f'name="{row("meter_rows", 1)}" value="1"' in page
+    assert f'name="{meter("code", 0, 1)}" type="text" value="storage.gb"' in page
+    assert f'name="{meter("unit_price", 0, 1)}" type="text" value="0.02"' in page
+    assert f'name="{row("code", 1)}" type="text" value="annual"' in page
+    assert "SEAT" not in {p.sku for p in _products(database)}
+
+    # Meters move with their option row when a row before it is removed.
+    moved = client.post("/products", data=form | {"remove_row": "0"}).text
+    assert f'name="{meter("code", 1, 0)}" type="text" value="storage.gb"' in moved
+
+
+def test_every_meter_error_is_shown_at_once_next_to_its_field(
+    admin: tuple[TestClient, str], database: Database
+) -> None:
+    client, token = admin
+    form = _usage(
+        token,
+        ("vm.hours", "Virtual machines", "hours", "0.096"),
+        ("vm.hours", "", "hours", "0.09.6"),
+        ("", "", "", ""),  # an empty meter row is no meter
+        ("gb", "Storage", "GB", "-1"),
+    )
+    response = client.post("/products", data=form | {row("code"): ""})
+    assert response.status_code == 422
+    page = response.text
+    assert field_error(page, row("code")) == "This field is required."
+    assert field_error(page, meter("code", 1)) == "Meter codes must be unique per option."
+    assert field_error(page, meter("name", 1)) == "Meter name must not be empty."
+    assert "point for decimals" in field_error(page, meter("unit_price", 1))
+    assert field_error(page, meter("unit_price", 3)).startswith("Meter unit price")
+    for name in (meter("code", 1), meter("name", 1), meter("unit_price", 1)):
+        assert f'aria-describedby="{name}-error"' in page
+    assert f"{meter('code', 0)}-error" not in page
+    assert 'value="0.09.6"' in page  # kept as typed
+    assert not re.findall(r'class="field-error"[^>]*>[^<]*\b[a-z]+_[a-z]+', page)
     assert "SEAT" not in {p.sku for p in _products(database)}
 
 

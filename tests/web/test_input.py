@@ -59,6 +59,22 @@ def row(name: str, index: int = 0) -> str:
     return f"options-{index}-{name}"
 
 
+def meter(name: str, number: int = 0, index: int = 0) -> str:
+    """A field of meter `number` of pricing option row `index`."""
+    return row(f"meters-{number}-{name}", index)
+
+
+def meter_fields(*meters: tuple[str, str, str, str], index: int = 0) -> dict[str, str]:
+    """The meter rows of pricing option row `index`: (code, name, unit, price) each."""
+    fields = {row("meter_rows", index): str(len(meters))}
+    for number, values in enumerate(meters):
+        names = ("code", "name", "unit", "unit_price")
+        fields |= {
+            meter(name, number, index): value for name, value in zip(names, values, strict=True)
+        }
+    return fields
+
+
 def field_error(html: str, name: str) -> str:
     match = re.search(rf'id="{name}-error">([^<]*)<', html)
     assert match, f"no error next to {name}"

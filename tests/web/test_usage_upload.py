@@ -14,7 +14,7 @@ from recur.services.subscriptions import SubscriptionSpec, create_subscription
 from recur.services.usage import ingest
 from tests.integration.usage import azure_option, rec
 from tests.web.acme import Acme
-from tests.web.test_input import field_error, product_form, row
+from tests.web.test_input import field_error, meter_fields, product_form, row
 
 HEADER = "id,subscription_id,meter,quantity,occurred_on\n"
 
@@ -111,10 +111,12 @@ def test_the_product_form_creates_a_usage_option_with_its_meters(
         sku="AZ-USAGE",
         billing_type="usage",
         unit_price="0",
-        meters="vm.hours, Virtual machines, hours, 0.096\nstorage.gb, Storage, GB, 0.02",
         usage_delay_days="3",
+    ) | meter_fields(
+        ("vm.hours", "Virtual machines", "hours", "0.096"),
+        ("storage.gb", "Storage", "GB", "0.02"),
     )
-    missing = client.post("/products", data={**form, row("meters"): ""})
+    missing = client.post("/products", data={**form, row("meter_rows"): "0"})
     assert missing.status_code == 422
     assert field_error(missing.text, row("meters")) == "A usage option needs at least one meter."
     late = client.post("/products", data={**form, row("usage_delay_days"): "32"})

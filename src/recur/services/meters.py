@@ -3,10 +3,11 @@ every door uses: the API's bodies, the back office's product form and the servic
 """
 
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
 
 from recur.domain.catalogue import BillingCycle, BillingType
-from recur.domain.errors import InvalidInput
+from recur.domain.errors import InvalidInput, refuse_all
 from recur.domain.usage import MeterSpec
 from recur.services.validation import (
     CODE_LENGTH,
@@ -53,20 +54,34 @@ def check_usage_option(
         raise InvalidInput("missing_meters", "a usage option needs at least one meter")
     if len(meters) > MAX_METERS:
         raise InvalidInput("invalid_meters", f"a usage option has at most {MAX_METERS} meters")
-    checked = tuple(_meter(meter) for meter in meters)
-    codes = [meter.code for meter in checked]
-    if len(set(codes)) != len(codes):
-        raise InvalidInput("duplicate_meter_code", "meter codes must be unique per option")
+    checked = tuple(check_meter(meter) for meter in meters)
+    check_meter_codes([meter.code for meter in checked])
     return checked
 
 
-def _meter(meter: MeterSpec) -> MeterSpec:
-    return MeterSpec(
-        code=check_text(meter.code, "meter_code", CODE_LENGTH),
-        name=check_text(meter.name, "meter_name", NAME_LENGTH),
-        unit=check_text(meter.unit, "meter_unit", UNIT_LENGTH),
-        unit_price=check_money(meter.unit_price, "meter_unit_price"),
-    )
+def check_meter(meter: MeterSpec) -> MeterSpec:
+    """One meter checked, every field's problem found together (the back office shows
+    each next to its own field)."""
+    problems: list[InvalidInput] = []
+    texts: dict[str, str] = {}
+    for name, limit in (("code", CODE_LENGTH), ("name", NAME_LENGTH), ("unit", UNIT_LENGTH)):
+        try:
+            texts[name] = check_text(getattr(meter, name), f"meter_{name}", limit)
+        except InvalidInput as problem:
+            problems.append(problem)
+    price = meter.unit_price
+    try:
+        price = check_money(price, "meter_unit_price")
+    except InvalidInput as problem:
+        problems.append(problem)
+    refuse_all(problems)
+    return replace(meter, unit_price=price, **texts)
+
+
+def check_meter_codes(codes: Sequence[str]) -> None:
+    """Meter codes are unique within their option."""
+    if len(set(codes)) != len(codes):
+        raise InvalidInput("duplicate_meter_code", "meter codes must be unique per option")
 
 
 def parse_meter_lines(text: str) -> list[MeterSpec]:

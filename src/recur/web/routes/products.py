@@ -35,9 +35,9 @@ def product_new(request: Request, user: User = Depends(admin)) -> Response:
 
 @router.post("/products", dependencies=[Depends(check_csrf)])
 def product_create(request: Request, form: Posted, user: User = Depends(admin)) -> Response:
-    resized = _resized(form)
-    if resized is not None:
-        return _new_form(request, resized)
+    rearranged = option_rows.rearranged(form)
+    if rearranged is not None:
+        return _new_form(request, rearranged)
     sku, name = form.required("sku"), _name(form)
     specs = option_rows.read_rows(form)
     if form.ok:
@@ -79,9 +79,9 @@ def options_add(
 ) -> Response:
     product = _product(request, product_id)
     values = {"name": product.name, "taxable": "on" if product.taxable else ""}
-    resized = _resized(form)
-    if resized is not None:
-        return _edit_form(request, product, values | resized)
+    rearranged = option_rows.rearranged(form)
+    if rearranged is not None:
+        return _edit_form(request, product, values | rearranged)
     specs = option_rows.read_rows(form, taken=[o.code for o in product.pricing_options])
     if form.ok:
         try:
@@ -129,17 +129,6 @@ def _name(form: Form) -> str:
     return name
 
 
-def _resized(form: Form) -> dict[str, str] | None:
-    """The form's values with a row added or removed, when that is what was asked."""
-    count = option_rows.row_count(form)
-    if form.text("action") == "add_row":
-        return option_rows.resized(form.data, count, None)
-    removed = form.text("remove_row")
-    if removed.isdigit() and int(removed) < count:
-        return option_rows.resized(form.data, count, int(removed))
-    return None
-
-
 def _options(count: int) -> str:
     return "1 pricing option" if count == 1 else f"{count} pricing options"
 
@@ -164,6 +153,7 @@ def _new_form(
         values=values,
         errors=errors or {},
         rows=option_rows.row_count(Form(values)),
+        meter_rows=option_rows.meter_counts(Form(values)),
     )
 
 
@@ -184,4 +174,5 @@ def _edit_form(
         values=values,
         errors=errors or {},
         rows=option_rows.row_count(Form(values)),
+        meter_rows=option_rows.meter_counts(Form(values)),
     )
