@@ -5,10 +5,11 @@ from decimal import Decimal
 
 import pytest
 
-from recur.domain.errors import InvalidInput
+from recur.domain.errors import InvalidInput, InvalidInputs
 from recur.domain.usage import MeterSpec, UsageIn
 from recur.services.meters import (
     check_changeable,
+    check_meter,
     check_usage_option,
     check_usage_quantity,
     parse_meter_lines,
@@ -70,7 +71,18 @@ def test_usage_subscriptions_have_quantity_one_and_no_changes() -> None:
         check_changeable("usage", 7)
 
 
-def test_meters_as_typed_in_the_back_office() -> None:
+def test_a_meter_s_problems_are_found_together() -> None:
+    assert check_meter(MeterSpec(" vm.hours ", "VMs", "hours", Decimal("0.1"))).code == "vm.hours"
+    with pytest.raises(InvalidInputs) as refused:
+        check_meter(MeterSpec("vm.hours", " ", "", Decimal(-1)))
+    assert [p.code for p in refused.value.problems] == [
+        "missing_meter_name",
+        "missing_meter_unit",
+        "invalid_meter_unit_price",
+    ]
+
+
+def test_meters_as_typed_in_the_cli() -> None:
     typed = "vm.hours, Virtual machines, hours, 0.096\n\nstorage.gb, Storage, GB, 0.02\n"
     assert parse_meter_lines(typed) == [
         VM,
