@@ -142,8 +142,9 @@ def _meters_resized(fields: dict[str, str], removed: int | None) -> dict[str, st
     meter_rows = [
         {name: fields.pop(f"meters-{meter}-{name}", "") for name in METER_FIELDS}
         for meter in range(count)
-        if meter != removed
     ]
+    if removed is not None and removed < count:
+        del meter_rows[removed]
     if removed is None and count < meters.MAX_METERS:
         meter_rows.append(dict.fromkeys(METER_FIELDS, ""))
     for meter, values in enumerate(meter_rows):
