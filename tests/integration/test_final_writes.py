@@ -35,13 +35,14 @@ def test_every_row_of_a_generation_is_written_in_order(db: Database, count: int)
     assert_books_balanced(db)
 
 
-@pytest.mark.parametrize("accounts", [1, 30, COPY_FROM_ROWS + 10])
+@pytest.mark.parametrize("accounts", [1, 30, COPY_FROM_ROWS + 10, billing_run.BATCH_SIZE + 10])
 def test_a_run_writes_each_batch_whole_never_account_by_account(
     db: Database, accounts: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A batch that fails is billed again account by account, which hides a broken fast
     path behind correct but slow runs (documents with JSON identities once failed the
-    COPY of every batch of 50 or more): here the batch itself must go through."""
+    COPY of every batch of 50 or more): here each batch itself must go through, the
+    largest size in two batches."""
 
     def one_by_one(*args: object) -> None:
         raise AssertionError("the batch failed and fell back to one account at a time")

@@ -29,10 +29,6 @@ class Address:
     region: str | None = None
     country: str | None = None  # ISO 3166-1 alpha-2
 
-    @property
-    def is_empty(self) -> bool:
-        return self == NO_ADDRESS
-
 
 NO_ADDRESS = Address()
 

@@ -1,7 +1,5 @@
 """Which invoices a document corrects: the invoices its adjustment items name (SPEC §11)."""
 
-from sqlalchemy.orm import Session
-
 from recur.db.repositories import invoices as stored
 from recur.db.session import Database
 from recur.domain.issued import IssuedInvoice
@@ -9,16 +7,11 @@ from recur.domain.issued import IssuedInvoice
 
 def corrected_invoices(db: Database, invoice: IssuedInvoice) -> dict[int, str]:
     """The number of each invoice that `invoice`'s items correct, by id."""
-    if not corrected_ids(invoice):
+    named = corrected_ids(invoice)
+    if not named:
         return {}
     with db.read() as session:
-        return corrected_numbers(session, invoice)
-
-
-def corrected_numbers(session: Session, invoice: IssuedInvoice) -> dict[int, str]:
-    """`corrected_invoices` within a unit of work."""
-    named = corrected_ids(invoice)
-    return stored.numbers(session, named) if named else {}
+        return stored.numbers(session, named)
 
 
 def corrected_ids(invoice: IssuedInvoice) -> list[int]:
