@@ -36,6 +36,7 @@ from recur.services.validation import (
     check_choice,
     check_currency,
     check_email,
+    check_flag,
     check_payment_terms,
     check_tax_rate,
     check_text,
@@ -86,14 +87,8 @@ _RULES: dict[str, Callable[[Any], Any]] = {
     "tax_treatment": lambda v: check_choice(v, TaxTreatment, "tax_treatment"),
     "billing_email": lambda v: check_email(v, "billing_email") if v else None,
     "cc_emails": check_cc_emails,
-    "auto_send": lambda v: _check_auto_send(v),
+    "auto_send": lambda v: check_flag(v, "auto_send"),
 }
-
-
-def _check_auto_send(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise InvalidInput("invalid_auto_send", "auto_send must be true or false")
-    return value
 
 
 _TREATMENT_FIELDS = ("tax_treatment", "tax_exemption_reason", "tax_id")

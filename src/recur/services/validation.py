@@ -280,3 +280,10 @@ def check_cc_emails(values: Sequence[str]) -> tuple[str, ...]:
     if len(values) > MAX_CC:
         raise InvalidInput("invalid_cc_emails", f"cc_emails must hold at most {MAX_CC} addresses")
     return tuple(dict.fromkeys(check_email(address, "cc_emails") for address in values))
+
+
+def check_flag(value: object, field: str) -> bool:
+    """A yes/no field: a bool, never a 1 or a "yes" a door let through."""
+    if not isinstance(value, bool):
+        raise InvalidInput(f"invalid_{field}", f"{field} must be true or false")
+    return value
